@@ -1,0 +1,125 @@
+"""Recording and verifying the audit trail."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from dangvien.core.models import AuditChainHead, AuditEntry
+
+GENESIS = "0" * 64
+
+
+def jsonable(value: Any) -> Any:
+    """Values as they are stored in before/after: dates as ISO strings, models as their pk."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if hasattr(value, "pk"):
+        return value.pk
+    if isinstance(value, str | int | bool) or value is None:
+        return value
+    return str(value)
+
+
+def _digest(entry: AuditEntry) -> str:
+    # Canonical JSON so that the hash does not depend on how a database returns JSON (jsonb
+    # reorders keys) or timestamps.
+    payload = [
+        entry.seq,
+        entry.at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
+        entry.actor_id,
+        entry.actor_username,
+        entry.action,
+        entry.object_type,
+        entry.object_id,
+        entry.unit_path,
+        entry.before,
+        entry.after,
+        entry.prev_hash,
+    ]
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def audit_record(
+    *,
+    actor: Any,
+    action: str,
+    object_type: str,
+    object_id: Any,
+    before: dict | None = None,
+    after: dict | None = None,
+    unit_path: str = "",
+) -> AuditEntry:
+    """Append one audit row. Call inside the service's transaction so the row and the change it
+    describes commit together."""
+    with transaction.atomic():
+        head, _ = AuditChainHead.objects.select_for_update().get_or_create(id=1)
+        entry = AuditEntry(
+            seq=head.seq + 1,
+            at=timezone.now(),
+            actor_id=getattr(actor, "pk", None),
+            actor_username=getattr(actor, "username", "") or "system",
+            action=action,
+            object_type=object_type,
+            object_id=str(object_id),
+            unit_path=unit_path,
+            before=jsonable(before) if before is not None else None,
+            after=jsonable(after) if after is not None else None,
+            prev_hash=head.hash,
+        )
+        entry.hash = _digest(entry)
+        entry.save()
+        head.seq, head.hash = entry.seq, entry.hash
+        head.save(update_fields=["seq", "hash"])
+        return entry
+
+
+@dataclass(frozen=True)
+class ChainProblem:
+    seq: int
+    entry_id: int | None
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"row seq={self.seq}" + (f" (id={self.entry_id})" if self.entry_id is not None else "")
+        return f"{where}: {self.reason}"
+
+
+def _entries() -> Iterator[AuditEntry]:
+    # Streamed in seq order with a bounded batch, so verifying millions of rows keeps memory flat.
+    last = 0
+    while True:
+        batch = list(AuditEntry.objects.filter(seq__gt=last).order_by("seq")[:5000])
+        if not batch:
+            return
+        yield from batch
+        last = batch[-1].seq
+
+
+def audit_verify() -> tuple[int, ChainProblem | None]:
+    """Check the whole chain; return (rows checked, first problem or None)."""
+    expected_seq, prev_hash, count = 1, GENESIS, 0
+    for entry in _entries():
+        if entry.seq != expected_seq:
+            return count, ChainProblem(expected_seq, None, f"missing (next present row is seq={entry.seq})")
+        if entry.prev_hash != prev_hash:
+            return count, ChainProblem(entry.seq, entry.pk, "prev_hash does not match the row before it")
+        if _digest(entry) != entry.hash:
+            return count, ChainProblem(entry.seq, entry.pk, "content does not match its hash (altered)")
+        prev_hash, expected_seq, count = entry.hash, expected_seq + 1, count + 1
+    head = AuditChainHead.objects.filter(id=1).first()
+    if head and (head.seq != count or head.hash != prev_hash):
+        return count, ChainProblem(count + 1, None, f"missing: the chain head records {head.seq} rows")
+    return count, None

@@ -1,0 +1,133 @@
+"""Vietnamese text: NFC normalization, accent-insensitive search keys, name parts and sort keys.
+
+Stored sort keys are our own rather than ICU's: ICU sort keys change between ICU versions, and a
+stored key must stay comparable for the life of the database. tests/core/test_text.py checks this
+key against ICU's `vi` collation on generated names.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_SPACES = re.compile(r"\s+")
+
+# Tone marks (combining characters after NFD), in Vietnamese collation order: none, grave, hook,
+# tilde, acute, dot below.
+_TONES = {"\u0300": 1, "\u0309": 2, "\u0303": 3, "\u0301": 4, "\u0323": 5}
+# Marks that make a distinct letter: breve (ă), circumflex (â ê ô), horn (ơ ư).
+_LETTER_MARKS = {"\u0306": "\u0306", "\u0302": "\u0302", "\u031b": "\u031b"}
+
+# The alphabet order, with the Latin letters Vietnamese does not use slotted where Latin has them.
+_ALPHABET = [
+    "a", "ă", "â", "b", "c", "d", "đ", "e", "ê", "f", "g", "h", "i", "j", "k", "l", "m", "n",
+    "o", "ô", "ơ", "p", "q", "r", "s", "t", "u", "ư", "v", "w", "x", "y", "z",
+]
+# Primary weights: 01 for separators/punctuation, digits 10..19, letters from 0x20 on, 0xfe other.
+_PRIMARY = {unicodedata.normalize("NFC", ch): 0x20 + i for i, ch in enumerate(_ALPHABET)}
+_PRIMARY.update({str(d): 0x10 + d for d in range(10)})
+
+# Compound family names that take two words (domain.md); others take the first word.
+COMPOUND_FAMILY_NAMES = frozenset(
+    unicodedata.normalize("NFC", n).casefold()
+    for n in ["Âu Dương", "Tôn Thất", "Tôn Nữ", "Công Tôn", "Tư Mã", "Gia Cát", "Thượng Quan", "Hoàng Phủ"]
+)
+
+
+def nfc(value: str) -> str:
+    return unicodedata.normalize("NFC", value)
+
+
+def clean(value: str | None) -> str:
+    """NFC, trimmed, inner whitespace collapsed: the form every text input is stored in."""
+    if value is None:
+        return ""
+    return _SPACES.sub(" ", nfc(value)).strip()
+
+
+def fold(value: str) -> str:
+    """Lowercase without diacritics: 'Nguyễn Thị Hoà' -> 'nguyen thi hoa'.
+
+    đ/Đ do not decompose under NFD, and legacy data may hold Ð (U+00D0, Icelandic eth) for Đ,
+    so those are mapped by hand after the marks are dropped.
+    """
+    decomposed = unicodedata.normalize("NFD", value)
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    stripped = stripped.replace("đ", "d").replace("Đ", "D").replace("Ð", "D").replace("ð", "d")
+    return _SPACES.sub(" ", stripped.casefold()).strip()
+
+
+def search_key(value: str) -> str:
+    """The stored search form of a name: folded and framed by spaces, so that a query word can be
+    matched as a word prefix with one `LIKE '% word%'` test."""
+    return f" {fold(value)} "
+
+
+def split_name(full_name: str) -> tuple[str, str, str]:
+    """Family, middle and given name of a name written family-first ('Nguyễn Thị Hoà')."""
+    words = clean(full_name).split(" ")
+    if not words or words == [""]:
+        return "", "", ""
+    if len(words) == 1:
+        return "", "", words[0]
+    family_len = 2 if len(words) > 2 and " ".join(words[:2]).casefold() in COMPOUND_FAMILY_NAMES else 1
+    family = " ".join(words[:family_len])
+    given = words[-1]
+    middle = " ".join(words[family_len:-1])
+    return family, middle, given
+
+
+def _letters(value: str) -> list[tuple[int, int, int]]:
+    """(primary, tone, case) for each letter of a string, in Vietnamese collation terms."""
+    out: list[tuple[int, int, int]] = []
+    for cluster in _clusters(unicodedata.normalize("NFD", value.replace("Ð", "Đ").replace("ð", "đ"))):
+        base, marks = cluster[0], cluster[1:]
+        tone = 0
+        letter_marks = ""
+        for mark in marks:
+            if mark in _TONES:
+                tone = _TONES[mark]
+            elif mark in _LETTER_MARKS:
+                letter_marks += mark
+        lower = base.lower()
+        letter = unicodedata.normalize("NFC", lower + letter_marks)
+        if letter in _PRIMARY:
+            primary = _PRIMARY[letter]
+        elif lower in _PRIMARY:
+            primary = _PRIMARY[lower]
+        elif not base.isalnum():
+            primary = 0x01
+        else:
+            primary = 0xFE
+        out.append((primary, tone, 0 if base == lower else 1))
+    return out
+
+
+def _clusters(decomposed: str) -> list[str]:
+    clusters: list[str] = []
+    for ch in decomposed:
+        if clusters and unicodedata.combining(ch):
+            clusters[-1] += ch
+        else:
+            clusters.append(ch)
+    return clusters
+
+
+def collation_key(value: str) -> str:
+    """A hex string whose byte order is Vietnamese collation order: letters first (a < ă < â ...
+    d < đ), then tones (none < grave < hook < tilde < acute < dot below), then case.
+
+    The primary level ends with '00', lower than any weight, so a key is never a prefix of a
+    longer one; keys with equal primaries have equal length, so later levels align.
+    """
+    letters = _letters(clean(value))
+    primary = "".join(f"{p:02x}" for p, _, _ in letters)
+    tones = "".join(f"{t:x}" for _, t, _ in letters)
+    cases = "".join(f"{c:x}" for _, _, c in letters)
+    return f"{primary}00{tones}{cases}"
+
+
+def name_sort_key(full_name: str) -> str:
+    """Vietnamese list order: given name, then family name, then middle name."""
+    family, middle, given = split_name(full_name)
+    return "".join(collation_key(part) for part in (given, family, middle))

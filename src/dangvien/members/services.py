@@ -1,0 +1,433 @@
+"""Every write to the member registry. Each service: checks permission in the actor's scope, runs in
+one transaction, refuses a stale edit, writes an audit row with old and new values and appends a
+history event."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from dateutil.relativedelta import relativedelta
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from dangvien.accounts.permissions import Perm, can, require
+from dangvien.core.audit import audit_record, jsonable
+from dangvien.core.errors import NotFound, StaleEdit
+from dangvien.core.text import name_sort_key, search_key, split_name
+from dangvien.members import validation
+from dangvien.members.models import DisciplineForm, EventKind, Member, MemberEvent, Status
+from dangvien.members.selectors import member_is_visible
+from dangvien.org.models import MEMBER_UNIT_KINDS, Unit
+
+ACTIVE = {Status.PROBATIONARY, Status.OFFICIAL, Status.EXEMPTED, Status.TEMPORARILY_OUT}
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _snapshot(member: Member, fields: list[str] | None = None) -> dict[str, Any]:
+    names = fields or [*validation.PROFILE_FIELDS, "status", "unit_id", "status_date", "death_date",
+                       "temporary_unit", "pending_unit_id"]
+    return {name: jsonable(getattr(member, name)) for name in names}
+
+
+def _diff(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict, dict]:
+    changed = [k for k in after if before.get(k) != after[k]]
+    return {k: before.get(k) for k in changed}, {k: after[k] for k in changed}
+
+
+def _stored(field: str, value: Any) -> Any:
+    """Text columns store '' for nothing; nullable ones (identifiers, dates, flags) store None."""
+    return "" if value is None and field not in validation.NULLABLE_FIELDS else value
+
+
+def _derive_names(member: Member) -> None:
+    member.family_name, member.middle_name, member.given_name = split_name(member.full_name)
+    member.search_name = search_key(" ".join(filter(None, [member.full_name, member.birth_name, member.aliases])))
+    member.sort_key = name_sort_key(member.full_name)
+
+
+def _check_unique(record: dict[str, Any], exclude_pk: int | None) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    labels = {"citizen_id": _("citizen ID"), "profile_number": _("profile number"), "card_number": _("card number")}
+    for field, label in labels.items():
+        value = record.get(field)
+        if value and Member.objects.filter(**{field: value}).exclude(pk=exclude_pk).exists():
+            errors[field] = [_("Another member already has this %(label)s.") % {"label": label}]
+    return errors
+
+
+def _require_member_unit(unit: Unit, field: str = "unit") -> None:
+    if unit.kind not in MEMBER_UNIT_KINDS:
+        raise ValidationError({field: [_("Members belong to a cell; %(unit)s is not one.") % {"unit": unit.name}]})
+
+
+def _locked(actor: Any, member: Member, expected_version: int, perm: Perm) -> Member:
+    """Re-read the member under a row lock, check scope and permission and the edit's version."""
+    fresh = Member.objects.select_for_update().select_related("unit").filter(pk=member.pk).first()
+    if fresh is None or not member_is_visible(actor, fresh):
+        raise NotFound(_("No such member."))
+    if not can(actor, perm, fresh.unit):
+        raise PermissionDenied(_("You do not have permission to change this member."))
+    if fresh.version != expected_version:
+        raise StaleEdit(
+            _("This record was changed by someone else (version %(now)s, your copy %(yours)s). "
+              "Reload it and make your change again.") % {"now": fresh.version, "yours": expected_version},
+            code="stale",
+        )
+    return fresh
+
+
+def _check_date(member: Member, day: dt.date, field: str = "date") -> None:
+    if day > validation.today():
+        raise ValidationError({field: [_("This date is in the future.")]})
+    if day < member.admission_date:
+        raise ValidationError({field: [_("This date is before the member's admission (%(date)s).")
+                                       % {"date": member.admission_date.strftime("%d/%m/%Y")}]})
+
+
+def _check_status(member: Member, allowed: set[str], action: str) -> None:
+    if member.status not in allowed:
+        raise ValidationError(
+            {"status": [_("Cannot %(action)s: the member is %(status)s.")
+                        % {"action": action, "status": Status(member.status).label.lower()}]},
+            code="transition",
+        )
+
+
+def _standing(member: Member) -> str:
+    return Status.OFFICIAL if member.official_date else Status.PROBATIONARY
+
+
+def _commit(
+    *, actor: Any, member: Member, before: dict[str, Any], kind: str, day: dt.date,
+    from_status: str, decision: str = "", note: str = "", details: dict | None = None,
+) -> Member:
+    """Save a changed member, append its history event and its audit row."""
+    member.version += 1
+    member.save()
+    old, new = _diff(before, _snapshot(member))
+    MemberEvent.objects.create(
+        member=member, kind=kind, effective_date=day, actor=actor if getattr(actor, "pk", None) else None,
+        unit=member.unit, from_status=from_status, to_status=member.status, decision=decision,
+        note=note, details=jsonable(details or {}),
+    )
+    audit_record(actor=actor, action=f"member.{kind}", object_type="member", object_id=member.pk,
+                 before=old, after={**new, **({"decision": decision} if decision else {})},
+                 unit_path=member.unit.path)
+    return member
+
+
+# --- creating records ------------------------------------------------------------------------
+
+
+def member_register(
+    *, actor: Any, unit: Unit, data: dict[str, Any], status: str = Status.OFFICIAL,
+    transferred_in: bool = False, note: str = "",
+) -> Member:
+    """Enter the record of an existing member (data entry, import, or a transfer in from outside
+    this system). `data` holds profile fields."""
+    if status not in ACTIVE:
+        raise ValidationError({"status": [_("A new record must be of a member on the roll.")]})
+    record = validation.normalize({f: data.get(f) for f in validation.PROFILE_FIELDS if f in data})
+    record.setdefault("service_background", "")
+    errors = validation.check(record)
+    if status == Status.PROBATIONARY and record.get("official_date"):
+        errors.setdefault("official_date", []).append(_("A probationary member has no official date."))
+    if status == Status.OFFICIAL and not record.get("official_date"):
+        errors.setdefault("official_date", []).append(_("An official member needs the official date."))
+    _require_member_unit(unit)
+    with transaction.atomic():
+        require(actor, Perm.MEMBER_MANAGE, unit)
+        errors.update({k: v for k, v in _check_unique(record, None).items() if k not in errors})
+        if errors:
+            raise ValidationError(errors)
+        member = Member(unit=unit, status=status, status_date=record.get("official_date") or record["admission_date"],
+                        **{k: _stored(k, v) for k, v in record.items()})
+        _derive_names(member)
+        member.save()
+        # The history starts with the facts the record carries; an arrival from outside adds today's event.
+        actor_fk = actor if getattr(actor, "pk", None) else None
+        events = [MemberEvent(member=member, kind=EventKind.ADMITTED, effective_date=member.admission_date,
+                              actor=actor_fk, unit=unit, to_status=Status.PROBATIONARY, note=note)]
+        if member.official_date:
+            events.append(MemberEvent(member=member, kind=EventKind.RECOGNIZED_OFFICIAL, actor=actor_fk, unit=unit,
+                                      effective_date=member.official_date, from_status=Status.PROBATIONARY,
+                                      to_status=Status.OFFICIAL))
+        if transferred_in:
+            events.append(MemberEvent(member=member, kind=EventKind.TRANSFERRED_IN, actor=actor_fk, unit=unit,
+                                      effective_date=validation.today(), to_status=status))
+        MemberEvent.objects.bulk_create(events)
+        audit_record(actor=actor, action="member.transferred_in" if transferred_in else "member.registered", object_type="member", object_id=member.pk,
+                     before=None, after=_snapshot(member), unit_path=unit.path)
+        return member
+
+
+def member_admit(
+    *, actor: Any, unit: Unit, data: dict[str, Any], decision: str = "", note: str = "",
+) -> Member:
+    """Admit a new member: probationary from the admission decision date; age limits apply."""
+    record = validation.normalize(data)
+    admission, birth = record.get("admission_date"), record.get("date_of_birth")
+    if admission and birth and admission <= validation.today():
+        age = validation.age_on(birth, admission)
+        limits = settings.DANGVIEN
+        if not (limits["ADMISSION_MIN_AGE"] <= age <= limits["ADMISSION_MAX_AGE"]):
+            raise ValidationError({"admission_date": [
+                _("At admission a member must be %(min)s to %(max)s years old; this one would be %(age)s.")
+                % {"min": limits["ADMISSION_MIN_AGE"], "max": limits["ADMISSION_MAX_AGE"], "age": age}]})
+    if not birth:
+        raise ValidationError({"date_of_birth": [_("The full date of birth is required for an admission.")]})
+    record.pop("official_date", None)
+    with transaction.atomic():
+        member = member_register(actor=actor, unit=unit, data=record, status=Status.PROBATIONARY, note=note)
+        member.events.filter(kind=EventKind.ADMITTED).update(decision=decision)
+        return member
+
+
+# --- lifecycle events ------------------------------------------------------------------------
+
+
+def member_recognize_official(
+    *, actor: Any, member: Member, expected_version: int, official_date: dt.date,
+    decision: str = "", note: str = "",
+) -> Member:
+    with transaction.atomic():
+        member = _locked(actor, member, expected_version, Perm.MEMBER_MANAGE)
+        _check_status(member, {Status.PROBATIONARY}, _("recognize as official"))
+        _check_date(member, official_date, "official_date")
+        start = member.admission_ceremony_date or member.admission_date
+        months = settings.DANGVIEN["PROBATION_MONTHS"]
+        if official_date < start + relativedelta(months=months):
+            raise ValidationError({"official_date": [
+                _("Probation lasts %(months)s months: the earliest official date is %(date)s.")
+                % {"months": months, "date": (start + relativedelta(months=months)).strftime("%d/%m/%Y")}]})
+        before, was = _snapshot(member), member.status
+        member.status, member.official_date, member.status_date = Status.OFFICIAL, official_date, official_date
+        return _commit(actor=actor, member=member, before=before, kind=EventKind.RECOGNIZED_OFFICIAL,
+                       day=official_date, from_status=was, decision=decision, note=note)
+
+
+def member_transfer_out(
+    *, actor: Any, member: Member, expected_version: int, date: dt.date, destination: str = "",
+    destination_unit: Unit | None = None, decision: str = "", note: str = "",
+) -> Member:
+    """Official transfer. To a unit on this system, the member waits until that side accepts
+    (member_transfer_in); to anywhere else, `destination` names it."""
+    with transaction.atomic():
+        member = _locked(actor, member, expected_version, Perm.MEMBER_MANAGE)
+        _check_status(member, {Status.PROBATIONARY, Status.OFFICIAL, Status.EXEMPTED}, _("transfer out"))
+        _check_date(member, date)
+        if destination_unit is not None:
+            _require_member_unit(destination_unit, "destination_unit")
+            if destination_unit.pk == member.unit_id:
+                raise ValidationError({"destination_unit": [_("The member is already in this cell.")]})
+        elif not destination.strip():
+            raise ValidationError({"destination": [_("Say where the member is transferred to.")]})
+        before, was = _snapshot(member), member.status
+        member.status, member.status_date, member.pending_unit = Status.TRANSFERRED_OUT, date, destination_unit
+        return _commit(actor=actor, member=member, before=before, kind=EventKind.TRANSFERRED_OUT, day=date,
+                       from_status=was, decision=decision, note=note,
+                       details={"destination": destination_unit.name if destination_unit else destination.strip(),
+                                "destination_unit": destination_unit})
+
+
+def member_transfer_in(
+    *, actor: Any, member: Member, expected_version: int, date: dt.date, unit: Unit,
+    decision: str = "", note: str = "",
+) -> Member:
+    """The receiving committee takes in a member transferred out to it."""
+    with transaction.atomic():
+        fresh = Member.objects.select_for_update().select_related("unit", "pending_unit").filter(pk=member.pk).first()
+        if fresh is None or not member_is_visible(actor, fresh):
+            raise NotFound(_("No such member."))
+        if fresh.version != expected_version:
+            raise StaleEdit(_("This record was changed by someone else. Reload it and try again."), code="stale")
+        _check_status(fresh, {Status.TRANSFERRED_OUT}, _("transfer in"))
+        _require_member_unit(unit)
+        require(actor, Perm.MEMBER_MANAGE, unit)
+        if fresh.pending_unit and not unit.path.startswith(fresh.pending_unit.path):
+            raise ValidationError({"unit": [_("This transfer is addressed to %(unit)s.") % {"unit": fresh.pending_unit}]})
+        _check_date(fresh, date)
+        if fresh.status_date and date < fresh.status_date:
+            raise ValidationError({"date": [_("The member cannot arrive before leaving.")]})
+        before, came_from = _snapshot(fresh), fresh.unit.name
+        fresh.unit, fresh.pending_unit = unit, None
+        fresh.status, fresh.status_date = _standing(fresh), date
+        return _commit(actor=actor, member=fresh, before=before, kind=EventKind.TRANSFERRED_IN, day=date,
+                       from_status=Status.TRANSFERRED_OUT, decision=decision, note=note,
+                       details={"from": came_from})
+
+
+def member_transfer_temporarily(
+    *, actor: Any, member: Member, expected_version: int, date: dt.date, destination: str,
+    until: dt.date | None = None, decision: str = "", note: str = "",
+) -> Member:
+    """Temporary transfer (3 months to under a year, study up to two): the member stays counted in
+    the home cell."""
+    with transaction.atomic():
+        member = _locked(actor, member, expected_version, Perm.MEMBER_MANAGE)
+        _check_status(member, {Status.PROBATIONARY, Status.OFFICIAL}, _("transfer temporarily"))
+        _check_date(member, date)
+        if not destination.strip():
+            raise ValidationError({"destination": [_("Say where the member will attend meanwhile.")]})
+        if until and until <= date:
+            raise ValidationError({"until": [_("The end must be after the start.")]})
+        if until and until > date + relativedelta(years=2):
+            raise ValidationError({"until": [_("A temporary transfer lasts at most two years.")]})
+        before, was = _snapshot(member), member.status
+        member.status, member.status_date, member.temporary_unit = Status.TEMPORARILY_OUT, date, destination.strip()
+        return _commit(actor=actor, member=member, before=before, kind=EventKind.TEMPORARILY_OUT, day=date,
+                       from_status=was, decision=decision, note=note,
+                       details={"destination": destination.strip(), "until": until})
+
+
+def member_return(
+    *, actor: Any, member: Member, expected_version: int, date: dt.date, note: str = "",
+) -> Member:
+    """Back from a temporary transfer."""
+    with transaction.atomic():
+        member = _locked(actor, member, expected_version, Perm.MEMBER_MANAGE)
+        _check_status(member, {Status.TEMPORARILY_OUT}, _("record the return"))
+        _check_date(member, date)
+        before, was = _snapshot(member), member.status
+        member.status, member.status_date, member.temporary_unit = _standing(member), date, ""
+        return _commit(actor=actor, member=member, before=before, kind=EventKind.RETURNED, day=date,
+                       from_status=was, note=note)
+
+
+def member_exempt(
+    *, actor: Any, member: Member, expected_version: int, date: dt.date, reason: str,
+    decision: str = "", note: str = "",
+) -> Member:
+    with transaction.atomic():
+        member = _locked(actor, member, expected_version, Perm.MEMBER_MANAGE)
+        _check_status(member, {Status.PROBATIONARY, Status.OFFICIAL}, _("exempt"))
+        _check_date(member, date)
+        if not reason.strip():
+            raise ValidationError({"reason": [_("Give the reason (old age, illness...).")]})
+        before, was = _snapshot(member), member.status
+        member.status, member.status_date = Status.EXEMPTED, date
+        return _commit(actor=actor, member=member, before=before, kind=EventKind.EXEMPTED, day=date,
+                       from_status=was, decision=decision, note=note, details={"reason": reason.strip()})
+
+
+def member_lift_exemption(
+    *, actor: Any, member: Member, expected_version: int, date: dt.date, decision: str = "", note: str = "",
+) -> Member:
+    with transaction.atomic():
+        member = _locked(actor, member, expected_version, Perm.MEMBER_MANAGE)
+        _check_status(member, {Status.EXEMPTED}, _("lift the exemption"))
+        _check_date(member, date)
+        before, was = _snapshot(member), member.status
+        member.status, member.status_date = _standing(member), date
+        return _commit(actor=actor, member=member, before=before, kind=EventKind.EXEMPTION_LIFTED, day=date,
+                       from_status=was, decision=decision, note=note)
+
+
+def member_discipline(
+    *, actor: Any, member: Member, expected_version: int, date: dt.date, form: str,
+    decision: str = "", note: str = "",
+) -> Member:
+    """Discipline; expulsion ends membership. Probationary members: reprimand or warning only."""
+    with transaction.atomic():
+        member = _locked(actor, member, expected_version, Perm.MEMBER_MANAGE)
+        _check_status(member, ACTIVE, _("discipline"))
+        _check_date(member, date)
+        if form not in DisciplineForm.values:
+            raise ValidationError({"form": [_("Choose a form of discipline.")]})
+        if member.status == Status.PROBATIONARY and form not in (DisciplineForm.REPRIMAND, DisciplineForm.WARNING):
+            raise ValidationError({"form": [_("A probationary member can only be reprimanded or warned.")]})
+        before, was = _snapshot(member), member.status
+        if form == DisciplineForm.EXPULSION:
+            member.status, member.status_date = Status.EXPELLED, date
+        return _commit(actor=actor, member=member, before=before, kind=EventKind.DISCIPLINED, day=date,
+                       from_status=was, decision=decision, note=note, details={"form": form})
+
+
+def member_remove(
+    *, actor: Any, member: Member, expected_version: int, date: dt.date, reason: str,
+    decision: str = "", note: str = "",
+) -> Member:
+    """Removal from the roll (xóa tên)."""
+    with transaction.atomic():
+        member = _locked(actor, member, expected_version, Perm.MEMBER_MANAGE)
+        _check_status(member, ACTIVE, _("remove from the roll"))
+        _check_date(member, date)
+        if not reason.strip():
+            raise ValidationError({"reason": [_("Give the reason for the removal.")]})
+        before, was = _snapshot(member), member.status
+        member.status, member.status_date = Status.REMOVED, date
+        return _commit(actor=actor, member=member, before=before, kind=EventKind.REMOVED, day=date,
+                       from_status=was, decision=decision, note=note, details={"reason": reason.strip()})
+
+
+def member_record_death(
+    *, actor: Any, member: Member, expected_version: int, date: dt.date, note: str = "",
+) -> Member:
+    with transaction.atomic():
+        member = _locked(actor, member, expected_version, Perm.MEMBER_MANAGE)
+        _check_status(member, ACTIVE, _("record the death"))
+        if date > validation.today():
+            raise ValidationError({"date": [_("This date is in the future.")]})
+        if member.date_of_birth and date < member.date_of_birth:
+            raise ValidationError({"date": [_("The date of death is before the date of birth.")]})
+        before, was = _snapshot(member), member.status
+        member.status, member.status_date, member.death_date = Status.DECEASED, date, date
+        return _commit(actor=actor, member=member, before=before, kind=EventKind.DIED, day=date,
+                       from_status=was, note=note)
+
+
+# --- corrections -----------------------------------------------------------------------------
+
+
+def _apply_changes(
+    *, actor: Any, member: Member, expected_version: int, changes: dict[str, Any], allowed: list[str],
+    perm: Perm, note: str,
+) -> Member:
+    unknown = sorted(set(changes) - set(allowed))
+    if unknown:
+        raise ValidationError({name: [_("This field cannot be changed here.")] for name in unknown})
+    with transaction.atomic():
+        member = _locked(actor, member, expected_version, perm)
+        changes = validation.normalize(changes)
+        if "date_of_birth" in changes and changes["date_of_birth"] is None and "birth_year" not in changes:
+            changes.pop("birth_year", None)
+        before = _snapshot(member)
+        record = {**{f: getattr(member, f) for f in validation.PROFILE_FIELDS}, **changes}
+        errors = {k: v for k, v in validation.check(record).items() if k in changes or k in ("birth_year",
+                  "admission_date", "official_date", "citizen_id")}
+        if member.status != Status.PROBATIONARY and not record.get("official_date") and member.status not in (
+                Status.TRANSFERRED_OUT, Status.REMOVED, Status.EXPELLED, Status.DECEASED):
+            errors.setdefault("official_date", []).append(_("An official member needs the official date."))
+        errors.update({k: v for k, v in _check_unique(record, member.pk).items() if k not in errors})
+        if errors:
+            raise ValidationError(errors)
+        for field, value in changes.items():
+            setattr(member, field, _stored(field, value))
+        _derive_names(member)
+        new = _diff(before, _snapshot(member))[1]
+        if not new:
+            return member  # nothing changed: no version bump, no event
+        return _commit(actor=actor, member=member, before=before, kind=EventKind.CORRECTED,
+                       day=validation.today(), from_status=member.status, note=note,
+                       details={"fields": sorted(new)})
+
+
+def member_correct(
+    *, actor: Any, member: Member, expected_version: int, changes: dict[str, Any], note: str = "",
+) -> Member:
+    """Correct profile data (a committee's data-correction decision)."""
+    return _apply_changes(actor=actor, member=member, expected_version=expected_version, changes=changes,
+                          allowed=validation.PROFILE_FIELDS, perm=Perm.MEMBER_MANAGE, note=note)
+
+
+def member_update_contact(
+    *, actor: Any, member: Member, expected_version: int, changes: dict[str, Any], note: str = "",
+) -> Member:
+    """Phone, residence and smartphone flag: a cell secretary may keep these current."""
+    return _apply_changes(actor=actor, member=member, expected_version=expected_version, changes=changes,
+                          allowed=validation.CONTACT_FIELDS, perm=Perm.MEMBER_EDIT_CONTACT, note=note)

@@ -1,0 +1,123 @@
+"""Field rules for member records, shared by forms, the API and imports (through the services)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from dateutil.relativedelta import relativedelta
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from dangvien.core import citizen_id
+from dangvien.core.text import clean
+from dangvien.members.models import ServiceBackground, Sex
+
+TEXT_FIELDS = [
+    "full_name", "birth_name", "aliases", "place_of_birth", "hometown", "permanent_residence",
+    "temporary_residence", "ethnicity", "religion", "education", "political_theory",
+    "professional_qualification", "foreign_language", "occupation_at_admission", "occupation",
+    "badge_number",
+]
+DATE_FIELDS = ["date_of_birth", "admission_date", "admission_ceremony_date", "official_date"]
+# Everything a data correction may change (status and unit change only through lifecycle events).
+PROFILE_FIELDS = [
+    *TEXT_FIELDS, *DATE_FIELDS, "sex", "birth_year", "citizen_id", "old_id_number", "phone",
+    "has_smartphone", "profile_number", "card_number", "service_background",
+]
+NULLABLE_FIELDS = frozenset({"citizen_id", "profile_number", "card_number", "has_smartphone", "birth_year",
+                             *DATE_FIELDS})
+CONTACT_FIELDS = ["phone", "permanent_residence", "temporary_residence", "has_smartphone"]
+
+_PHONE = re.compile(r"^(\+84|0)\d{9,10}$")
+_PROFILE_NUMBER = re.compile(r"^\d{6}[A-ZĐ]{1,3}$")
+_CARD_NUMBER = re.compile(r"^[0-9A-Z]{6,20}$")
+_OLD_ID = re.compile(r"^\d{9}$")
+
+
+def today() -> dt.date:
+    return timezone.localdate()
+
+
+def age_on(birth: dt.date, day: dt.date) -> int:
+    return relativedelta(day, birth).years
+
+
+def normalize(data: dict[str, Any]) -> dict[str, Any]:
+    """NFC text, stripped identifiers, empty identifiers as None (so unique columns allow many)."""
+    out = dict(data)
+    for field in TEXT_FIELDS:
+        if field in out:
+            out[field] = clean(out[field])
+    for field in ("citizen_id", "profile_number", "card_number"):
+        if field in out:
+            value = re.sub(r"[\s.\-]", "", clean(out[field] or "")).upper()
+            out[field] = value or None
+    if "old_id_number" in out:
+        out["old_id_number"] = re.sub(r"\s", "", clean(out["old_id_number"] or ""))
+    if "phone" in out:
+        out["phone"] = re.sub(r"[\s.\-()]", "", clean(out["phone"] or ""))
+    if out.get("date_of_birth"):
+        out["birth_year"] = out["date_of_birth"].year
+    return out
+
+
+def check(record: dict[str, Any]) -> dict[str, list[str]]:
+    """Every problem with a full member record, by field. `record` holds every profile field."""
+    errors: dict[str, list[str]] = {}
+
+    def add(field: str, message: str) -> None:
+        errors.setdefault(field, []).append(message)
+
+    now = today()
+    if not record.get("full_name"):
+        add("full_name", _("The full name is required."))
+    elif any(ch.isdigit() for ch in record["full_name"]):
+        add("full_name", _("A name cannot contain digits."))
+    if record.get("sex") not in Sex.values:
+        add("sex", _("Choose male or female."))
+    if record.get("service_background", "") not in ServiceBackground.values:
+        add("service_background", _("Unknown value."))
+
+    for field in DATE_FIELDS:
+        value = record.get(field)
+        if value and value > now:
+            add(field, _("This date is in the future."))
+    birth = record.get("date_of_birth")
+    year = record.get("birth_year")
+    if not year:
+        add("birth_year", _("The date or at least the year of birth is required."))
+    elif not (1900 <= year <= now.year):
+        add("birth_year", _("The year of birth must be between 1900 and this year."))
+    elif birth and birth.year != year:
+        add("birth_year", _("The year of birth disagrees with the date of birth."))
+
+    admission = record.get("admission_date")
+    if not admission:
+        add("admission_date", _("The admission date is required."))
+    elif (birth or year) and "admission_date" not in errors:
+        min_age = settings.DANGVIEN["ADMISSION_MIN_AGE"]
+        born = birth or dt.date(year, 12, 31)
+        if admission <= born or age_on(born, admission) < min_age:
+            add("admission_date", _("Admission must be at age %(age)s or older.") % {"age": min_age})
+    ceremony = record.get("admission_ceremony_date")
+    if ceremony and admission and ceremony < admission:
+        add("admission_ceremony_date", _("The ceremony cannot be before the admission decision."))
+    official = record.get("official_date")
+    if official and admission and official < admission:
+        add("official_date", _("The official date cannot be before the admission date."))
+
+    if value := record.get("citizen_id"):
+        for problem in citizen_id.problems(value, sex=record.get("sex"), birth_year=year):
+            add("citizen_id", problem)
+    if (value := record.get("old_id_number")) and not _OLD_ID.match(value):
+        add("old_id_number", _("An old ID (CMND) number has exactly 9 digits."))
+    if (value := record.get("phone")) and not _PHONE.match(value):
+        add("phone", _("Enter a Vietnamese phone number, e.g. 0912345678."))
+    if (value := record.get("profile_number")) and not _PROFILE_NUMBER.match(value):
+        add("profile_number", _("A profile number is 6 digits followed by 1 to 3 letters."))
+    if (value := record.get("card_number")) and not _CARD_NUMBER.match(value):
+        add("card_number", _("A card number has 6 to 20 digits or capital letters."))
+    return errors

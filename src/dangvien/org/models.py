@@ -1,0 +1,68 @@
+"""The unit tree: province → commune committee → grassroots organization → (sub-committee) → cell
+→ (party group), as a materialized path so that a subtree is one indexed range query."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+# Each level adds SEGMENT digits to the path. Paths hold digits only, so the range
+# [path, next_sibling_path) is the subtree under any collation, on SQLite and PostgreSQL alike.
+SEGMENT = 4
+MAX_CHILDREN = 10**SEGMENT - 2  # the last segment value is kept free so a successor path exists
+
+
+class UnitKind(models.TextChoices):
+    PROVINCE = "province", _("Provincial committee")
+    COMMUNE = "commune", _("Commune committee")
+    GRASSROOTS_COMMITTEE = "grassroots_committee", _("Grassroots committee")
+    GRASSROOTS_CELL = "grassroots_cell", _("Grassroots cell")
+    SUB_COMMITTEE = "sub_committee", _("Sub-committee")
+    CELL = "cell", _("Cell")
+    PARTY_GROUP = "party_group", _("Party group")
+
+
+# Which kinds may sit directly under which (QĐ 294-QĐ/TW, 2025).
+ALLOWED_CHILDREN: dict[str, set[str]] = {
+    UnitKind.PROVINCE: {UnitKind.COMMUNE},
+    UnitKind.COMMUNE: {UnitKind.GRASSROOTS_COMMITTEE, UnitKind.GRASSROOTS_CELL},
+    UnitKind.GRASSROOTS_COMMITTEE: {UnitKind.SUB_COMMITTEE, UnitKind.CELL},
+    UnitKind.SUB_COMMITTEE: {UnitKind.CELL},
+    UnitKind.GRASSROOTS_CELL: {UnitKind.PARTY_GROUP},
+    UnitKind.CELL: {UnitKind.PARTY_GROUP},
+    UnitKind.PARTY_GROUP: set(),
+}
+# Units that members belong to (a "chi bộ").
+MEMBER_UNIT_KINDS = frozenset({UnitKind.CELL, UnitKind.GRASSROOTS_CELL})
+
+
+class Unit(models.Model):
+    kind = models.CharField(_("kind"), max_length=32, choices=UnitKind.choices)
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=255)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    path = models.CharField(max_length=64, unique=True)  # unique → indexed on both databases
+    depth = models.PositiveSmallIntegerField()
+    sort_key = models.CharField(max_length=512, default="")
+
+    class Meta:
+        ordering = ["path"]
+        verbose_name = _("unit")
+        verbose_name_plural = _("units")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def holds_members(self) -> bool:
+        return self.kind in MEMBER_UNIT_KINDS
+
+
+def subtree_upper_bound(path: str) -> str:
+    """The smallest path after every descendant of `path`: its next sibling's path."""
+    return str(int(path) + 1).zfill(len(path))
+
+
+def subtree_filter(path: str, field: str = "path") -> dict[str, str]:
+    """Filter kwargs selecting `path` and all its descendants as an index range."""
+    return {f"{field}__gte": path, f"{field}__lt": subtree_upper_bound(path)}

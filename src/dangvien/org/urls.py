@@ -1,0 +1,8 @@
+from django.urls import path
+
+from dangvien.org import views
+
+app_name = "org"
+urlpatterns = [
+    path("", views.tree, name="tree"),
+]

@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from dangvien.api import api
+from dangvien.core import views as core_views
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("dangvien.accounts.urls")),
+    path("units/", include("dangvien.org.urls")),
+    path("members/", include("dangvien.members.urls")),
+    path("admin/", admin.site.urls),
+    path("api/", api.urls),
+]
