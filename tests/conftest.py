@@ -12,3 +12,24 @@ def _fast_password_hashing(settings):
 @pytest.fixture
 def world(db):
     return build_world()
+
+
+
+def _ci_skips(config) -> int:
+    import os
+
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if os.environ.get("CI") != "true" or reporter is None:
+        return 0
+    return len(reporter.stats.get("skipped", []))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """In CI nothing may be skipped (no PostgreSQL, no Chromium): a skip there fails the run."""
+    if _ci_skips(session.config) and exitstatus == 0:
+        session.exitstatus = 1
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if n := _ci_skips(config):
+        terminalreporter.write_line(f"CI=true and {n} tests were skipped: the run fails.", red=True)

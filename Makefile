@@ -1,0 +1,78 @@
+# dangvien: `make demo` and `make test` are all a fresh machine needs (see README.md).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO_MEMBERS ?= 20000
+DEMO_SEED ?= 2026
+DEMO_PASSWORD ?= dangvien-demo-2026
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# PostgreSQL for the second test run; CI (.ci/run) makes sure it answers.
+TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/dangvien
+PYTEST_WORKERS ?= 2
+
+.PHONY: demo serve test test-sqlite test-postgres lint bench lock messages system-deps clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Runtime only for the demo (fast); dev adds test tools and PyICU (compiled: needs libicu-dev).
+$(VENV)/.main: requirements/main.txt pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q --disable-pip-version-check --require-hashes -r requirements/main.txt
+	$(BIN)/pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $@
+
+$(VENV)/.dev: requirements/dev.txt $(VENV)/.main
+	$(BIN)/pip install -q --disable-pip-version-check --require-hashes -r requirements/dev.txt
+	touch $@
+
+# Debian packages the build needs: gettext (msgfmt) for translations, ICU headers for PyICU.
+system-deps:
+	@missing=""; \
+	command -v msgfmt >/dev/null || missing="$$missing gettext"; \
+	command -v pkg-config >/dev/null || missing="$$missing pkg-config"; \
+	dpkg -s libicu-dev >/dev/null 2>&1 || missing="$$missing libicu-dev"; \
+	if [ -n "$$missing" ]; then echo "installing:$$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
+
+messages: $(VENV)/.main
+	@command -v msgfmt >/dev/null || $(MAKE) -s system-deps
+	cd src/dangvien && ../../$(BIN)/dangvien compilemessages -v0
+
+demo: $(VENV)/.main messages
+	$(BIN)/dangvien migrate -v0
+	$(BIN)/dangvien collectstatic --noinput -v0
+	$(BIN)/dangvien demo-data --reset --members $(DEMO_MEMBERS) --seed $(DEMO_SEED) --password $(DEMO_PASSWORD)
+	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl+C to stop)"
+	$(BIN)/gunicorn dangvien.wsgi:application --bind $(HOST):$(PORT) --workers 3 --access-logfile - --error-logfile -
+
+serve: $(VENV)/.main messages
+	$(BIN)/dangvien migrate -v0
+	$(BIN)/dangvien collectstatic --noinput -v0
+	$(BIN)/gunicorn dangvien.wsgi:application --bind $(HOST):$(PORT) --workers 3
+
+test: system-deps $(VENV)/.dev messages
+	$(MAKE) -s test-sqlite
+	$(MAKE) -s test-postgres
+
+test-sqlite:
+	@echo "== test suite on SQLite =="
+	env -u DATABASE_URL $(BIN)/pytest -n $(PYTEST_WORKERS) -q tests
+
+test-postgres:
+	@echo "== test suite on PostgreSQL ($(TEST_POSTGRES_URL)) =="
+	DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/pytest -n $(PYTEST_WORKERS) -q tests
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy src/dangvien
+
+bench: $(VENV)/.dev messages
+	$(BIN)/python bench/run.py
+
+lock:
+	uv pip compile -q requirements/main.in --generate-hashes --python-version 3.11 -o requirements/main.txt
+	uv pip compile -q requirements/dev.in --generate-hashes --python-version 3.11 -o requirements/dev.txt
+
+clean:
+	rm -rf $(VENV) var
