@@ -97,11 +97,14 @@ class ChainProblem:
         return f"{where}: {self.reason}"
 
 
+_BATCH = 5000
+
+
 def _entries() -> Iterator[AuditEntry]:
     # Streamed in seq order with a bounded batch, so verifying millions of rows keeps memory flat.
     last = 0
     while True:
-        batch = list(AuditEntry.objects.filter(seq__gt=last).order_by("seq")[:5000])
+        batch = list(AuditEntry.objects.filter(seq__gt=last).order_by("seq")[:_BATCH])
         if not batch:
             return
         yield from batch
@@ -120,6 +123,14 @@ def audit_verify() -> tuple[int, ChainProblem | None]:
             return count, ChainProblem(entry.seq, entry.pk, "content does not match its hash (altered)")
         prev_hash, expected_seq, count = entry.hash, expected_seq + 1, count + 1
     head = AuditChainHead.objects.filter(id=1).first()
-    if head and (head.seq != count or head.hash != prev_hash):
+    if head is None and count:
+        # The head is written with the first row; rows without it mean it was deleted, and with it
+        # the record of how long the chain was.
+        return count, ChainProblem(count, None, "the chain head is missing")
+    if head and head.seq > count:
         return count, ChainProblem(count + 1, None, f"missing: the chain head records {head.seq} rows")
+    if head and head.seq < count:
+        return count, ChainProblem(head.seq + 1, None, f"added outside the log: the chain head records {head.seq} rows")
+    if head and head.hash != prev_hash:
+        return count, ChainProblem(count, None, "the last row's hash does not match the chain head")
     return count, None

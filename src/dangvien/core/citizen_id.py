@@ -25,8 +25,10 @@ PROVINCE_CODES: dict[str, str] = {
     "094": "Sóc Trăng", "095": "Bạc Liêu", "096": "Cà Mau",
 }
 
-_FORMAT = re.compile(r"^\d{12}$")
-_OLD_FORMAT = re.compile(r"^\d{9}$")
+# ASCII digits only (\d would also take fullwidth and other Unicode digits) and fullmatch (a "$"
+# pattern would accept a trailing newline).
+_FORMAT = re.compile(r"[0-9]{12}")
+_OLD_FORMAT = re.compile(r"[0-9]{9}")
 # Century and sex digit: 1900s male 0 / female 1, 2000s male 2 / female 3, 2100s 4/5, 1800s... not used.
 _CENTURY_BASE = {0: 1900, 1: 1900, 2: 2000, 3: 2000, 4: 2100, 5: 2100}
 
@@ -40,7 +42,7 @@ class CitizenId:
 
 def parse(value: str) -> CitizenId:
     """Parse a 12-digit citizen ID; ValueError with a translated message when malformed."""
-    if not _FORMAT.match(value):
+    if not _FORMAT.fullmatch(value):
         raise ValueError(_("A citizen ID has exactly 12 digits."))
     province = value[:3]
     if province not in PROVINCE_CODES:
@@ -62,7 +64,8 @@ def problems(value: str, *, sex: str | None, birth_year: int | None) -> list[str
     except ValueError as exc:
         return [str(exc)]
     found: list[str] = []
-    if sex and parsed.sex != sex:
+    # Only a known sex is compared: anything else is the sex field's own error, not the ID's.
+    if sex in ("M", "F") and parsed.sex != sex:
         found.append(
             _("The 4th digit says %(id_sex)s but the record says %(sex)s.")
             % {"id_sex": _("male") if parsed.sex == "M" else _("female"),
@@ -77,7 +80,7 @@ def problems(value: str, *, sex: str | None, birth_year: int | None) -> list[str
 
 
 def is_old_id(value: str) -> bool:
-    return bool(_OLD_FORMAT.match(value))
+    return bool(_OLD_FORMAT.fullmatch(value))
 
 
 def make(province_code: str, sex: str, birth_year: int, serial: int) -> str:

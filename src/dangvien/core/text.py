@@ -23,14 +23,22 @@ _ALPHABET = [
     "a", "ă", "â", "b", "c", "d", "đ", "e", "ê", "f", "g", "h", "i", "j", "k", "l", "m", "n",
     "o", "ô", "ơ", "p", "q", "r", "s", "t", "u", "ư", "v", "w", "x", "y", "z",
 ]
-# Primary weights: 01 for separators/punctuation, digits 10..19, letters from 0x20 on, 0xfe other.
+# Punctuation seen in names (H'Bơ, H’Bơ, double-barrelled names), in ICU's order. Each gets its own
+# weight, as in ICU, so that names differing only there do not tie.
+_PUNCTUATION = "_-,;:!?.'\u2018\u2019\"("
+# Primary weights: 01 for whitespace, 02..0e for the punctuation above, 0f for other punctuation,
+# digits 10..19, letters from 0x20 on, 0xfe for other letters.
 _PRIMARY = {unicodedata.normalize("NFC", ch): 0x20 + i for i, ch in enumerate(_ALPHABET)}
 _PRIMARY.update({str(d): 0x10 + d for d in range(10)})
+_PRIMARY.update({ch: 0x02 + i for i, ch in enumerate(_PUNCTUATION)})
+_PRIMARY[" "] = 0x01
 
-# Compound family names that take two words (domain.md); others take the first word.
+# Compound family names that take two words (domain.md); others take the first word. The "Rơ ..."
+# names are Jrai clan names written in two words (Rơ Mah Hlin: clan Rơ Mah, given name Hlin).
 COMPOUND_FAMILY_NAMES = frozenset(
     unicodedata.normalize("NFC", n).casefold()
-    for n in ["Âu Dương", "Tôn Thất", "Tôn Nữ", "Công Tôn", "Tư Mã", "Gia Cát", "Thượng Quan", "Hoàng Phủ"]
+    for n in ["Âu Dương", "Tôn Thất", "Tôn Nữ", "Công Tôn", "Tư Mã", "Gia Cát", "Thượng Quan", "Hoàng Phủ",
+              "Rơ Mah", "Rơ Lan", "Rơ Ô", "Rơ Chăm", "Rơ Châm"]
 )
 
 
@@ -96,7 +104,7 @@ def _letters(value: str) -> list[tuple[int, int, int]]:
         elif lower in _PRIMARY:
             primary = _PRIMARY[lower]
         elif not base.isalnum():
-            primary = 0x01
+            primary = 0x0F
         else:
             primary = 0xFE
         out.append((primary, tone, 0 if base == lower else 1))

@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from dangvien.accounts.permissions import Perm, can, require
+from dangvien.accounts.permissions import Perm, can, require, scope_paths
 from dangvien.core.audit import audit_record, jsonable
 from dangvien.core.errors import NotFound, StaleEdit
 from dangvien.core.text import name_sort_key, search_key, split_name
@@ -22,7 +22,41 @@ from dangvien.members.models import DisciplineForm, EventKind, Member, MemberEve
 from dangvien.members.selectors import member_is_visible
 from dangvien.org.models import MEMBER_UNIT_KINDS, Unit
 
-ACTIVE = {Status.PROBATIONARY, Status.OFFICIAL, Status.EXEMPTED, Status.TEMPORARILY_OUT}
+ACTIVE = frozenset({Status.PROBATIONARY, Status.OFFICIAL, Status.EXEMPTED, Status.TEMPORARILY_OUT})
+
+# The statuses each lifecycle event may start from. Services enforce it; pages and the API read it
+# to offer only the events that are possible now.
+ALLOWED_FROM: dict[str, frozenset[str]] = {
+    EventKind.RECOGNIZED_OFFICIAL: frozenset({Status.PROBATIONARY}),
+    EventKind.TRANSFERRED_OUT: frozenset({Status.PROBATIONARY, Status.OFFICIAL, Status.EXEMPTED}),
+    EventKind.TRANSFERRED_IN: frozenset({Status.TRANSFERRED_OUT}),
+    EventKind.TEMPORARILY_OUT: frozenset({Status.PROBATIONARY, Status.OFFICIAL}),
+    EventKind.RETURNED: frozenset({Status.TEMPORARILY_OUT}),
+    EventKind.EXEMPTED: frozenset({Status.PROBATIONARY, Status.OFFICIAL}),
+    EventKind.EXEMPTION_LIFTED: frozenset({Status.EXEMPTED}),
+    EventKind.DISCIPLINED: ACTIVE,
+    EventKind.REMOVED: ACTIVE,
+    EventKind.DIED: ACTIVE,
+}
+
+
+def member_may_record(actor: Any, member: Member, kind: str) -> bool:
+    """Whether the actor may record this lifecycle event for the member now (status and permission).
+
+    Taking a member in needs MEMBER_MANAGE where the member arrives: the cell the transfer is
+    addressed to, else anywhere the actor manages. Every other event needs it at the member's cell.
+    """
+    return member.status in ALLOWED_FROM[kind] and member_event_permitted(actor, member, kind)
+
+
+def member_event_permitted(actor: Any, member: Member, kind: str) -> bool:
+    """The permission half of member_may_record, whatever the member's status."""
+    if kind != EventKind.TRANSFERRED_IN:
+        return can(actor, Perm.MEMBER_MANAGE, member.unit)
+    if member.pending_unit is not None:
+        return can(actor, Perm.MEMBER_MANAGE, member.pending_unit)
+    paths = scope_paths(actor, Perm.MEMBER_MANAGE)
+    return paths is None or bool(paths)
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -67,7 +101,7 @@ def _require_member_unit(unit: Unit, field: str = "unit") -> None:
 
 def _locked(actor: Any, member: Member, expected_version: int, perm: Perm) -> Member:
     """Re-read the member under a row lock, check scope and permission and the edit's version."""
-    fresh = Member.objects.select_for_update().select_related("unit").filter(pk=member.pk).first()
+    fresh = Member.objects.select_for_update(of=("self",)).select_related("unit").filter(pk=member.pk).first()
     if fresh is None or not member_is_visible(actor, fresh):
         raise NotFound(_("No such member."))
     if not can(actor, perm, fresh.unit):
@@ -81,15 +115,20 @@ def _locked(actor: Any, member: Member, expected_version: int, perm: Perm) -> Me
     return fresh
 
 
-def _check_date(member: Member, day: dt.date, field: str = "date") -> None:
+def _check_date(member: Member, day: dt.date, field: str = "date", *, changes_status: bool = True) -> None:
+    """An event date must not be in the future nor before admission; an event that changes the
+    status must not predate the current status (returning before leaving is impossible)."""
     if day > validation.today():
         raise ValidationError({field: [_("This date is in the future.")]})
     if day < member.admission_date:
         raise ValidationError({field: [_("This date is before the member's admission (%(date)s).")
                                        % {"date": member.admission_date.strftime("%d/%m/%Y")}]})
+    if changes_status and member.status_date and day < member.status_date:
+        raise ValidationError({field: [_("This date is before the member's current status began (%(date)s).")
+                                       % {"date": member.status_date.strftime("%d/%m/%Y")}]})
 
 
-def _check_status(member: Member, allowed: set[str], action: str) -> None:
+def _check_status(member: Member, allowed: frozenset[str], action: str) -> None:
     if member.status not in allowed:
         raise ValidationError(
             {"status": [_("Cannot %(action)s: the member is %(status)s.")
@@ -115,8 +154,11 @@ def _commit(
         unit=member.unit, from_status=from_status, to_status=member.status, decision=decision,
         note=note, details=jsonable(details or {}),
     )
+    # The event's details go into the audit row too: a reprimand changes no field, and the audit
+    # row is the tamper-evident record of it.
     audit_record(actor=actor, action=f"member.{kind}", object_type="member", object_id=member.pk,
-                 before=old, after={**new, **({"decision": decision} if decision else {})},
+                 before=old, after={**new, **({"decision": decision} if decision else {}),
+                                    **({"details": details} if details else {})},
                  unit_path=member.unit.path)
     return member
 
@@ -130,6 +172,14 @@ def member_register(
 ) -> Member:
     """Enter the record of an existing member (data entry, import, or a transfer in from outside
     this system). `data` holds profile fields."""
+    return _register(actor=actor, unit=unit, data=data, status=status, transferred_in=transferred_in, note=note,
+                     action="member.transferred_in" if transferred_in else "member.registered")
+
+
+def _register(
+    *, actor: Any, unit: Unit, data: dict[str, Any], status: str, transferred_in: bool, note: str, action: str,
+    decision: str = "",
+) -> Member:
     if status not in ACTIVE:
         raise ValidationError({"status": [_("A new record must be of a member on the roll.")]})
     record = validation.normalize({f: data.get(f) for f in validation.PROFILE_FIELDS if f in data})
@@ -152,7 +202,8 @@ def member_register(
         # The history starts with the facts the record carries; an arrival from outside adds today's event.
         actor_fk = actor if getattr(actor, "pk", None) else None
         events = [MemberEvent(member=member, kind=EventKind.ADMITTED, effective_date=member.admission_date,
-                              actor=actor_fk, unit=unit, to_status=Status.PROBATIONARY, note=note)]
+                              actor=actor_fk, unit=unit, to_status=Status.PROBATIONARY, note=note,
+                              decision=decision)]
         if member.official_date:
             events.append(MemberEvent(member=member, kind=EventKind.RECOGNIZED_OFFICIAL, actor=actor_fk, unit=unit,
                                       effective_date=member.official_date, from_status=Status.PROBATIONARY,
@@ -161,8 +212,9 @@ def member_register(
             events.append(MemberEvent(member=member, kind=EventKind.TRANSFERRED_IN, actor=actor_fk, unit=unit,
                                       effective_date=validation.today(), to_status=status))
         MemberEvent.objects.bulk_create(events)
-        audit_record(actor=actor, action="member.transferred_in" if transferred_in else "member.registered", object_type="member", object_id=member.pk,
-                     before=None, after=_snapshot(member), unit_path=unit.path)
+        after = {**_snapshot(member), **({"decision": decision} if decision else {})}
+        audit_record(actor=actor, action=action, object_type="member", object_id=member.pk,
+                     before=None, after=after, unit_path=unit.path)
         return member
 
 
@@ -182,10 +234,9 @@ def member_admit(
     if not birth:
         raise ValidationError({"date_of_birth": [_("The full date of birth is required for an admission.")]})
     record.pop("official_date", None)
-    with transaction.atomic():
-        member = member_register(actor=actor, unit=unit, data=record, status=Status.PROBATIONARY, note=note)
-        member.events.filter(kind=EventKind.ADMITTED).update(decision=decision)
-        return member
+    # The decision goes into the history event and the audit row as they are written.
+    return _register(actor=actor, unit=unit, data=record, status=Status.PROBATIONARY, transferred_in=False,
+                     note=note, action="member.admitted", decision=decision)
 
 
 # --- lifecycle events ------------------------------------------------------------------------
@@ -197,7 +248,7 @@ def member_recognize_official(
 ) -> Member:
     with transaction.atomic():
         member = _locked(actor, member, expected_version, Perm.MEMBER_MANAGE)
-        _check_status(member, {Status.PROBATIONARY}, _("recognize as official"))
+        _check_status(member, ALLOWED_FROM[EventKind.RECOGNIZED_OFFICIAL], _("recognize as official"))
         _check_date(member, official_date, "official_date")
         start = member.admission_ceremony_date or member.admission_date
         months = settings.DANGVIEN["PROBATION_MONTHS"]
@@ -219,7 +270,7 @@ def member_transfer_out(
     (member_transfer_in); to anywhere else, `destination` names it."""
     with transaction.atomic():
         member = _locked(actor, member, expected_version, Perm.MEMBER_MANAGE)
-        _check_status(member, {Status.PROBATIONARY, Status.OFFICIAL, Status.EXEMPTED}, _("transfer out"))
+        _check_status(member, ALLOWED_FROM[EventKind.TRANSFERRED_OUT], _("transfer out"))
         _check_date(member, date)
         if destination_unit is not None:
             _require_member_unit(destination_unit, "destination_unit")
@@ -241,17 +292,19 @@ def member_transfer_in(
 ) -> Member:
     """The receiving committee takes in a member transferred out to it."""
     with transaction.atomic():
-        fresh = Member.objects.select_for_update().select_related("unit", "pending_unit").filter(pk=member.pk).first()
+        fresh = Member.objects.select_for_update(of=("self",)).select_related("unit", "pending_unit").filter(pk=member.pk).first()
         if fresh is None or not member_is_visible(actor, fresh):
             raise NotFound(_("No such member."))
+        if not member_event_permitted(actor, fresh, EventKind.TRANSFERRED_IN):
+            raise PermissionDenied(_("You do not have permission to take this member in."))
         if fresh.version != expected_version:
             raise StaleEdit(_("This record was changed by someone else. Reload it and try again."), code="stale")
-        _check_status(fresh, {Status.TRANSFERRED_OUT}, _("transfer in"))
+        _check_status(fresh, ALLOWED_FROM[EventKind.TRANSFERRED_IN], _("transfer in"))
         _require_member_unit(unit)
         require(actor, Perm.MEMBER_MANAGE, unit)
         if fresh.pending_unit and not unit.path.startswith(fresh.pending_unit.path):
             raise ValidationError({"unit": [_("This transfer is addressed to %(unit)s.") % {"unit": fresh.pending_unit}]})
-        _check_date(fresh, date)
+        _check_date(fresh, date, changes_status=False)
         if fresh.status_date and date < fresh.status_date:
             raise ValidationError({"date": [_("The member cannot arrive before leaving.")]})
         before, came_from = _snapshot(fresh), fresh.unit.name
@@ -270,7 +323,7 @@ def member_transfer_temporarily(
     the home cell."""
     with transaction.atomic():
         member = _locked(actor, member, expected_version, Perm.MEMBER_MANAGE)
-        _check_status(member, {Status.PROBATIONARY, Status.OFFICIAL}, _("transfer temporarily"))
+        _check_status(member, ALLOWED_FROM[EventKind.TEMPORARILY_OUT], _("transfer temporarily"))
         _check_date(member, date)
         if not destination.strip():
             raise ValidationError({"destination": [_("Say where the member will attend meanwhile.")]})
@@ -291,7 +344,7 @@ def member_return(
     """Back from a temporary transfer."""
     with transaction.atomic():
         member = _locked(actor, member, expected_version, Perm.MEMBER_MANAGE)
-        _check_status(member, {Status.TEMPORARILY_OUT}, _("record the return"))
+        _check_status(member, ALLOWED_FROM[EventKind.RETURNED], _("record the return"))
         _check_date(member, date)
         before, was = _snapshot(member), member.status
         member.status, member.status_date, member.temporary_unit = _standing(member), date, ""
@@ -305,7 +358,7 @@ def member_exempt(
 ) -> Member:
     with transaction.atomic():
         member = _locked(actor, member, expected_version, Perm.MEMBER_MANAGE)
-        _check_status(member, {Status.PROBATIONARY, Status.OFFICIAL}, _("exempt"))
+        _check_status(member, ALLOWED_FROM[EventKind.EXEMPTED], _("exempt"))
         _check_date(member, date)
         if not reason.strip():
             raise ValidationError({"reason": [_("Give the reason (old age, illness...).")]})
@@ -320,7 +373,7 @@ def member_lift_exemption(
 ) -> Member:
     with transaction.atomic():
         member = _locked(actor, member, expected_version, Perm.MEMBER_MANAGE)
-        _check_status(member, {Status.EXEMPTED}, _("lift the exemption"))
+        _check_status(member, ALLOWED_FROM[EventKind.EXEMPTION_LIFTED], _("lift the exemption"))
         _check_date(member, date)
         before, was = _snapshot(member), member.status
         member.status, member.status_date = _standing(member), date
@@ -335,12 +388,12 @@ def member_discipline(
     """Discipline; expulsion ends membership. Probationary members: reprimand or warning only."""
     with transaction.atomic():
         member = _locked(actor, member, expected_version, Perm.MEMBER_MANAGE)
-        _check_status(member, ACTIVE, _("discipline"))
-        _check_date(member, date)
+        _check_status(member, ALLOWED_FROM[EventKind.DISCIPLINED], _("discipline"))
         if form not in DisciplineForm.values:
             raise ValidationError({"form": [_("Choose a form of discipline.")]})
         if member.status == Status.PROBATIONARY and form not in (DisciplineForm.REPRIMAND, DisciplineForm.WARNING):
             raise ValidationError({"form": [_("A probationary member can only be reprimanded or warned.")]})
+        _check_date(member, date, changes_status=form == DisciplineForm.EXPULSION)
         before, was = _snapshot(member), member.status
         if form == DisciplineForm.EXPULSION:
             member.status, member.status_date = Status.EXPELLED, date
@@ -355,7 +408,7 @@ def member_remove(
     """Removal from the roll (xóa tên)."""
     with transaction.atomic():
         member = _locked(actor, member, expected_version, Perm.MEMBER_MANAGE)
-        _check_status(member, ACTIVE, _("remove from the roll"))
+        _check_status(member, ALLOWED_FROM[EventKind.REMOVED], _("remove from the roll"))
         _check_date(member, date)
         if not reason.strip():
             raise ValidationError({"reason": [_("Give the reason for the removal.")]})
@@ -370,9 +423,10 @@ def member_record_death(
 ) -> Member:
     with transaction.atomic():
         member = _locked(actor, member, expected_version, Perm.MEMBER_MANAGE)
-        _check_status(member, ACTIVE, _("record the death"))
-        if date > validation.today():
-            raise ValidationError({"date": [_("This date is in the future.")]})
+        _check_status(member, ALLOWED_FROM[EventKind.DIED], _("record the death"))
+        # Not bound to the current status date: if a later event was recorded in error, the death
+        # must still be recordable on its true date.
+        _check_date(member, date, changes_status=False)
         if member.date_of_birth and date < member.date_of_birth:
             raise ValidationError({"date": [_("The date of death is before the date of birth.")]})
         before, was = _snapshot(member), member.status
@@ -388,11 +442,12 @@ def _apply_changes(
     *, actor: Any, member: Member, expected_version: int, changes: dict[str, Any], allowed: list[str],
     perm: Perm, note: str,
 ) -> Member:
-    unknown = sorted(set(changes) - set(allowed))
-    if unknown:
-        raise ValidationError({name: [_("This field cannot be changed here.")] for name in unknown})
     with transaction.atomic():
+        # Scope (404) and permission (403) before the fields (400), as in every other service.
         member = _locked(actor, member, expected_version, perm)
+        unknown = sorted(set(changes) - set(allowed))
+        if unknown:
+            raise ValidationError({name: [_("This field cannot be changed here.")] for name in unknown})
         changes = validation.normalize(changes)
         if "date_of_birth" in changes and changes["date_of_birth"] is None and "birth_year" not in changes:
             changes.pop("birth_year", None)

@@ -1,4 +1,13 @@
 from django.urls import path
 
+from dangvien.members import views
+
 app_name = "members"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.member_list, name="list"),
+    path("new/", views.member_admit, name="admit"),
+    path("<int:pk>/", views.member_detail, name="detail"),
+    path("<int:pk>/edit/", views.member_edit, name="edit"),
+    path("<int:pk>/contact/", views.member_contact, name="contact"),
+    path("<int:pk>/events/<slug:kind>/", views.member_event, name="event"),
+]

@@ -31,10 +31,11 @@ NULLABLE_FIELDS = frozenset({"citizen_id", "profile_number", "card_number", "has
                              *DATE_FIELDS})
 CONTACT_FIELDS = ["phone", "permanent_residence", "temporary_residence", "has_smartphone"]
 
-_PHONE = re.compile(r"^(\+84|0)\d{9,10}$")
-_PROFILE_NUMBER = re.compile(r"^\d{6}[A-ZĐ]{1,3}$")
-_CARD_NUMBER = re.compile(r"^[0-9A-Z]{6,20}$")
-_OLD_ID = re.compile(r"^\d{9}$")
+# Used with fullmatch and ASCII [0-9]: "\d" would accept fullwidth digits, "$" a trailing newline.
+_PHONE = re.compile(r"(\+84|0)[0-9]{9,10}")
+_PROFILE_NUMBER = re.compile(r"[0-9]{6}[A-ZĐ]{1,3}")
+_CARD_NUMBER = re.compile(r"[0-9A-Z]{6,20}")
+_OLD_ID = re.compile(r"[0-9]{9}")
 
 
 def today() -> dt.date:
@@ -110,14 +111,16 @@ def check(record: dict[str, Any]) -> dict[str, list[str]]:
         add("official_date", _("The official date cannot be before the admission date."))
 
     if value := record.get("citizen_id"):
-        for problem in citizen_id.problems(value, sex=record.get("sex"), birth_year=year):
+        # A year already reported wrong is not compared again: one error, in the field at fault.
+        checked_year = year if "birth_year" not in errors else None
+        for problem in citizen_id.problems(value, sex=record.get("sex"), birth_year=checked_year):
             add("citizen_id", problem)
-    if (value := record.get("old_id_number")) and not _OLD_ID.match(value):
+    if (value := record.get("old_id_number")) and not _OLD_ID.fullmatch(value):
         add("old_id_number", _("An old ID (CMND) number has exactly 9 digits."))
-    if (value := record.get("phone")) and not _PHONE.match(value):
+    if (value := record.get("phone")) and not _PHONE.fullmatch(value):
         add("phone", _("Enter a Vietnamese phone number, e.g. 0912345678."))
-    if (value := record.get("profile_number")) and not _PROFILE_NUMBER.match(value):
+    if (value := record.get("profile_number")) and not _PROFILE_NUMBER.fullmatch(value):
         add("profile_number", _("A profile number is 6 digits followed by 1 to 3 letters."))
-    if (value := record.get("card_number")) and not _CARD_NUMBER.match(value):
+    if (value := record.get("card_number")) and not _CARD_NUMBER.fullmatch(value):
         add("card_number", _("A card number has 6 to 20 digits or capital letters."))
     return errors

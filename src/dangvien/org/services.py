@@ -24,6 +24,8 @@ def _next_child_path(parent: Unit | None) -> str:
 def unit_create(*, actor, kind: str, code: str, name: str, parent: Unit | None) -> Unit:
     """Create a unit under `parent` (None only for a province, by a system administrator)."""
     code, name = clean(code), clean(name)
+    # Permission first, so that an actor outside the subtree cannot probe which codes exist there.
+    require(actor, Perm.UNIT_MANAGE, parent)
     errors: dict[str, list[str]] = {}
     if kind not in UnitKind.values:
         errors["kind"] = [_("Unknown unit kind.")]
@@ -41,7 +43,9 @@ def unit_create(*, actor, kind: str, code: str, name: str, parent: Unit | None) 
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
-        require(actor, Perm.UNIT_MANAGE, parent)
+        if parent is not None:
+            # Lock the parent so that two concurrent creations under it do not pick the same path.
+            Unit.objects.select_for_update().filter(pk=parent.pk).first()
         unit = Unit.objects.create(
             kind=kind, code=code, name=name, parent=parent,
             path=_next_child_path(parent), depth=(parent.depth + 1) if parent else 0,

@@ -5,4 +5,5 @@ from dangvien.org import views
 app_name = "org"
 urlpatterns = [
     path("", views.tree, name="tree"),
+    path("<int:pk>/", views.unit_detail, name="unit"),
 ]

@@ -1,9 +1,89 @@
+"""Unit tree pages. Each page runs a fixed number of queries whatever the tree's size: the tree
+and its member counts come from unit_tree_with_counts (two queries)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from dangvien.org.selectors import unit_tree_with_counts
+from dangvien.accounts.permissions import Perm, can
+from dangvien.members.models import ON_ROLL_STATUSES, Status
+from dangvien.org.models import SEGMENT, Unit
+from dangvien.org.selectors import (
+    UnitNode,
+    unit_get_for,
+    unit_roots_for,
+    unit_tree_with_counts,
+    units_visible_to,
+)
+
+# Levels shown below each root; deeper units are reached through their own page. A big subtree
+# (a province holds thousands of grassroots organizations) is cut one level higher so that the
+# page stays light on a phone.
+LEVELS_SHOWN = 2
+MAX_ROWS = 400
+
+
+@dataclass(frozen=True)
+class TreeRow:
+    unit: Unit
+    level: int  # 0 for a root of the page
+    on_roll: int
+    official: int
+    probationary: int
+    can_admit: bool
+
+
+def _rows(actor: Any, roots: list[UnitNode]) -> list[TreeRow]:
+    """The tree flattened in display order, LEVELS_SHOWN levels below each root (fewer when that
+    would make too long a page)."""
+    rows = _cut(actor, roots, LEVELS_SHOWN)
+    return rows if len(rows) <= MAX_ROWS else _cut(actor, roots, 1)
+
+
+def _cut(actor: Any, roots: list[UnitNode], levels: int) -> list[TreeRow]:
+    rows: list[TreeRow] = []
+
+    def walk(node: UnitNode, level: int) -> None:
+        counts = node.counts
+        rows.append(TreeRow(
+            unit=node.unit, level=level,
+            on_roll=sum(counts.get(s, 0) for s in ON_ROLL_STATUSES),
+            official=counts.get(Status.OFFICIAL, 0), probationary=counts.get(Status.PROBATIONARY, 0),
+            can_admit=node.unit.holds_members and can(actor, Perm.MEMBER_MANAGE, node.unit),
+        ))
+        if level < levels:
+            for child in node.children:
+                walk(child, level + 1)
+
+    for root in roots:
+        walk(root, 0)
+    return rows
 
 
 @login_required
-def tree(request):
-    return render(request, "org/tree.html", {"roots": unit_tree_with_counts(request.user, max_depth=2)})
+def tree(request: HttpRequest) -> HttpResponse:
+    """Every subtree the actor may see, each from its top unit."""
+    tops = unit_roots_for(request.user)
+    roots: list[UnitNode] = []
+    if tops:
+        # One tree query for all tops, deep enough for the deepest one; _rows cuts each top.
+        roots = unit_tree_with_counts(request.user, max_depth=max(u.depth for u in tops) + LEVELS_SHOWN)
+    return render(request, "org/tree.html", {"rows": _rows(request.user, roots), "unit": None, "ancestors": []})
+
+
+@login_required
+def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One unit's subtree with counts; out-of-scope units are a 404."""
+    unit = unit_get_for(request.user, pk)
+    roots = unit_tree_with_counts(request.user, root=unit, max_depth=LEVELS_SHOWN)
+    prefixes = [unit.path[:end] for end in range(SEGMENT, len(unit.path), SEGMENT)]
+    ancestors = list(units_visible_to(request.user).filter(path__in=prefixes).order_by("path")) if prefixes else []
+    return render(request, "org/tree.html", {
+        "rows": _rows(request.user, roots), "unit": unit, "ancestors": ancestors,
+        "can_admit": unit.holds_members and can(request.user, Perm.MEMBER_MANAGE, unit),
+    })

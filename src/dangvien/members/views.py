@@ -1,0 +1,334 @@
+"""Member registry pages. Views only parse input, call a selector or a service, and turn the
+service's errors into messages on the form; every rule lives in the services."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
+from django.core.paginator import Page, Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from dangvien.accounts.permissions import Perm, can
+from dangvien.core.errors import NotFound, StaleEdit
+from dangvien.members import forms as member_forms
+from dangvien.members import services
+from dangvien.members.models import DisciplineForm, EventKind, Member, MemberEvent, Status
+from dangvien.members.selectors import ORDERINGS, MemberFilter, member_get_for, member_history
+from dangvien.members.selectors import member_list as select_members
+from dangvien.org.models import Unit
+from dangvien.org.selectors import unit_get_by_code_for, unit_get_for, units_visible_to
+
+LIST_COLUMNS = ["id", "full_name", "sex", "birth_year", "status", "citizen_id", "unit__id", "unit__name"]
+# Above this many visible units the unit filter is a code box instead of a select.
+MAX_UNIT_CHOICES = 300
+
+SORT_CHOICES = [
+    ("name", gettext_lazy("Name A–Z")),
+    ("-name", gettext_lazy("Name Z–A")),
+    ("birth", gettext_lazy("Oldest first")),
+    ("-birth", gettext_lazy("Youngest first")),
+    ("admission", gettext_lazy("Earliest admitted first")),
+    ("-admission", gettext_lazy("Latest admitted first")),
+]
+
+
+# --- list ------------------------------------------------------------------------------------
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
+
+
+def _page_numbers(page: Page) -> list[int | None]:
+    """A few numbers around the current page plus the first and last; None marks a gap."""
+    last, current = page.paginator.num_pages, page.number
+    shown = sorted({1, last, *range(max(1, current - 2), min(last, current + 2) + 1)})
+    numbers: list[int | None] = []
+    for number in shown:
+        if numbers and number - (numbers[-1] or 0) > 1:
+            numbers.append(None)
+        numbers.append(number)
+    return numbers
+
+
+def _unit_filter(request: HttpRequest) -> tuple[Unit | None, list[Unit] | None]:
+    """The unit the list is restricted to (from ?unit=<pk> or ?unit_code=) and the units to offer
+    in a select (None when there are too many: the page then offers a code box)."""
+    actor = request.user
+    unit: Unit | None = None
+    if code := request.GET.get("unit_code", "").strip():
+        unit = unit_get_by_code_for(actor, code)
+    elif (pk := _int(request.GET.get("unit"))) is not None:
+        unit = unit_get_for(actor, pk)
+    choices = list(units_visible_to(actor).order_by("path").only("pk", "name", "depth", "path")
+                   [:MAX_UNIT_CHOICES + 1])
+    return unit, (choices if len(choices) <= MAX_UNIT_CHOICES else None)
+
+
+@login_required
+def member_list(request: HttpRequest) -> HttpResponse:
+    """Search and browse. Whatever the page number: one COUNT and one OFFSET/LIMIT query."""
+    unit, unit_choices = _unit_filter(request)
+    status = request.GET.get("status", "")
+    order = request.GET.get("order", "name")
+    flt = MemberFilter(
+        query=request.GET.get("q", "").strip(), unit=unit,
+        status=status if status in Status.values else "",
+        order=order if order in ORDERINGS else "name",
+    )
+    # Only the shown columns: deep pages skip over many rows, and narrow rows make that cheaper.
+    rows = select_members(request.user, flt).only(*LIST_COLUMNS)
+    paginator = Paginator(rows, settings.DANGVIEN["MEMBER_PAGE_SIZE"])
+    page = paginator.get_page(request.GET.get("page"))
+    min_depth = min((u.depth for u in unit_choices), default=0) if unit_choices else 0
+    return render(request, "members/list.html", {
+        "filter": flt, "page_obj": page, "page_numbers": _page_numbers(page),
+        "unit_choices": [(u, "– " * (u.depth - min_depth)) for u in unit_choices] if unit_choices is not None else None,
+        "status_choices": Status.choices, "sort_choices": SORT_CHOICES,
+        "can_admit": unit is not None and unit.holds_members and can(request.user, Perm.MEMBER_MANAGE, unit),
+    })
+
+
+# --- detail ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EventAction:
+    """A lifecycle event as the pages offer it: its form, its service and when it applies."""
+
+    slug: str
+    title: Any
+    form_class: type[member_forms.EventForm]
+    service: Callable[..., Member]
+    kind: str  # the EventKind it records: services.ALLOWED_FROM says when it applies
+
+
+EVENT_ACTIONS: dict[str, EventAction] = {a.slug: a for a in [
+    EventAction("recognize-official", gettext_lazy("Recognize as official member"),
+                member_forms.RecognizeOfficialForm, services.member_recognize_official, EventKind.RECOGNIZED_OFFICIAL),
+    EventAction("transfer-out", gettext_lazy("Transfer out"), member_forms.TransferOutForm,
+                services.member_transfer_out, EventKind.TRANSFERRED_OUT),
+    EventAction("transfer-in", gettext_lazy("Take in (transfer in)"), member_forms.TransferInForm,
+                services.member_transfer_in, EventKind.TRANSFERRED_IN),
+    EventAction("transfer-temporarily", gettext_lazy("Transfer temporarily"), member_forms.TransferTemporarilyForm,
+                services.member_transfer_temporarily, EventKind.TEMPORARILY_OUT),
+    EventAction("return", gettext_lazy("Record the return"), member_forms.ReturnForm,
+                services.member_return, EventKind.RETURNED),
+    EventAction("exempt", gettext_lazy("Exempt from activities"), member_forms.ExemptForm,
+                services.member_exempt, EventKind.EXEMPTED),
+    EventAction("lift-exemption", gettext_lazy("Lift the exemption"), member_forms.LiftExemptionForm,
+                services.member_lift_exemption, EventKind.EXEMPTION_LIFTED),
+    EventAction("discipline", gettext_lazy("Discipline"), member_forms.DisciplineEventForm,
+                services.member_discipline, EventKind.DISCIPLINED),
+    EventAction("remove", gettext_lazy("Remove from the roll"), member_forms.RemoveForm,
+                services.member_remove, EventKind.REMOVED),
+    EventAction("record-death", gettext_lazy("Record the death"), member_forms.RecordDeathForm,
+                services.member_record_death, EventKind.DIED),
+]}
+
+
+def _details(event: MemberEvent) -> list[str]:
+    """The event's details as short readable lines."""
+    d = event.details or {}
+    lines = []
+    if d.get("destination"):
+        lines.append(_("To: %(place)s") % {"place": d["destination"]})
+    if d.get("from"):
+        lines.append(_("From: %(place)s") % {"place": d["from"]})
+    if d.get("until"):
+        until = dt.date.fromisoformat(d["until"])
+        lines.append(_("Until: %(date)s") % {"date": until.strftime("%d/%m/%Y")})
+    if d.get("reason"):
+        lines.append(_("Reason: %(reason)s") % {"reason": d["reason"]})
+    if d.get("form") in DisciplineForm.values:
+        lines.append(_("Form: %(form)s") % {"form": DisciplineForm(d["form"]).label})
+    if d.get("fields"):
+        names = [str(member_forms.member_field(f).verbose_name) for f in d["fields"] if _is_field(f)]
+        lines.append(_("Fields: %(fields)s") % {"fields": ", ".join(names)})
+    if event.decision:
+        lines.append(_("Decision: %(decision)s") % {"decision": event.decision})
+    return lines
+
+
+def _is_field(name: str) -> bool:
+    try:
+        Member._meta.get_field(name)
+    except FieldDoesNotExist:
+        return False
+    return True
+
+
+@login_required
+def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    member = member_get_for(request.user, pk)
+    events = list(member_history(request.user, pk))
+    actor = request.user
+    actions = [a for a in EVENT_ACTIONS.values() if services.member_may_record(actor, member, a.kind)]
+    return render(request, "members/detail.html", {
+        "member": member,
+        "groups": _profile_groups(member),
+        "history": [{"event": e, "status_label": _status_label(e.to_status), "details": _details(e),
+                     "status_changed": bool(e.to_status) and e.from_status != e.to_status} for e in events],
+        "actions": actions,
+        "can_correct": can(actor, Perm.MEMBER_MANAGE, member.unit),
+        "can_edit_contact": can(actor, Perm.MEMBER_EDIT_CONTACT, member.unit),
+    })
+
+
+def _status_label(status: str) -> str:
+    return str(Status(status).label) if status in Status.values else status
+
+
+def _display(member: Member, name: str) -> Any:
+    value = getattr(member, name)
+    if isinstance(value, dt.date):
+        return value.strftime("%d/%m/%Y")
+    if name in ("sex", "service_background"):
+        return getattr(member, f"get_{name}_display")() if value else ""
+    if name == "has_smartphone":
+        return {True: _("Yes"), False: _("No")}.get(value, "")
+    return value
+
+
+def _profile_groups(member: Member) -> list[tuple[Any, list[tuple[Any, Any]]]]:
+    groups = []
+    for title, names in member_forms.PROFILE_GROUPS:
+        facts = [(member_forms.member_field(n).verbose_name, _display(member, n)) for n in names]
+        if title == member_forms.PROFILE_GROUPS[1][0]:
+            facts.insert(0, (_("Cell"), member.unit.name))
+            if member.status_date:
+                facts.append((_("Status since"), member.status_date.strftime("%d/%m/%Y")))
+            if member.temporary_unit:
+                facts.append((_("Temporarily attending at"), member.temporary_unit))
+            if member.pending_unit:
+                facts.append((_("Transfer addressed to"), member.pending_unit.name))
+            if member.death_date:
+                facts.append((_("Date of death"), member.death_date.strftime("%d/%m/%Y")))
+        groups.append((title, [(label, value) for label, value in facts if value not in (None, "")]))
+    return groups
+
+
+# --- writes ----------------------------------------------------------------------------------
+
+
+def _put_errors(form: forms.Form, error: ValidationError) -> None:
+    """A service's errors on the form: by field where the form has that field, else at the top."""
+    if isinstance(error, StaleEdit):
+        form.add_error(None, _("Someone else changed this record while you were working on it, so nothing "
+                               "was saved. Open the record again to see the current data, then redo "
+                               "your change."))
+        return
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for field, messages_ in error.message_dict.items():
+        form.add_error(field if field in form.fields else None, messages_)
+
+
+def _posted(request: HttpRequest) -> Any:
+    """The submitted data on a POST (even an empty one, which must fail validation), else None."""
+    return request.POST if request.method == "POST" else None
+
+
+def _member_for_write(request: HttpRequest, pk: int, perm: Perm) -> Member:
+    member = member_get_for(request.user, pk)  # 404 outside the actor's scope
+    if not can(request.user, perm, member.unit):
+        raise PermissionDenied(_("You do not have permission to change this member."))
+    return member
+
+
+@login_required
+def member_event(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
+    action = EVENT_ACTIONS.get(kind)
+    if action is None:
+        raise Http404("No such event.")
+    member = member_get_for(request.user, pk)
+    if not services.member_event_permitted(request.user, member, action.kind):
+        raise PermissionDenied(_("You do not have permission to change this member."))
+    initial: dict[str, Any] = {"version": member.version}
+    if action.slug == "transfer-in" and member.pending_unit:
+        initial["unit"] = member.pending_unit.code
+    form = action.form_class(_posted(request), initial=initial, actor=request.user, member=member)
+    if request.method == "POST" and form.is_valid():
+        try:
+            action.service(actor=request.user, member=member, expected_version=form.cleaned_data["version"],
+                           **form.service_kwargs())
+        except ValidationError as error:
+            _put_errors(form, error)
+        else:
+            messages.success(request, _("Recorded: %(event)s.") % {"event": action.title})
+            return redirect("members:detail", pk=member.pk)
+    return render(request, "members/event_form.html", {
+        "member": member, "form": form, "title": action.title,
+        "status_allows": member.status in services.ALLOWED_FROM[action.kind],
+    })
+
+
+def _correction(request: HttpRequest, pk: int, *, perm: Perm, form_class: type[member_forms.CorrectForm],
+                service: Callable[..., Member], title: str) -> HttpResponse:
+    member = _member_for_write(request, pk, perm)
+    form = form_class(_posted(request), initial=member_forms.profile_initial(member, form_class.names))
+    if request.method == "POST" and form.is_valid():
+        changes = form.changes()
+        if not changes:
+            messages.info(request, _("Nothing was changed."))
+            return redirect("members:detail", pk=member.pk)
+        try:
+            service(actor=request.user, member=member, expected_version=form.cleaned_data["version"],
+                    changes=changes, note=form.cleaned_data["note"])
+        except ValidationError as error:
+            _put_errors(form, error)
+        else:
+            messages.success(request, _("The changes were saved."))
+            return redirect("members:detail", pk=member.pk)
+    return render(request, "members/profile_form.html", {"member": member, "form": form, "title": title})
+
+
+@login_required
+def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    return _correction(request, pk, perm=Perm.MEMBER_MANAGE, form_class=member_forms.CorrectForm,
+                       service=services.member_correct, title=_("Correct the record"))
+
+
+@login_required
+def member_contact(request: HttpRequest, pk: int) -> HttpResponse:
+    return _correction(request, pk, perm=Perm.MEMBER_EDIT_CONTACT, form_class=member_forms.ContactForm,
+                       service=services.member_update_contact, title=_("Update contact details"))
+
+
+@login_required
+def member_admit(request: HttpRequest) -> HttpResponse:
+    """Admit a new (probationary) member into the cell given by ?unit=<pk>."""
+    unit_id = _int(request.GET.get("unit"))
+    if unit_id is None:
+        raise NotFound("No unit given.")
+    unit = unit_get_for(request.user, unit_id)
+    if not can(request.user, Perm.MEMBER_MANAGE, unit):
+        raise PermissionDenied(_("You do not have permission to admit members here."))
+    form = member_forms.AdmitForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        data = {n: form.cleaned_data[n] for n in form.names}
+        try:
+            member = services.member_admit(actor=request.user, unit=unit, data=data,
+                                           decision=form.cleaned_data["decision"], note=form.cleaned_data["note"])
+        except ValidationError as error:
+            _put_errors(form, error)
+        else:
+            messages.success(request, _("%(name)s was admitted as a probationary member.") % {"name": member.full_name})
+            return redirect("members:detail", pk=member.pk)
+    return render(request, "members/profile_form.html", {"unit": unit, "form": form, "title": _("Admit a new member")})
+

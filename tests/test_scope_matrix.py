@@ -1,0 +1,327 @@
+"""The scope matrix: every role × every API route and HTML page that takes a unit or a member.
+
+What each role may see and change is written out by hand below (ROLE_SCOPES), not computed from
+the permission code under test. For each (role, route) the test walks every target object:
+- hidden → 404 (the same as absent); anonymous → 401 on the API, a redirect to the login on pages;
+- visible but not writable → 403; permitted → the route's success code;
+- after every refused write nothing changed (rows, history, audit); a permitted write adds exactly
+  one audit row.
+
+A new route is one line in ROUTES.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from dangvien.core.citizen_id import make as make_citizen_id
+from dangvien.core.models import AuditEntry
+from dangvien.members import services
+from dangvien.members.models import Member, MemberEvent, Status
+from tests.factories import World, build_world
+
+UNITS = ["province", "commune_a", "org_a", "cell_a1", "cell_a2", "commune_b", "cell_b1"]
+CELLS = ["cell_a1", "cell_a2", "cell_b1"]
+MEMBERS = ["member_a1", "member_a2", "member_b1"]
+A_UNITS = {"commune_a", "org_a", "cell_a1", "cell_a2"}
+
+
+@dataclass(frozen=True)
+class Scope:
+    units: set[str] = field(default_factory=set)  # units it may see
+    members: set[str] = field(default_factory=set)  # members it may see
+    manage: set[str] = field(default_factory=set)  # members and cells where it may record and correct
+    contact: set[str] = field(default_factory=set)  # members whose contact details it may update
+
+
+ROLE_SCOPES: dict[str, Scope | None] = {
+    "province_officer": Scope(set(UNITS), set(MEMBERS), {*MEMBERS, *CELLS}, set(MEMBERS)),
+    "officer_a": Scope(A_UNITS, {"member_a1", "member_a2"}, {"member_a1", "member_a2", "cell_a1", "cell_a2"},
+                       {"member_a1", "member_a2"}),
+    "officer_b": Scope({"commune_b", "cell_b1"}, {"member_b1"}, {"member_b1", "cell_b1"}, {"member_b1"}),
+    "secretary_a1": Scope({"cell_a1"}, {"member_a1"}, set(), {"member_a1"}),
+    "card_officer_a": Scope(A_UNITS, {"member_a1", "member_a2"}),
+    "member_user_a1": Scope(set(), {"member_a1"}),  # their own record only
+    "anonymous": None,
+}
+
+VIEW, MANAGE, CONTACT = "view", "manage", "contact"
+_serial = itertools.count(500)
+
+
+# --- how to put a target member in a state where the event is valid ----------------------------
+
+
+def _probationary(world: World, member: Member) -> None:
+    # Test setup only: there is no service that turns an official member back into a probationary
+    # one. Admission in 2010 or 2025 both leave 12 months before the official date used below.
+    Member.objects.filter(pk=member.pk).update(status=Status.PROBATIONARY, official_date=None)
+
+
+def _transferred_out(world: World, member: Member) -> None:
+    services.member_transfer_out(actor=world.admin, member=member, expected_version=member.version,
+                                 date=dt.date(2026, 6, 1), destination="Đảng bộ tỉnh Kon Tum")
+
+
+def _temporarily_out(world: World, member: Member) -> None:
+    services.member_transfer_temporarily(actor=world.admin, member=member, expected_version=member.version,
+                                         date=dt.date(2026, 6, 1), destination="Trường Chính trị tỉnh")
+
+
+def _exempted(world: World, member: Member) -> None:
+    services.member_exempt(actor=world.admin, member=member, expected_version=member.version,
+                           date=dt.date(2026, 6, 1), reason="Tuổi cao")
+
+
+OWN_CELL = object()  # in an event body: the target member's cell (an id on the API, a code on pages)
+DAY = dt.date(2026, 10, 1)
+
+# kind → (setup, body without the version): each valid for every target member after its setup.
+EVENTS: dict[str, tuple[Callable[[World, Member], None] | None, dict[str, Any]]] = {
+    "recognize-official": (_probationary, {"official_date": dt.date(2026, 9, 10), "decision": "7-NQ/CB"}),
+    "transfer-out": (None, {"date": DAY, "destination": "Đảng bộ tỉnh Kon Tum"}),
+    "transfer-in": (_transferred_out, {"date": DAY, "unit": OWN_CELL}),
+    "transfer-temporarily": (None, {"date": DAY, "destination": "Trường Chính trị tỉnh", "until": dt.date(2027, 3, 1)}),
+    "return": (_temporarily_out, {"date": DAY}),
+    "exempt": (None, {"date": DAY, "reason": "Tuổi cao"}),
+    "lift-exemption": (_exempted, {"date": DAY}),
+    "discipline": (None, {"date": DAY, "form": "warning"}),
+    "remove": (None, {"date": DAY, "reason": "Bỏ sinh hoạt ba tháng"}),
+    "record-death": (None, {"date": DAY}),
+}
+
+
+def _event_json(kind: str) -> Callable[[World, Any], dict[str, Any]]:
+    def body(world: World, member: Member) -> dict[str, Any]:
+        values = {k: member.unit_id if v is OWN_CELL else v.isoformat() if isinstance(v, dt.date) else v
+                  for k, v in EVENTS[kind][1].items()}
+        return {"version": member.version, **values}
+    return body
+
+
+def _event_form(kind: str) -> Callable[[World, Any], dict[str, Any]]:
+    def body(world: World, member: Member) -> dict[str, Any]:
+        values = {k: member.unit.code if v is OWN_CELL else v.strftime("%d/%m/%Y") if isinstance(v, dt.date) else v
+                  for k, v in EVENTS[kind][1].items()}
+        return {"version": member.version, "note": "", "decision": "", **values}
+    return body
+
+
+def _event_setup(kind: str) -> Callable[[World, Member], None] | None:
+    return EVENTS[kind][0]
+
+
+# --- other bodies ------------------------------------------------------------------------------
+
+
+def _new_member(unit: Any, admit: bool) -> dict[str, Any]:
+    born = dt.date(1998, 2, 3) if admit else dt.date(1985, 4, 12)
+    data = {"full_name": "Phạm Văn Bình", "sex": "M", "date_of_birth": born,
+            "citizen_id": make_citizen_id("064", "M", born.year, next(_serial)),
+            "admission_date": dt.date(2026, 6, 1) if admit else dt.date(2012, 5, 19)}
+    if not admit:
+        data["official_date"] = dt.date(2013, 5, 19)
+    return data
+
+
+def _register_json(world: World, unit: Any) -> dict[str, Any]:
+    data = {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in _new_member(unit, admit=False).items()}
+    return {"unit": unit.pk, **data}
+
+
+def _admit_json(world: World, unit: Any) -> dict[str, Any]:
+    data = {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in _new_member(unit, admit=True).items()}
+    return {"unit": unit.pk, **data}
+
+
+def _admit_form(world: World, unit: Any) -> dict[str, Any]:
+    data = {k: v.strftime("%d/%m/%Y") if isinstance(v, dt.date) else v for k, v in _new_member(unit, admit=True).items()}
+    return {**data, "decision": "", "note": ""}
+
+
+def _page_form_data(form_class: Any, member: Member, **changes: Any) -> dict[str, Any]:
+    """What a browser would send back from the page's form, with `changes` typed in."""
+    from dangvien.members.forms import profile_initial
+
+    form = form_class(initial=profile_initial(member, form_class.names))
+    data: dict[str, Any] = {}
+    for bound in form:
+        value = bound.field.widget.format_value(bound.value())
+        if isinstance(value, list):
+            value = value[0] if value else ""
+        data[bound.name] = "" if value is None else value
+    return {**data, **changes}
+
+
+def _correct_form(world: World, member: Member) -> dict[str, Any]:
+    from dangvien.members.forms import CorrectForm
+
+    return _page_form_data(CorrectForm, member, hometown="Xã Ia Ka, Gia Lai")
+
+
+def _contact_form(world: World, member: Member) -> dict[str, Any]:
+    from dangvien.members.forms import ContactForm
+
+    return _page_form_data(ContactForm, member, phone="0912345678")
+
+
+# --- the routes --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Route:
+    surface: str  # "api" or "page"
+    method: str
+    url: str  # {unit} or {member}: the target's id
+    targets: list[str]
+    needs: str  # VIEW, MANAGE or CONTACT
+    body: Callable[[World, Any], dict[str, Any]] | None = None
+    setup: Callable[[World, Member], None] | None = None
+    ok: int = 200
+
+    @property
+    def id(self) -> str:
+        return f"{self.surface}-{self.method}-{self.url}"
+
+
+R = Route
+EVENT_KINDS = list(EVENTS)
+ROUTES: list[Route] = [
+    # JSON API
+    R("api", "GET", "/api/units/{unit}", UNITS, VIEW),
+    R("api", "GET", "/api/units/{unit}/tree", UNITS, VIEW),
+    R("api", "GET", "/api/units?parent={unit}", UNITS, VIEW),
+    R("api", "GET", "/api/members?unit={unit}", UNITS, VIEW),
+    R("api", "GET", "/api/members/{member}", MEMBERS, VIEW),
+    R("api", "GET", "/api/members/{member}/history", MEMBERS, VIEW),
+    R("api", "PATCH", "/api/members/{member}", MEMBERS, MANAGE,
+      lambda w, m: {"version": m.version, "changes": {"hometown": "Xã Ia Ka, Gia Lai"}}),
+    R("api", "PATCH", "/api/members/{member}/contact", MEMBERS, CONTACT,
+      lambda w, m: {"version": m.version, "changes": {"phone": "0912345678"}}),
+    R("api", "POST", "/api/members", CELLS, MANAGE, _register_json, ok=201),
+    R("api", "POST", "/api/members/admit", CELLS, MANAGE, _admit_json, ok=201),
+    *[R("api", "POST", f"/api/members/{{member}}/events/{kind}", MEMBERS, MANAGE, _event_json(kind),
+        _event_setup(kind)) for kind in EVENT_KINDS],
+    # HTML pages
+    R("page", "GET", "/units/{unit}/", UNITS, VIEW),
+    R("page", "GET", "/members/?unit={unit}", UNITS, VIEW),
+    R("page", "GET", "/members/{member}/", MEMBERS, VIEW),
+    R("page", "GET", "/members/{member}/edit/", MEMBERS, MANAGE),
+    R("page", "POST", "/members/{member}/edit/", MEMBERS, MANAGE, _correct_form, ok=302),
+    R("page", "GET", "/members/{member}/contact/", MEMBERS, CONTACT),
+    R("page", "POST", "/members/{member}/contact/", MEMBERS, CONTACT, _contact_form, ok=302),
+    R("page", "GET", "/members/new/?unit={unit}", CELLS, MANAGE),
+    R("page", "POST", "/members/new/?unit={unit}", CELLS, MANAGE, _admit_form, ok=302),
+    *[R("page", "GET", f"/members/{{member}}/events/{kind}/", MEMBERS, MANAGE, setup=_event_setup(kind))
+      for kind in EVENT_KINDS],
+    *[R("page", "POST", f"/members/{{member}}/events/{kind}/", MEMBERS, MANAGE, _event_form(kind),
+        _event_setup(kind), ok=302) for kind in EVENT_KINDS],
+]
+
+
+def expected_status(route: Route, scope: Scope | None, target: str) -> int:
+    if scope is None:
+        return 401 if route.surface == "api" else 302
+    visible = scope.members if target.startswith("member_") else scope.units
+    if target not in visible:
+        return 404
+    if route.needs == VIEW:
+        return route.ok
+    allowed = scope.manage if route.needs == MANAGE else scope.contact
+    return route.ok if target in allowed else 403
+
+
+def _state() -> tuple:
+    """Everything a refused request must leave as it was."""
+    rows = list(Member.objects.order_by("pk").values_list(
+        "pk", "version", "status", "unit_id", "pending_unit_id", "phone", "hometown", "official_date",
+        "temporary_unit", "updated_at"))
+    return rows, MemberEvent.objects.count(), AuditEntry.objects.count()
+
+
+def _request(client: Client, route: Route, url: str, body: dict[str, Any] | None):
+    if route.method == "GET":
+        return client.get(url)
+    if route.surface == "api":
+        return client.generic(route.method, url, data=_json(body), content_type="application/json")
+    return client.post(url, body)
+
+
+def _json(body: dict[str, Any] | None) -> str:
+    import json
+
+    return json.dumps(body or {})
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", list(ROLE_SCOPES))
+@pytest.mark.parametrize("route", ROUTES, ids=[r.id for r in ROUTES])
+def test_scope(route: Route, role: str) -> None:
+    world = build_world()
+    scope = ROLE_SCOPES[role]
+    client = Client()
+    if scope is not None:
+        client.force_login(getattr(world, role))
+    problems = []
+    for target_name in route.targets:
+        target = getattr(world, target_name)
+        if route.setup is not None:
+            route.setup(world, target)
+        if isinstance(target, Member):
+            target = Member.objects.select_related("unit").get(pk=target.pk)
+        url = route.url.format(unit=target.pk, member=target.pk)
+        body = route.body(world, target) if route.body else None
+        expected = expected_status(route, scope, target_name)
+        before = _state()
+        response = _request(client, route, url, body)
+        got = response.status_code
+        if got != expected:
+            problems.append(f"{target_name}: expected {expected}, got {got} {response.content[:300]!r}")
+            continue
+        after = _state()
+        if got == 302 and scope is None:
+            assert response["Location"].startswith("/accounts/login/"), response["Location"]
+        if got == 404 and route.surface == "api":
+            assert set(response.json()) == {"detail"}  # nothing about the object
+        refused = scope is None or got != route.ok
+        if route.method == "GET" or refused:
+            assert after == before, f"{target_name}: {route.method} {url} ({got}) changed data"
+        else:
+            assert after[2] == before[2] + 1, f"{target_name}: a permitted write must add one audit row"
+    assert not problems, f"{role} {route.method} {route.url}:\n" + "\n".join(problems)
+
+
+# --- lists: no object in the URL, but the same scope decides what they show ---------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", [r for r, scope in ROLE_SCOPES.items() if scope is not None])
+def test_lists_show_exactly_the_scope(role: str) -> None:
+    world = build_world()
+    scope = ROLE_SCOPES[role]
+    assert scope is not None
+    client = Client()
+    client.force_login(getattr(world, role))
+    members = {name: getattr(world, name) for name in MEMBERS}
+    units = {name: getattr(world, name) for name in UNITS}
+
+    api_members = {item["id"] for item in client.get("/api/members", {"page_size": 200}).json()["items"]}
+    assert api_members == {members[n].pk for n in scope.members}
+    assert {u["id"] for u in client.get("/api/units").json()} == {units[n].pk for n in scope.units}
+
+    # Links rather than names: the pages' help texts use sample names.
+    page = client.get("/members/").content.decode()
+    for name, member in members.items():
+        assert (f'href="/members/{member.pk}/"' in page) == (name in scope.members), name
+    # The tree page shows a few levels only, so hidden units must be absent; visible ones may be cut.
+    page = client.get("/units/").content.decode()
+    for name, unit in units.items():
+        if name not in scope.units:
+            assert f'href="/units/{unit.pk}/"' not in page and unit.name not in page, name
