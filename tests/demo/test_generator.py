@@ -198,6 +198,21 @@ def test_one_audit_row_summarizes_the_run_and_the_chain_verifies():
 
 
 @pytest.mark.django_db
+def test_reset_keeps_a_demo_user_who_acted_and_gives_back_the_role():
+    from dangvien.core.audit import audit_record
+
+    generate(members=N, seed=6, reset=True)
+    xa = User.objects.get(username="xa")
+    audit_record(actor=xa, action="test.acted", object_type="unit", object_id=1)  # protects the user row
+    generate(members=N, seed=6, reset=True, password="another-password-1")
+    xa_again = User.objects.get(username="xa")
+    assert xa_again.pk == xa.pk and xa_again.check_password("another-password-1")
+    assert [(a.role, a.unit.name) for a in xa_again.role_assignments.select_related("unit")] == [
+        (Role.COMMITTEE_OFFICER, "Đảng bộ phường Pleiku")]
+    assert audit_verify()[1] is None
+
+
+@pytest.mark.django_db
 def test_refuses_to_generate_twice_without_reset():
     generate(members=N, seed=4, reset=True)
     with pytest.raises(DemoDataExists):

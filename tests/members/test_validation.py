@@ -153,3 +153,11 @@ def test_several_problems_are_all_reported():
 def test_an_unknown_sex_is_not_compared_with_the_citizen_id():
     assert check(record(sex="X")) == {"sex": ["Choose male or female."]}
     assert check(record(sex="")) == {"sex": ["Choose male or female."]}
+
+
+def test_text_longer_than_its_column_is_refused_by_field():
+    from dangvien.members.validation import check
+
+    errors = check({"full_name": "Nguyễn " * 30, "hometown": "x" * 201})
+    assert "At most 120 characters." in errors["full_name"]
+    assert "At most 200 characters." in errors["hometown"]

@@ -7,12 +7,24 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+class AppendOnlyQuerySet(models.QuerySet):
+    """Bulk update and delete would skip the model's guards; refuse them too. (Someone with raw
+    database access can still change rows: the hash chain is what detects that.)"""
+
+    def update(self, **kwargs):
+        raise RuntimeError("Audit entries are append-only.")
+
+    def delete(self):
+        raise RuntimeError("Audit entries are append-only.")
+
+
 class AuditEntry(models.Model):
     # seq is gap-free (assigned under the chain-head lock), so a deleted row shows as a gap even on
     # PostgreSQL, where the id sequence leaves gaps after rolled-back transactions.
     seq = models.PositiveBigIntegerField(unique=True)
     at = models.DateTimeField()
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    # PROTECT: the actor is part of the hashed content, so a user who acted is deactivated, never deleted.
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     actor_username = models.CharField(max_length=150, blank=True)
     action = models.CharField(max_length=64)
     object_type = models.CharField(max_length=64)
@@ -22,6 +34,8 @@ class AuditEntry(models.Model):
     after = models.JSONField(null=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
+
+    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         ordering = ["seq"]

@@ -38,7 +38,7 @@ _PRIMARY[" "] = 0x01
 COMPOUND_FAMILY_NAMES = frozenset(
     unicodedata.normalize("NFC", n).casefold()
     for n in ["Âu Dương", "Tôn Thất", "Tôn Nữ", "Công Tôn", "Tư Mã", "Gia Cát", "Thượng Quan", "Hoàng Phủ",
-              "Rơ Mah", "Rơ Lan", "Rơ Ô", "Rơ Chăm", "Rơ Châm"]
+              "Rơ Mah", "Rơ Lan", "Rah Lan", "Rơ Ô", "Rơ Chăm", "Rơ Châm"]
 )
 
 

@@ -90,11 +90,9 @@ def generate(*, members: int, seed: str | int, password: str = DEFAULT_PASSWORD,
 
 
 def _reset() -> dict[str, int]:
-    """Delete every member, event, unit and role bound to a unit, and the demo users."""
-    deleted = {
-        "users": User.objects.filter(username__in=DEMO_USERNAMES).delete()[1].get("accounts.User", 0),
-        "roles": RoleAssignment.objects.filter(unit__isnull=False).delete()[0],
-    }
+    """Delete every member, event, unit and role bound to a unit."""
+    # The demo users themselves are kept (audit rows protect a user who acted) and reset below.
+    deleted = {"roles": RoleAssignment.objects.filter(unit__isnull=False).delete()[0]}
     User.objects.filter(member__isnull=False).update(member=None)
     deleted["events"] = _delete_all(MemberEvent)
     deleted["members"] = _delete_all(Member)
@@ -219,6 +217,7 @@ def _insert_members(plan: list[UnitSpec], unit_ids: list[int], seed: str, as_of:
     factory = MemberFactory(seed, gia_lai_communes(), as_of, taken=_taken_identifiers())
     home_cell = _home_cell(plan)
     account_member: int | None = None
+    account_ok = False
     next_member, next_event = _next_id(Member), _next_id(MemberEvent)
     pending: list[MemberRow] = []
 
@@ -247,9 +246,11 @@ def _insert_members(plan: list[UnitSpec], unit_ids: list[int], seed: str, as_of:
             continue
         for row in factory.members_of(index, unit):
             summary.statuses[row.status] += 1
-            if (account_member is None and index == home_cell and row.status == Status.OFFICIAL
-                    and row.record["has_smartphone"]):
+            if index == home_cell and (account_member is None or (
+                    row.status == Status.OFFICIAL and row.record["has_smartphone"] and not account_ok)):
+                # The member login: an official member with a smartphone, else the cell's first one.
                 account_member = next_member + len(pending)
+                account_ok = row.status == Status.OFFICIAL and bool(row.record["has_smartphone"])
             pending.append(row)
         if len(pending) >= BATCH:
             flush()
@@ -283,7 +284,6 @@ def _home_cell(plan: list[UnitSpec]) -> int:
 
 def _create_users(plan: list[UnitSpec], unit_ids: list[int], home_cell: int, account_member: int | None,
                   password: str) -> list[DemoLogin]:
-    User.objects.filter(username__in=DEMO_USERNAMES).delete()
     province = 0
     commune = next(i for i in range(home_cell, -1, -1) if plan[i].kind == UnitKind.COMMUNE)
     wanted: list[tuple[str, str, int | None, int | None]] = [
@@ -297,9 +297,12 @@ def _create_users(plan: list[UnitSpec], unit_ids: list[int], home_cell: int, acc
     logins = []
     for username, role, unit_index, member_id in wanted:
         is_admin = role == Role.ADMIN
-        user = User(username=username, member_id=member_id, is_staff=is_admin, is_superuser=is_admin)
+        # Reused when it exists: audit rows keep a user who acted (on_delete=PROTECT).
+        user = User.objects.filter(username=username).first() or User(username=username)
+        user.member_id, user.is_staff, user.is_superuser, user.is_active = member_id, is_admin, is_admin, True
         user.set_password(password)
         user.save()
+        RoleAssignment.objects.filter(user=user).delete()
         RoleAssignment.objects.create(user=user, role=role,
                                       unit_id=unit_ids[unit_index] if unit_index is not None else None)
         logins.append(DemoLogin(username, role, plan[unit_index].name if unit_index is not None else ""))

@@ -88,7 +88,8 @@ class Member(models.Model):
 
     # Derived, for search and the Vietnamese list order (core.text).
     search_name = models.CharField(max_length=260, editable=False)
-    sort_key = models.CharField(max_length=400, editable=False, db_index=True)
+    # Four hex characters a letter (core.text.collation_key) for a name of up to 120 characters.
+    sort_key = models.CharField(max_length=600, editable=False)
 
     # Optimistic concurrency: every write checks and bumps it (a stale edit is refused).
     version = models.PositiveIntegerField(default=1)
@@ -100,6 +101,12 @@ class Member(models.Model):
         indexes = [
             models.Index(fields=["unit", "status"]),
             models.Index(fields=["unit", "sort_key"]),
+            # Covering indexes for the list and search at province scale (docs/benchmarks.md): the
+            # list walks members in name order, and with the scope columns and the search key in the
+            # index, skipping to page 500 or filtering by name reads the index, not the table rows.
+            models.Index(fields=["sort_key", "id", "unit", "pending_unit", "search_name"],
+                         name="members_member_order_cover"),
+            models.Index(fields=["unit", "pending_unit", "search_name"], name="members_member_scope_cover"),
         ]
         verbose_name = _("party member")
         verbose_name_plural = _("party members")

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from dangvien.core import citizen_id
 from dangvien.core.text import clean
-from dangvien.members.models import ServiceBackground, Sex
+from dangvien.members.models import Member, ServiceBackground, Sex
 
 TEXT_FIELDS = [
     "full_name", "birth_name", "aliases", "place_of_birth", "hometown", "permanent_residence",
@@ -73,6 +73,10 @@ def check(record: dict[str, Any]) -> dict[str, list[str]]:
         errors.setdefault(field, []).append(message)
 
     now = today()
+    for field in TEXT_FIELDS:
+        limit = Member._meta.get_field(field).max_length
+        if limit and len(record.get(field) or "") > limit:
+            add(field, _("At most %(limit)s characters.") % {"limit": limit})
     if not record.get("full_name"):
         add("full_name", _("The full name is required."))
     elif any(ch.isdigit() for ch in record["full_name"]):

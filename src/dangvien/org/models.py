@@ -43,7 +43,7 @@ class Unit(models.Model):
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
     path = models.CharField(max_length=64, unique=True)  # unique → indexed on both databases
     depth = models.PositiveSmallIntegerField()
-    sort_key = models.CharField(max_length=512, default="")
+    sort_key = models.CharField(max_length=1100, default="")  # collation_key of a name of up to 255
 
     class Meta:
         ordering = ["path"]

@@ -62,8 +62,8 @@ class UnitNode:
 def unit_tree_with_counts(actor: Any, root: Unit | None = None, max_depth: int | None = None) -> list[UnitNode]:
     """The actor's units as a tree, each with member counts by status over its whole subtree.
 
-    Two queries whatever the size: the units, and member counts grouped by (cell, status), rolled
-    up to ancestors here.
+    Two queries whatever the size (a third for the paths of cells below a max_depth cut): the
+    units, and member counts grouped by (cell, status), rolled up to ancestors here.
     """
     from dangvien.members.models import Member
 
@@ -76,18 +76,21 @@ def unit_tree_with_counts(actor: Any, root: Unit | None = None, max_depth: int |
     units = list(units_qs.order_by("path"))
     if not units:
         return []
-    member_filter = Q()
-    if root is not None:
-        member_filter = Q(**subtree_filter(root.path, "unit__path"))
-    member_filter &= scope_q(actor, Perm.UNIT_VIEW, "unit__path")
-    # Grouped by the cell's id first: PostgreSQL hashes (unit id, path, status) about 2.5 times
-    # faster than (path, status) over a province's members (docs/benchmarks.md).
-    rows = (Member.objects.filter(member_filter).values_list("unit_id", "unit__path", "status")
-            .annotate(n=Count("id")).order_by())
+    scope = Q(**subtree_filter(root.path)) if root is not None else Q()
+    scope &= scope_q(actor, Perm.UNIT_VIEW)
+    # Counted by cell id over the (unit, status) index, with the scope as a subquery on units:
+    # about three times faster on PostgreSQL than grouping joined rows by path (docs/benchmarks.md).
+    rows = list(Member.objects.filter(unit_id__in=Unit.objects.filter(scope).values("id"))
+                .values_list("unit_id", "status").annotate(n=Count("*")).order_by())
+    paths = {u.pk: u.path for u in units}
+    missing = {unit_id for unit_id, _, _ in rows} - paths.keys()
+    if missing:  # cells below a max_depth cut
+        paths.update(Unit.objects.filter(pk__in=missing).values_list("id", "path"))
     nodes = {u.path: UnitNode(u) for u in units}
     # Add each cell's counts to every shown unit on its path (prefixes of SEGMENT digits), so a
     # tree cut at max_depth still counts the members below the cut.
-    for _cell_id, cell_path, status, n in rows:
+    for unit_id, status, n in rows:
+        cell_path = paths[unit_id]
         for end in range(SEGMENT, len(cell_path) + 1, SEGMENT):
             node = nodes.get(cell_path[:end])
             if node is not None:

@@ -18,7 +18,7 @@ class Command(BaseCommand):
         parser.add_argument("--members", type=int, default=141_794, help="number of members (default: 141,794)")
         parser.add_argument("--seed", default="2026", help="random seed (default: 2026)")
         parser.add_argument("--reset", action="store_true",
-                            help="delete all members, events, units and the demo users first")
+                            help="delete all members, events and units first (the demo logins are reset)")
         parser.add_argument("--password", default=DEFAULT_PASSWORD,
                             help=f"password of every demo login (default: {DEFAULT_PASSWORD})")
 
