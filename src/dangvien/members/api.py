@@ -20,7 +20,7 @@ from pydantic import BeforeValidator, ConfigDict, Field
 from dangvien.core.errors import NotFound, PermissionDenied, ValidationError
 from dangvien.members import services
 from dangvien.members.models import DisciplineForm, EventKind, Member, MemberEvent, Status
-from dangvien.members.selectors import MemberFilter, member_get_for, member_history, member_list
+from dangvien.members.selectors import MemberFilter, MemberPages, member_get_for, member_history, member_list
 from dangvien.org.models import MEMBER_UNIT_KINDS, Unit
 from dangvien.org.selectors import unit_get_for
 
@@ -298,8 +298,8 @@ class MemberListQuery(Schema):
 @router.get("", response=MemberPage, summary="Members the user may see, searched and paged")
 def list_members(request: HttpRequest, params: Query[MemberListQuery]) -> dict[str, Any]:
     unit = unit_get_for(request.user, params.unit) if params.unit is not None else None
-    members = member_list(request.user, MemberFilter(
-        query=params.q, unit=unit, status=params.status or "", order=params.order))
+    members = MemberPages(member_list(request.user, MemberFilter(
+        query=params.q, unit=unit, status=params.status or "", order=params.order)))
     start = (params.page - 1) * params.page_size
     return {
         "items": list(members[start:start + params.page_size]),

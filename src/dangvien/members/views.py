@@ -24,7 +24,7 @@ from dangvien.core.errors import NotFound, StaleEdit
 from dangvien.members import forms as member_forms
 from dangvien.members import services
 from dangvien.members.models import DisciplineForm, EventKind, Member, MemberEvent, Status
-from dangvien.members.selectors import ORDERINGS, MemberFilter, member_get_for, member_history
+from dangvien.members.selectors import ORDERINGS, MemberFilter, MemberPages, member_get_for, member_history
 from dangvien.members.selectors import member_list as select_members
 from dangvien.org.models import Unit
 from dangvien.org.selectors import unit_get_by_code_for, unit_get_for, units_visible_to
@@ -91,7 +91,7 @@ def member_list(request: HttpRequest) -> HttpResponse:
         order=order if order in ORDERINGS else "name",
     )
     # Only the shown columns: deep pages skip over many rows, and narrow rows make that cheaper.
-    rows = select_members(request.user, flt).only(*LIST_COLUMNS)
+    rows = MemberPages(select_members(request.user, flt), LIST_COLUMNS)
     paginator = Paginator(rows, settings.DANGVIEN["MEMBER_PAGE_SIZE"])
     page = paginator.get_page(request.GET.get("page"))
     min_depth = min((u.depth for u in unit_choices), default=0) if unit_choices else 0
