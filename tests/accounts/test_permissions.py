@@ -231,3 +231,20 @@ def test_grants_are_cached_until_forgotten(world, django_assert_num_queries):
     assert not can(user, Perm.MEMBER_VIEW, world.cell_b1)  # still the cached grants
     forget_grants(user)
     assert can(user, Perm.MEMBER_VIEW, world.cell_b1)
+
+
+def test_officer_of_the_only_province_holds_everywhere_until_a_second_province_exists(world):
+    from dangvien.accounts.permissions import ALL, forget_grants, scope_paths
+    from dangvien.org.models import UnitKind
+    from dangvien.org.services import unit_create
+
+    officer = world.province_officer
+    assert scope_paths(officer, Perm.MEMBER_VIEW) is ALL
+    assert scope_paths(world.officer_a, Perm.MEMBER_VIEW) == [world.commune_a.path]
+    # Reaching everywhere is not reaching the top: only an administrator creates a province.
+    assert not can(officer, Perm.UNIT_MANAGE, None)
+
+    other = unit_create(actor=world.admin, kind=UnitKind.PROVINCE, code="KT", name="Đảng bộ tỉnh Kon Tum", parent=None)
+    forget_grants(officer)
+    assert scope_paths(officer, Perm.MEMBER_VIEW) == [world.province.path]
+    assert not can(officer, Perm.MEMBER_VIEW, other)

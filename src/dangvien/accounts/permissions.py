@@ -60,6 +60,19 @@ class _Grants:
                 if not any(path.startswith(k) for k in kept):
                     kept.append(path)
             self.paths[perm] = kept
+        self.everywhere: frozenset[Perm] = frozenset()
+
+
+def _covering_every_root(paths: dict[Perm, list[str]]) -> frozenset[Perm]:
+    """Permissions granted on every top-level unit (an officer of the only province) hold
+    everywhere: their scope filters can then be dropped, which spares each query a per-row scope
+    test. Asked per request, so a province added later narrows the scope at once."""
+    from dangvien.org.models import SEGMENT, Unit
+
+    if not any(len(p) == SEGMENT for granted in paths.values() for p in granted):
+        return frozenset()  # no grant on a top-level unit: nothing to ask
+    roots = set(Unit.objects.filter(depth=0).values_list("path", flat=True))
+    return frozenset(perm for perm, granted in paths.items() if roots and roots <= set(granted))
 
 
 def grants(actor: Any) -> _Grants:
@@ -72,6 +85,7 @@ def grants(actor: Any) -> _Grants:
         cached = _Grants(list(rows))
         if actor.is_superuser:
             cached.is_admin = True
+        cached.everywhere = _covering_every_root(cached.paths)
         actor._dangvien_grants = cached
     return cached
 
@@ -84,7 +98,7 @@ def forget_grants(actor: Any) -> None:
 def scope_paths(actor: Any, perm: Perm) -> list[str] | None:
     """Unit paths whose subtrees `perm` covers; None means everywhere."""
     g = grants(actor)
-    return ALL if g.is_admin else g.paths.get(perm, [])
+    return ALL if g.is_admin or perm in g.everywhere else g.paths.get(perm, [])
 
 
 def scope_q(actor: Any, perm: Perm, field: str = "path") -> Q:
@@ -101,13 +115,12 @@ def scope_q(actor: Any, perm: Perm, field: str = "path") -> Q:
 
 
 def can(actor: Any, perm: Perm, unit: Any) -> bool:
-    """Whether `perm` holds at `unit` (None: at the top, above every province)."""
-    paths = scope_paths(actor, perm)
-    if paths is ALL:
-        return True
+    """Whether `perm` holds at `unit` (None: at the top, above every province, which only a system
+    administrator reaches, even where an officer's grants cover every province there is)."""
     if unit is None:
-        return False
-    return any(unit.path.startswith(p) for p in paths)
+        return grants(actor).is_admin
+    paths = scope_paths(actor, perm)
+    return paths is ALL or any(unit.path.startswith(p) for p in paths)
 
 
 def require(actor: Any, perm: Perm, unit: Any) -> None:

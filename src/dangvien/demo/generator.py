@@ -26,7 +26,7 @@ from dangvien.core.text import collation_key
 from dangvien.demo.people import MemberFactory, MemberRow
 from dangvien.demo.tree import HOME_COMMUNE, PROVINCE_CODE, UnitSpec, gia_lai_communes, plan_tree
 from dangvien.members.models import Member, MemberEvent, Status
-from dangvien.members.services import _derive_names
+from dangvien.members.services import derive_name_columns
 from dangvien.org.models import MEMBER_UNIT_KINDS, SEGMENT, Unit, UnitKind
 
 DEFAULT_PASSWORD = "dangvien-demo-2026"
@@ -139,7 +139,7 @@ def _next_id(model: Any) -> int:
 
 
 class _Names:
-    """Attribute access to a record dict, so _derive_names can fill in the name columns."""
+    """Attribute access to a record dict, so derive_name_columns can fill in the name columns."""
 
     def __init__(self, values: dict[str, Any]):
         object.__setattr__(self, "values", values)
@@ -227,7 +227,7 @@ def _insert_members(plan: list[UnitSpec], unit_ids: list[int], seed: str, as_of:
         for row in pending:
             values = {"id": next_member, "unit_id": unit_ids[row.unit_index], "status": row.status,
                       **row.record, **row.extra}
-            _derive_names(_Names(values))  # the member services' own derivation, on a plain record
+            derive_name_columns(_Names(values))  # the member services' own derivation, on a plain record
             members.append(values)
             for kind, day, from_status, to_status, details in row.events:
                 events.append({"id": next_event, "member_id": next_member, "kind": kind, "effective_date": day,

@@ -78,7 +78,7 @@ def _stored(field: str, value: Any) -> Any:
     return "" if value is None and field not in validation.NULLABLE_FIELDS else value
 
 
-def _derive_names(member: Member) -> None:
+def derive_name_columns(member: Member) -> None:
     member.family_name, member.middle_name, member.given_name = split_name(member.full_name)
     member.search_name = search_key(" ".join(filter(None, [member.full_name, member.birth_name, member.aliases])))
     member.sort_key = name_sort_key(member.full_name)
@@ -197,7 +197,7 @@ def _register(
             raise ValidationError(errors)
         member = Member(unit=unit, status=status, status_date=record.get("official_date") or record["admission_date"],
                         **{k: _stored(k, v) for k, v in record.items()})
-        _derive_names(member)
+        derive_name_columns(member)
         member.save()
         # The history starts with the facts the record carries; an arrival from outside adds today's event.
         actor_fk = actor if getattr(actor, "pk", None) else None
@@ -463,7 +463,7 @@ def _apply_changes(
             raise ValidationError(errors)
         for field, value in changes.items():
             setattr(member, field, _stored(field, value))
-        _derive_names(member)
+        derive_name_columns(member)
         new = _diff(before, _snapshot(member))[1]
         if not new:
             return member  # nothing changed: no version bump, no event
