@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from vietnam_provinces import Province, Ward
 
@@ -173,7 +174,7 @@ class _Builder:
         """A grassroots organization: a grassroots cell under 30 members, else a committee with cells
         (`cell_label(k)` names its k-th cell)."""
         org_code = f"{self.units[commune_index].code}-{self.children.get(commune_index, 0) + 1:02d}"
-        common = dict(commune=commune, org_key=key, women=women, minority_village=minority_village)
+        common: dict[str, Any] = dict(commune=commune, org_key=key, women=women, minority_village=minority_village)
         if size < 30:
             self.add(UnitKind.GRASSROOTS_CELL, org_code, f"Chi bộ {base}", commune_index, size=size,
                      village=village, **common)

@@ -78,7 +78,9 @@ def _stored(field: str, value: Any) -> Any:
     return "" if value is None and field not in validation.NULLABLE_FIELDS else value
 
 
-def derive_name_columns(member: Member) -> None:
+def derive_name_columns(member: Any) -> None:
+    """Fill the name parts, search key and sort key from the names (a Member, or any object with
+    the same attributes: the demo generator passes plain records)."""
     member.family_name, member.middle_name, member.given_name = split_name(member.full_name)
     member.search_name = search_key(" ".join(filter(None, [member.full_name, member.birth_name, member.aliases])))
     member.sort_key = name_sort_key(member.full_name)
@@ -89,7 +91,10 @@ def _check_unique(record: dict[str, Any], exclude_pk: int | None) -> dict[str, l
     labels = {"citizen_id": _("citizen ID"), "profile_number": _("profile number"), "card_number": _("card number")}
     for field, label in labels.items():
         value = record.get(field)
-        if value and Member.objects.filter(**{field: value}).exclude(pk=exclude_pk).exists():
+        others = Member.objects.filter(**{field: value})
+        if exclude_pk is not None:
+            others = others.exclude(pk=exclude_pk)
+        if value and others.exists():
             errors[field] = [_("Another member already has this %(label)s.") % {"label": label}]
     return errors
 

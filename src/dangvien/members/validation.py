@@ -74,7 +74,7 @@ def check(record: dict[str, Any]) -> dict[str, list[str]]:
 
     now = today()
     for field in TEXT_FIELDS:
-        limit = Member._meta.get_field(field).max_length
+        limit = getattr(Member._meta.get_field(field), "max_length", None)
         if limit and len(record.get(field) or "") > limit:
             add(field, _("At most %(limit)s characters.") % {"limit": limit})
     if not record.get("full_name"):
@@ -104,7 +104,7 @@ def check(record: dict[str, Any]) -> dict[str, list[str]]:
         add("admission_date", _("The admission date is required."))
     elif (birth or year) and "admission_date" not in errors:
         min_age = settings.DANGVIEN["ADMISSION_MIN_AGE"]
-        born = birth or dt.date(year, 12, 31)
+        born = birth or dt.date(record["birth_year"], 12, 31)
         if admission <= born or age_on(born, admission) < min_age:
             add("admission_date", _("Admission must be at age %(age)s or older.") % {"age": min_age})
     ceremony = record.get("admission_ceremony_date")

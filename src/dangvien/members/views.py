@@ -92,7 +92,8 @@ def member_list(request: HttpRequest) -> HttpResponse:
     )
     # Only the shown columns: deep pages skip over many rows, and narrow rows make that cheaper.
     rows = MemberPages(select_members(request.user, flt), LIST_COLUMNS)
-    paginator = Paginator(rows, settings.DANGVIEN["MEMBER_PAGE_SIZE"])
+    # Paginator only counts and slices; its type stub also asks for iteration and int indexing.
+    paginator: Paginator[Member] = Paginator(rows, settings.DANGVIEN["MEMBER_PAGE_SIZE"])  # type: ignore[arg-type]
     page = paginator.get_page(request.GET.get("page"))
     min_depth = min((u.depth for u in unit_choices), default=0) if unit_choices else 0
     return render(request, "members/list.html", {
