@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "dangvien.org",
     "dangvien.accounts",
     "dangvien.members",
+    "dangvien.imports",
     "dangvien.demo",
 ]
 
