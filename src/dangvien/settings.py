@@ -153,4 +153,6 @@ DANGVIEN = {
     "ADMISSION_MAX_AGE": 60,
     "PROBATION_MONTHS": 12,
     "MEMBER_PAGE_SIZE": 50,
+    # Largest member import file accepted (XLSX or CSV); a 141,794-member province is 19 MB as XLSX, 35 MB as CSV.
+    "IMPORT_MAX_BYTES": 64 * 1024 * 1024,
 }

@@ -1,0 +1,269 @@
+"""Benchmark of the member import at province scale (a script, not a test).
+
+    .venv/bin/python bench/import_bench.py                     # SQLite under /tmp
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/dangvien .venv/bin/python bench/import_bench.py
+
+Never touches var/ or the database DATABASE_URL names: SQLite runs in $DANGVIEN_IMPORT_BENCH_VAR
+(default /tmp/dangvien-import-bench, recreated), PostgreSQL in a `dangvien_import_bench` database
+created next to the one DATABASE_URL names and dropped at the end (--keep keeps it).
+
+Steps:
+  1. migrate and generate the demo province (141,794 members by default);
+  2. export the province's register to CSV and to XLSX (timed: the export target is 20 s);
+  3. for each file: delete every member and history event (the units stay: an empty province tree),
+     then import the file end to end -- read, plan, apply, exactly what `dangvien import-members`
+     does -- in a fresh child process, which reports each phase's time and its own peak memory
+     (ru_maxrss), so the figure is the import's alone;
+  4. delete the members again and time a bare bulk insert of the same member rows
+     (`demo.generator.bulk_insert`: COPY on PostgreSQL, executemany on SQLite) in one transaction;
+  5. re-plan the CSV against the now full province (every row matches: the unchanged path).
+Targets (issue 3): import ≤ 60 s, ≤ 3x the bare insert, export ≤ 20 s, peak memory ≤ 1 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_DB = "dangvien_import_bench"
+
+
+def _prepare_environment(keep_sqlite: bool) -> str:
+    """Point Django at the benchmark database before it is imported; return the vendor."""
+    url = os.environ.get("DATABASE_URL", "")
+    os.environ["DANGVIEN_VAR"] = os.environ.get("DANGVIEN_IMPORT_BENCH_VAR", "/tmp/dangvien-import-bench")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dangvien.settings")
+    os.environ.setdefault("DANGVIEN_SECRET_KEY", "benchmark-only-not-secret")
+    if url.startswith(("postgres://", "postgresql://")):
+        parts = urlsplit(url)
+        admin_url = urlunsplit(parts._replace(path="/postgres"))
+        os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{BENCH_DB}"))
+        _postgres_admin(admin_url, f'DROP DATABASE IF EXISTS "{BENCH_DB}"', f'CREATE DATABASE "{BENCH_DB}"')
+        return "postgresql"
+    if url:
+        raise SystemExit("DATABASE_URL must be a postgres:// URL (or unset for SQLite)")
+    var = Path(os.environ["DANGVIEN_VAR"])
+    if var.exists() and not keep_sqlite:
+        shutil.rmtree(var)
+    var.mkdir(parents=True, exist_ok=True)
+    return "sqlite"
+
+
+def _postgres_admin(url: str, *statements: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        for sql in statements:
+            conn.execute(sql)
+
+
+def _setup_django() -> None:
+    sys.path.insert(0, str(ROOT / "src"))
+    import django
+
+    django.setup()
+
+
+def _empty_the_province() -> None:
+    """Every member and event gone, the units kept."""
+    from django.db import connection, transaction
+
+    from dangvien.accounts.models import User
+    from dangvien.demo.generator import _delete_all
+    from dangvien.members.models import Member, MemberEvent
+
+    with transaction.atomic():
+        User.objects.filter(member__isnull=False).update(member=None)
+        _delete_all(MemberEvent)
+        _delete_all(Member)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE members_member, members_memberevent")
+
+
+# --- the child: one import, end to end, in a fresh process ---------------------------------------
+
+
+def child_import(path: str, unit_code: str) -> None:
+    _setup_django()
+    from django.db import connection
+
+    from dangvien.imports.management.commands.import_members import SystemActor
+    from dangvien.imports.reading import read_member_file
+    from dangvien.imports.services import import_apply, import_plan
+    from dangvien.org.models import Unit
+
+    actor, unit = SystemActor(), Unit.objects.get(code=unit_code)
+    connection.ensure_connection()
+    marks = [time.perf_counter()]
+    parsed = read_member_file(Path(path))
+    marks.append(time.perf_counter())
+    plan = import_plan(actor=actor, unit=unit, parsed=parsed)
+    marks.append(time.perf_counter())
+    rows, file_errors = len(parsed.rows), [str(e) for e in parsed.file_errors]
+    del parsed  # as the command does: the plan holds what the apply needs
+    batches: list[float] = []
+    result = import_apply(actor=actor, unit=unit, plan=plan, progress=lambda d, t: batches.append(time.perf_counter()))
+    marks.append(time.perf_counter())
+    print(json.dumps({
+        "read": marks[1] - marks[0], "plan": marks[2] - marks[1], "apply": marks[3] - marks[2],
+        "total": marks[3] - marks[0], "rows": rows, "file_errors": file_errors,
+        "counts": plan.counts, "created": len(result.created_ids), "updated": len(result.updated_ids),
+        "audit_rows": result.audit_rows, "batches": len(batches),
+        "rejections": [f"{r.line} {r.column}: {r.message}" for r in plan.rejections[:5]],
+        "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }))
+
+
+def _run_child(path: Path, unit_code: str) -> dict:
+    completed = subprocess.run([sys.executable, __file__, "--child-import", str(path), unit_code],
+                               capture_output=True, text=True, env=os.environ.copy())
+    if completed.returncode != 0:
+        raise SystemExit(f"import of {path} failed:\n{completed.stderr}")
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+# --- the run ---------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--members", type=int, default=141_794)
+    parser.add_argument("--seed", default="2026")
+    parser.add_argument("--keep", action="store_true", help="keep the benchmark database afterwards")
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--child-import", nargs=2, metavar=("FILE", "UNIT"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child_import:
+        child_import(*args.child_import)
+        return
+
+    vendor = _prepare_environment(keep_sqlite=False)
+    _setup_django()
+    from django.core.management import call_command
+    from django.db import connection, transaction
+
+    from dangvien.accounts.models import User
+    from dangvien.demo.generator import bulk_insert, generate
+    from dangvien.imports.reading import read_member_file
+    from dangvien.imports.services import import_plan
+    from dangvien.members.models import Member
+    from dangvien.org.models import Unit
+
+    results: dict[str, dict] = {}
+    workdir = Path(os.environ["DANGVIEN_VAR"]) / "files"
+    workdir.mkdir(parents=True, exist_ok=True)
+    try:
+        call_command("migrate", verbosity=0)
+        database = _describe(vendor, connection)
+        started = time.perf_counter()
+        summary = generate(members=args.members, seed=args.seed, reset=True)
+        print(f"generated {summary.members:,} members in {time.perf_counter() - started:.1f} s", flush=True)
+        province = Unit.objects.get(pk=summary.province_id)
+        admin = User.objects.get(username="admin")
+        files = _export(admin, province, workdir, results)
+
+        columns = [f.attname for f in Member._meta.concrete_fields]
+        rows = [dict(zip(columns, values, strict=True)) for values in Member.objects.values_list(*columns)]
+
+        for fmt, path in files.items():
+            _empty_the_province()
+            figures = _run_child(path, province.code)
+            results[f"import_{fmt}"] = figures
+            print(f"import {fmt}: {figures['total']:.1f} s (read {figures['read']:.1f}, plan {figures['plan']:.1f}, "
+                  f"apply {figures['apply']:.1f}); {figures['counts']}; peak {figures['maxrss_mb']:.0f} MB", flush=True)
+
+        _empty_the_province()
+        started = time.perf_counter()
+        with transaction.atomic():
+            for start in range(0, len(rows), 5000):  # the generator's batches
+                bulk_insert(Member, rows[start:start + 5000])
+        bare = time.perf_counter() - started
+        results["bare"] = {"seconds": bare, "rows": len(rows)}
+        print(f"bare bulk insert of {len(rows):,} member rows: {bare:.1f} s", flush=True)
+        if vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("VACUUM ANALYZE members_member")
+
+        started = time.perf_counter()
+        parsed = read_member_file(files["csv"])
+        plan = import_plan(actor=admin, unit=province, parsed=parsed)
+        results["replan"] = {"seconds": time.perf_counter() - started, "counts": plan.counts}
+        print(f"re-plan of the CSV against the full province: {results['replan']['seconds']:.1f} s, "
+              f"{plan.counts}", flush=True)
+    finally:
+        connection.close()
+        if vendor == "postgresql" and not args.keep:
+            admin_url = os.environ["DATABASE_URL"].rsplit("/", 1)[0] + "/postgres"
+            _postgres_admin(admin_url, f'DROP DATABASE IF EXISTS "{BENCH_DB}"')
+    _report(results, database, args)
+
+
+def _export(admin, province, workdir: Path, results: dict) -> dict[str, Path]:
+    from dangvien.imports.export import export_register
+
+    files = {}
+    for fmt in ("csv", "xlsx"):
+        path = workdir / f"province.{fmt}"
+        started = time.perf_counter()
+        count = export_register(actor=admin, unit=province, path=path, fmt=fmt)
+        seconds = time.perf_counter() - started
+        results[f"export_{fmt}"] = {"seconds": seconds, "rows": count, "bytes": path.stat().st_size}
+        print(f"export {fmt}: {count:,} rows, {path.stat().st_size / 1e6:.1f} MB in {seconds:.1f} s", flush=True)
+        files[fmt] = path
+    return files
+
+
+def _report(results: dict, database: str, args) -> None:
+    bare = results["bare"]["seconds"]
+    lines = [
+        f"Database: {database}; Python {platform.python_version()}; {os.cpu_count()} CPUs; {platform.platform()}",
+        "",
+        "| measurement | seconds | read | plan | apply | × bare insert | peak memory | target | met |",
+        "|---|---:|---:|---:|---:|---:|---:|---|:-:|",
+    ]
+    for fmt in ("csv", "xlsx"):
+        r = results[f"export_{fmt}"]
+        met = "yes" if r["seconds"] <= 20 else "**no**"
+        lines.append(f"| export {fmt.upper()}: {r['rows']:,} rows, {r['bytes'] / 1e6:.1f} MB | {r['seconds']:.1f} "
+                     f"| | | | | | ≤ 20 s | {met} |")
+    for fmt in ("csv", "xlsx"):
+        r = results[f"import_{fmt}"]
+        c = r["counts"]
+        ratio = r["total"] / bare
+        met = "yes" if r["total"] <= 60 and ratio <= 3 and r["maxrss_mb"] <= 1024 else "**no**"
+        lines.append(
+            f"| import {fmt.upper()} into the empty province: {r['rows']:,} rows → {c['new']:,} new, "
+            f"{c['rejected']:,} rejected; {r['audit_rows']:,} audit rows | {r['total']:.1f} | {r['read']:.1f} "
+            f"| {r['plan']:.1f} | {r['apply']:.1f} | {ratio:.1f}× | {r['maxrss_mb']:.0f} MB "
+            f"| ≤ 60 s, ≤ 3×, ≤ 1 GB | {met} |")
+    lines.append(f"| bare bulk insert of the {results['bare']['rows']:,} member rows (the unit of the ratio) "
+                 f"| {bare:.1f} | | | | 1× | | | |")
+    r = results["replan"]
+    lines.append(f"| re-read + plan of the CSV against the full province: {r['counts']['unchanged']:,} unchanged, "
+                 f"{r['counts']['rejected']:,} rejected | {r['seconds']:.1f} | | | | | | | |")
+    print("\n".join(lines))
+    if args.json:
+        args.json.write_text(json.dumps({"database": database, "results": results}, indent=2))
+
+
+def _describe(vendor: str, connection) -> str:
+    if vendor == "sqlite":
+        return f"SQLite {connection.Database.sqlite_version}"
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        return "PostgreSQL " + cursor.fetchone()[0]
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,87 @@
+"""audit_record_many: many rows in one locked pass, chained exactly as one audit_record call each."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection, transaction
+
+from dangvien.core.audit import GENESIS, _digest, audit_record, audit_record_many, audit_verify
+from dangvien.core.models import AuditChainHead, AuditEntry
+from tests.factories import system_admin
+
+pytestmark = pytest.mark.django_db
+
+
+def _entries(n: int, start: int = 1) -> list[dict]:
+    return [{"action": "test.many", "object_type": "thing", "object_id": i, "unit_path": "0001",
+             "before": None if i % 2 else {"n": i - 1}, "after": {"n": i, "name": f"Hoà {i}", "day": dt.date(2020, 1, i % 28 + 1)}}
+            for i in range(start, start + n)]
+
+
+def test_rows_are_chained_in_order_and_the_head_moves():
+    admin = system_admin()
+    assert audit_record_many(actor=admin, entries=_entries(5)) == 5
+    rows = list(AuditEntry.objects.order_by("seq"))
+    assert [r.seq for r in rows] == [1, 2, 3, 4, 5]
+    assert [r.object_id for r in rows] == ["1", "2", "3", "4", "5"]
+    assert rows[0].prev_hash == GENESIS
+    for before, after in zip(rows, rows[1:], strict=False):
+        assert after.prev_hash == before.hash
+    # The hash of each row as read back from the database (jsonb on PostgreSQL) matches.
+    assert all(_digest(r) == r.hash for r in rows)
+    assert rows[2].after == {"n": 3, "name": "Hoà 3", "day": "2020-01-04"}  # jsonable, as audit_record stores
+    assert rows[1].before == {"n": 1} and rows[0].before is None
+    assert {r.actor_id for r in rows} == {admin.pk} and {r.actor_username for r in rows} == {"sysadmin"}
+    head = AuditChainHead.objects.get(id=1)
+    assert (head.seq, head.hash) == (5, rows[-1].hash)
+    assert audit_verify() == (5, None)
+
+
+def test_mixes_with_single_appends_before_and_after():
+    audit_record(actor=None, action="test.one", object_type="thing", object_id=0)
+    audit_record_many(actor=None, entries=_entries(3))
+    audit_record(actor=None, action="test.one", object_type="thing", object_id=99)
+    assert list(AuditEntry.objects.order_by("seq").values_list("seq", "action")) == [
+        (1, "test.one"), (2, "test.many"), (3, "test.many"), (4, "test.many"), (5, "test.one")]
+    assert AuditEntry.objects.get(seq=2).actor_username == "system"
+    assert audit_verify() == (5, None)
+
+
+def test_many_rows_span_several_insert_batches():
+    assert audit_record_many(actor=None, entries=_entries(250), batch_size=100) == 250
+    assert AuditEntry.objects.count() == 250
+    assert audit_verify() == (250, None)
+
+
+def test_nothing_to_write_touches_nothing():
+    assert audit_record_many(actor=None, entries=[]) == 0
+    assert not AuditChainHead.objects.exists()
+    assert audit_verify() == (0, None)
+
+
+def test_an_unknown_key_is_refused_before_anything_is_written():
+    with pytest.raises(TypeError, match="afer"):
+        audit_record_many(actor=None, entries=[*_entries(2), {"action": "x", "object_type": "t", "object_id": 1,
+                                                               "afer": {}}])
+    assert not AuditEntry.objects.exists()
+
+
+def test_rolled_back_with_the_surrounding_transaction():
+    audit_record(actor=None, action="test.one", object_type="thing", object_id=0)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        audit_record_many(actor=None, entries=_entries(3))
+        raise RuntimeError("the import failed after its audit rows")
+    assert AuditEntry.objects.count() == 1
+    assert AuditChainHead.objects.get(id=1).seq == 1
+    assert audit_verify() == (1, None)
+
+
+def test_a_row_altered_after_a_bulk_append_is_detected():
+    audit_record_many(actor=None, entries=_entries(4))
+    cast = "CAST(%s AS jsonb)" if connection.vendor == "postgresql" else "%s"
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE core_auditentry SET after = {cast} WHERE seq = 3", ['{"n": 300}'])
+    count, problem = audit_verify()
+    assert count == 2 and problem is not None and problem.seq == 3 and "altered" in problem.reason
