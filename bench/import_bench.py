@@ -15,7 +15,7 @@ Steps:
      does -- in a fresh child process, which reports each phase's time and its own peak memory
      (ru_maxrss), so the figure is the import's alone;
   4. delete the members again and time a bare bulk insert of the same member rows
-     (`demo.generator.bulk_insert`: COPY on PostgreSQL, executemany on SQLite) in one transaction;
+     (`core.bulk.bulk_insert`: COPY on PostgreSQL, executemany on SQLite) in one transaction;
   5. re-plan the CSV against the now full province (every row matches: the unchanged path).
 Targets (issue 3): import ≤ 60 s, ≤ 3x the bare insert, export ≤ 20 s, peak memory ≤ 1 GB.
 """
@@ -154,7 +154,8 @@ def main() -> None:
     from django.db import connection, transaction
 
     from dangvien.accounts.models import User
-    from dangvien.demo.generator import bulk_insert, generate
+    from dangvien.core.bulk import bulk_insert
+    from dangvien.demo.generator import generate
     from dangvien.imports.reading import read_member_file
     from dangvien.imports.services import import_plan
     from dangvien.members.models import Member

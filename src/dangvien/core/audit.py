@@ -12,6 +12,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from dangvien.core.bulk import bulk_insert
 from dangvien.core.models import AuditChainHead, AuditEntry
 
 GENESIS = "0" * 64
@@ -89,12 +90,12 @@ def audit_record(
 _ENTRY_KEYS = frozenset({"action", "object_type", "object_id", "before", "after", "unit_path"})
 
 
-def audit_record_many(*, actor: Any, entries: list[dict], batch_size: int = 1000) -> int:
+def audit_record_many(*, actor: Any, entries: list[dict]) -> int:
     """Append many audit rows in one locked pass (a bulk import writes one per member): each entry
     holds the keyword arguments of audit_record but the actor. The rows get consecutive seq numbers
     and are chained in the order given, exactly as that many audit_record calls would chain them,
-    but are inserted with bulk_create. Returns the number of rows written. Call inside the
-    service's transaction, like audit_record."""
+    but are inserted in bulk (COPY on PostgreSQL). Returns the number of rows written. Call inside
+    the service's transaction, like audit_record."""
     if not entries:
         return 0
     actor_id = getattr(actor, "pk", None)
@@ -120,7 +121,10 @@ def audit_record_many(*, actor: Any, entries: list[dict], batch_size: int = 1000
             )
             entry.hash = prev_hash = _digest(entry)
             rows.append(entry)
-        AuditEntry.objects.bulk_create(rows, batch_size=batch_size)
+        bulk_insert(AuditEntry, [
+            {f.attname: getattr(row, f.attname) for f in AuditEntry._meta.concrete_fields if not f.primary_key}
+            for row in rows
+        ])
         head.seq, head.hash = seq, prev_hash
         head.save(update_fields=["seq", "hash"])
     return len(rows)

@@ -9,19 +9,19 @@ member services use, and writes one audit row that summarizes the run.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import random
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.management.color import no_style
-from django.db import connection, models, transaction
+from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
 from dangvien.accounts.models import Role, RoleAssignment, User
 from dangvien.core.audit import audit_record
+from dangvien.core.bulk import bulk_insert
 from dangvien.core.text import collation_key
 from dangvien.demo.people import MemberFactory, MemberRow
 from dangvien.demo.tree import HOME_COMMUNE, PROVINCE_CODE, UnitSpec, gia_lai_communes, plan_tree
@@ -149,46 +149,6 @@ class _Names:
 
     def __setattr__(self, name: str, value: Any) -> None:
         self.values[name] = value
-
-
-def bulk_insert(model: Any, rows: list[dict[str, Any]]) -> None:
-    """Insert plain rows (attname -> value): COPY on PostgreSQL, executemany elsewhere.
-
-    Model.objects.bulk_create spends most of its time building Model instances and preparing each
-    value through the field API (and on SQLite it is held to 999 parameters a statement); the
-    columns here are plain text, numbers, dates and one JSON column, adapted once per type.
-    Missing values take the field's default; auto_now(_add) columns get the time of the run.
-    """
-    if not rows:
-        return
-    now = timezone.now()
-    fields = model._meta.concrete_fields
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    table = connection.ops.quote_name(model._meta.db_table)
-    postgres = connection.vendor == "postgresql"
-    adapters = [_adapter(f, now, postgres) for f in fields]
-    tuples = ([adapt(row) for adapt in adapters] for row in rows)
-    with connection.cursor() as cursor:
-        if postgres:
-            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                for values in tuples:
-                    copy.write_row(values)
-        else:
-            marks = ", ".join(["%s"] * len(fields))
-            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", list(tuples))
-
-
-def _adapter(f: Any, now: dt.datetime, postgres: bool) -> Any:
-    name = f.attname
-    if isinstance(f, models.DateTimeField) and (f.auto_now or f.auto_now_add):
-        stamp = now if postgres else connection.ops.adapt_datetimefield_value(now)
-        return lambda row: stamp
-    default = f.get_default() if f.has_default() else (None if f.null else "")
-    if isinstance(f, models.JSONField):
-        return lambda row: json.dumps(row.get(name, default), ensure_ascii=False)
-    if isinstance(f, models.DateField) and not postgres:
-        return lambda row: None if (v := row.get(name)) is None else v.isoformat()
-    return lambda row: row.get(name, default)
 
 
 # --- units ---------------------------------------------------------------------------------------

@@ -22,7 +22,6 @@ from dangvien.accounts.permissions import Perm, scope_paths
 from dangvien.imports.columns import BY_FIELD
 from dangvien.members import validation
 from dangvien.members.models import Member, Status
-from dangvien.members.services import _stored
 from dangvien.org.models import MEMBER_UNIT_KINDS, Unit, subtree_filter
 
 if TYPE_CHECKING:
@@ -32,10 +31,6 @@ IDENTIFIERS = ("citizen_id", "profile_number", "card_number")
 # Statuses a record new to the registry may have: any other status is the outcome of a lifecycle
 # event, which an import does not record.
 NEW_STATUSES = frozenset({Status.OFFICIAL, Status.PROBATIONARY})
-# Statuses that no longer need an official date to be consistent (as in member_correct).
-_ENDED = frozenset({Status.TRANSFERRED_OUT, Status.REMOVED, Status.EXPELLED, Status.DECEASED})
-# Fields member_correct always re-checks, whatever changed (their rules span several fields).
-_ALWAYS_CHECKED = frozenset({"birth_year", "admission_date", "official_date", "citizen_id"})
 # IN lists of at most this many values: well under every database's parameter limit.
 _LOOKUP_CHUNK = 2000
 # The stored values a plan needs of each member the file may touch.
@@ -331,14 +326,14 @@ class Planner:
                                          "%(status)s is recorded as a lifecycle event afterwards.")
                         % {"status": _status_label(status)})
             return
-        errors = registration_errors(record, status)
+        errors = validation.registration_errors(record, status)
         for name in IDENTIFIERS:
             if (value := record.get(name)) and value in owners[name] and name not in errors:
                 errors[name] = [_("Another member already has this %(label)s.") % {"label": _label(name)}]
         if self._report(row, errors):
             return
         for name in validation.PROFILE_FIELDS:  # in place: a province's records are held once, not twice
-            record[name] = _stored(name, record.get(name))
+            record[name] = validation.stored_value(name, record.get(name))
         plan.rows.append(PlannedRow(line=row.line, action=Action.NEW, cell_id=row.cell.id, status=status,
                                     record=record))
 
@@ -352,7 +347,7 @@ class Planner:
         if not changes:
             plan.unchanged.append((row.line, member["id"]))
             return
-        errors = correction_errors({**{f: member[f] for f in validation.PROFILE_FIELDS}, **changes},
+        errors = validation.correction_errors({**{f: member[f] for f in validation.PROFILE_FIELDS}, **changes},
                                    member["status"], changes)
         for name in IDENTIFIERS:
             value = changes.get(name)
@@ -363,7 +358,7 @@ class Planner:
             return
         plan.rows.append(PlannedRow(
             line=row.line, action=Action.UPDATED, cell_id=row.cell.id, status=member["status"],
-            record={name: _stored(name, value) for name, value in changes.items()},
+            record={name: validation.stored_value(name, value) for name, value in changes.items()},
             member_id=member["id"], version=member["version"], old={name: member[name] for name in changes}))
 
     def _report(self, row: _Row, errors: dict[str, list[str]]) -> bool:
@@ -375,29 +370,6 @@ class Planner:
 
 def _status_label(value: str) -> str:
     return str(Status(value).label) if value in Status.values else value
-
-
-# --- the services' rules, for records that do not pass through a service call one by one ----------
-
-
-def registration_errors(record: dict[str, Any], status: str) -> dict[str, list[str]]:
-    """What member_register refuses in a normalized record (the uniqueness test apart, which the
-    planner does in bulk)."""
-    errors = validation.check(record)
-    if status == Status.PROBATIONARY and record.get("official_date"):
-        errors.setdefault("official_date", []).append(_("A probationary member has no official date."))
-    if status == Status.OFFICIAL and not record.get("official_date"):
-        errors.setdefault("official_date", []).append(_("An official member needs the official date."))
-    return errors
-
-
-def correction_errors(record: dict[str, Any], status: str, changes: dict[str, Any]) -> dict[str, list[str]]:
-    """What member_correct refuses when `changes` (normalized) make the member's record `record`:
-    problems in the changed fields and in the rules that span fields, not old problems elsewhere."""
-    errors = {k: v for k, v in validation.check(record).items() if k in changes or k in _ALWAYS_CHECKED}
-    if status != Status.PROBATIONARY and not record.get("official_date") and status not in _ENDED:
-        errors.setdefault("official_date", []).append(_("An official member needs the official date."))
-    return errors
 
 
 def build_plan(*, actor: Any, unit: Unit, parsed: ParsedFile) -> ImportPlan:

@@ -23,8 +23,8 @@ from django.utils.translation import gettext as _
 
 from dangvien.accounts.permissions import Perm, require, scope_paths
 from dangvien.core.audit import audit_record, audit_record_many, jsonable
+from dangvien.core.bulk import bulk_insert
 from dangvien.core.errors import NotFound, StaleEdit
-from dangvien.demo.generator import bulk_insert
 from dangvien.imports.planning import (
     IDENTIFIERS,
     MEMBER_COLUMNS,
@@ -36,7 +36,7 @@ from dangvien.imports.planning import (
 )
 from dangvien.members import validation
 from dangvien.members.models import EventKind, Member, MemberEvent, Status
-from dangvien.members.services import _snapshot, derive_name_columns
+from dangvien.members.services import derive_name_columns, member_snapshot
 from dangvien.org.models import MEMBER_UNIT_KINDS, Unit, subtree_filter
 from dangvien.org.selectors import units_visible_to
 
@@ -198,7 +198,7 @@ def _reserve_ids(model: Any, count: int) -> list[int]:
 
 
 class _Record:
-    """Attribute access to a row dict, for derive_name_columns and the services' _snapshot."""
+    """Attribute access to a row dict, for derive_name_columns and the services' member_snapshot."""
 
     def __init__(self, values: dict[str, Any]):
         object.__setattr__(self, "values", values)
@@ -260,7 +260,7 @@ class _Writer:
                 events.append(self._event(pk, row.cell_id, EventKind.RECOGNIZED_OFFICIAL, record["official_date"],
                                           Status.PROBATIONARY, Status.OFFICIAL))
             audit.append({"action": "member.registered", "object_type": "member", "object_id": pk,
-                          "before": None, "after": _snapshot(cast(Member, _Record(values))),
+                          "before": None, "after": member_snapshot(cast(Member, _Record(values))),
                           "unit_path": self.cell_paths[row.cell_id]})
             self.result.created_ids.append(pk)
         return members

@@ -62,7 +62,8 @@ def member_event_permitted(actor: Any, member: Member, kind: str) -> bool:
 # --- helpers ---------------------------------------------------------------------------------
 
 
-def _snapshot(member: Member, fields: list[str] | None = None) -> dict[str, Any]:
+def member_snapshot(member: Any, fields: list[str] | None = None) -> dict[str, Any]:
+    """The values an audit row records for a member (a Member or a record with its attributes)."""
     names = fields or [*validation.PROFILE_FIELDS, "status", "unit_id", "status_date", "death_date",
                        "temporary_unit", "pending_unit_id"]
     return {name: jsonable(getattr(member, name)) for name in names}
@@ -71,11 +72,6 @@ def _snapshot(member: Member, fields: list[str] | None = None) -> dict[str, Any]
 def _diff(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict, dict]:
     changed = [k for k in after if before.get(k) != after[k]]
     return {k: before.get(k) for k in changed}, {k: after[k] for k in changed}
-
-
-def _stored(field: str, value: Any) -> Any:
-    """Text columns store '' for nothing; nullable ones (identifiers, dates, flags) store None."""
-    return "" if value is None and field not in validation.NULLABLE_FIELDS else value
 
 
 def derive_name_columns(member: Any) -> None:
@@ -153,7 +149,7 @@ def _commit(
     """Save a changed member, append its history event and its audit row."""
     member.version += 1
     member.save()
-    old, new = _diff(before, _snapshot(member))
+    old, new = _diff(before, member_snapshot(member))
     MemberEvent.objects.create(
         member=member, kind=kind, effective_date=day, actor=actor if getattr(actor, "pk", None) else None,
         unit=member.unit, from_status=from_status, to_status=member.status, decision=decision,
@@ -189,11 +185,7 @@ def _register(
         raise ValidationError({"status": [_("A new record must be of a member on the roll.")]})
     record = validation.normalize({f: data.get(f) for f in validation.PROFILE_FIELDS if f in data})
     record.setdefault("service_background", "")
-    errors = validation.check(record)
-    if status == Status.PROBATIONARY and record.get("official_date"):
-        errors.setdefault("official_date", []).append(_("A probationary member has no official date."))
-    if status == Status.OFFICIAL and not record.get("official_date"):
-        errors.setdefault("official_date", []).append(_("An official member needs the official date."))
+    errors = validation.registration_errors(record, status)
     _require_member_unit(unit)
     with transaction.atomic():
         require(actor, Perm.MEMBER_MANAGE, unit)
@@ -201,7 +193,7 @@ def _register(
         if errors:
             raise ValidationError(errors)
         member = Member(unit=unit, status=status, status_date=record.get("official_date") or record["admission_date"],
-                        **{k: _stored(k, v) for k, v in record.items()})
+                        **{k: validation.stored_value(k, v) for k, v in record.items()})
         derive_name_columns(member)
         member.save()
         # The history starts with the facts the record carries; an arrival from outside adds today's event.
@@ -217,7 +209,7 @@ def _register(
             events.append(MemberEvent(member=member, kind=EventKind.TRANSFERRED_IN, actor=actor_fk, unit=unit,
                                       effective_date=validation.today(), to_status=status))
         MemberEvent.objects.bulk_create(events)
-        after = {**_snapshot(member), **({"decision": decision} if decision else {})}
+        after = {**member_snapshot(member), **({"decision": decision} if decision else {})}
         audit_record(actor=actor, action=action, object_type="member", object_id=member.pk,
                      before=None, after=after, unit_path=unit.path)
         return member
@@ -261,7 +253,7 @@ def member_recognize_official(
             raise ValidationError({"official_date": [
                 _("Probation lasts %(months)s months: the earliest official date is %(date)s.")
                 % {"months": months, "date": (start + relativedelta(months=months)).strftime("%d/%m/%Y")}]})
-        before, was = _snapshot(member), member.status
+        before, was = member_snapshot(member), member.status
         member.status, member.official_date, member.status_date = Status.OFFICIAL, official_date, official_date
         return _commit(actor=actor, member=member, before=before, kind=EventKind.RECOGNIZED_OFFICIAL,
                        day=official_date, from_status=was, decision=decision, note=note)
@@ -283,7 +275,7 @@ def member_transfer_out(
                 raise ValidationError({"destination_unit": [_("The member is already in this cell.")]})
         elif not destination.strip():
             raise ValidationError({"destination": [_("Say where the member is transferred to.")]})
-        before, was = _snapshot(member), member.status
+        before, was = member_snapshot(member), member.status
         member.status, member.status_date, member.pending_unit = Status.TRANSFERRED_OUT, date, destination_unit
         return _commit(actor=actor, member=member, before=before, kind=EventKind.TRANSFERRED_OUT, day=date,
                        from_status=was, decision=decision, note=note,
@@ -312,7 +304,7 @@ def member_transfer_in(
         _check_date(fresh, date, changes_status=False)
         if fresh.status_date and date < fresh.status_date:
             raise ValidationError({"date": [_("The member cannot arrive before leaving.")]})
-        before, came_from = _snapshot(fresh), fresh.unit.name
+        before, came_from = member_snapshot(fresh), fresh.unit.name
         fresh.unit, fresh.pending_unit = unit, None
         fresh.status, fresh.status_date = _standing(fresh), date
         return _commit(actor=actor, member=fresh, before=before, kind=EventKind.TRANSFERRED_IN, day=date,
@@ -336,7 +328,7 @@ def member_transfer_temporarily(
             raise ValidationError({"until": [_("The end must be after the start.")]})
         if until and until > date + relativedelta(years=2):
             raise ValidationError({"until": [_("A temporary transfer lasts at most two years.")]})
-        before, was = _snapshot(member), member.status
+        before, was = member_snapshot(member), member.status
         member.status, member.status_date, member.temporary_unit = Status.TEMPORARILY_OUT, date, destination.strip()
         return _commit(actor=actor, member=member, before=before, kind=EventKind.TEMPORARILY_OUT, day=date,
                        from_status=was, decision=decision, note=note,
@@ -351,7 +343,7 @@ def member_return(
         member = _locked(actor, member, expected_version, Perm.MEMBER_MANAGE)
         _check_status(member, ALLOWED_FROM[EventKind.RETURNED], _("record the return"))
         _check_date(member, date)
-        before, was = _snapshot(member), member.status
+        before, was = member_snapshot(member), member.status
         member.status, member.status_date, member.temporary_unit = _standing(member), date, ""
         return _commit(actor=actor, member=member, before=before, kind=EventKind.RETURNED, day=date,
                        from_status=was, note=note)
@@ -367,7 +359,7 @@ def member_exempt(
         _check_date(member, date)
         if not reason.strip():
             raise ValidationError({"reason": [_("Give the reason (old age, illness...).")]})
-        before, was = _snapshot(member), member.status
+        before, was = member_snapshot(member), member.status
         member.status, member.status_date = Status.EXEMPTED, date
         return _commit(actor=actor, member=member, before=before, kind=EventKind.EXEMPTED, day=date,
                        from_status=was, decision=decision, note=note, details={"reason": reason.strip()})
@@ -380,7 +372,7 @@ def member_lift_exemption(
         member = _locked(actor, member, expected_version, Perm.MEMBER_MANAGE)
         _check_status(member, ALLOWED_FROM[EventKind.EXEMPTION_LIFTED], _("lift the exemption"))
         _check_date(member, date)
-        before, was = _snapshot(member), member.status
+        before, was = member_snapshot(member), member.status
         member.status, member.status_date = _standing(member), date
         return _commit(actor=actor, member=member, before=before, kind=EventKind.EXEMPTION_LIFTED, day=date,
                        from_status=was, decision=decision, note=note)
@@ -399,7 +391,7 @@ def member_discipline(
         if member.status == Status.PROBATIONARY and form not in (DisciplineForm.REPRIMAND, DisciplineForm.WARNING):
             raise ValidationError({"form": [_("A probationary member can only be reprimanded or warned.")]})
         _check_date(member, date, changes_status=form == DisciplineForm.EXPULSION)
-        before, was = _snapshot(member), member.status
+        before, was = member_snapshot(member), member.status
         if form == DisciplineForm.EXPULSION:
             member.status, member.status_date = Status.EXPELLED, date
         return _commit(actor=actor, member=member, before=before, kind=EventKind.DISCIPLINED, day=date,
@@ -417,7 +409,7 @@ def member_remove(
         _check_date(member, date)
         if not reason.strip():
             raise ValidationError({"reason": [_("Give the reason for the removal.")]})
-        before, was = _snapshot(member), member.status
+        before, was = member_snapshot(member), member.status
         member.status, member.status_date = Status.REMOVED, date
         return _commit(actor=actor, member=member, before=before, kind=EventKind.REMOVED, day=date,
                        from_status=was, decision=decision, note=note, details={"reason": reason.strip()})
@@ -434,7 +426,7 @@ def member_record_death(
         _check_date(member, date, changes_status=False)
         if member.date_of_birth and date < member.date_of_birth:
             raise ValidationError({"date": [_("The date of death is before the date of birth.")]})
-        before, was = _snapshot(member), member.status
+        before, was = member_snapshot(member), member.status
         member.status, member.status_date, member.death_date = Status.DECEASED, date, date
         return _commit(actor=actor, member=member, before=before, kind=EventKind.DIED, day=date,
                        from_status=was, note=note)
@@ -456,20 +448,16 @@ def _apply_changes(
         changes = validation.normalize(changes)
         if "date_of_birth" in changes and changes["date_of_birth"] is None and "birth_year" not in changes:
             changes.pop("birth_year", None)
-        before = _snapshot(member)
+        before = member_snapshot(member)
         record = {**{f: getattr(member, f) for f in validation.PROFILE_FIELDS}, **changes}
-        errors = {k: v for k, v in validation.check(record).items() if k in changes or k in ("birth_year",
-                  "admission_date", "official_date", "citizen_id")}
-        if member.status != Status.PROBATIONARY and not record.get("official_date") and member.status not in (
-                Status.TRANSFERRED_OUT, Status.REMOVED, Status.EXPELLED, Status.DECEASED):
-            errors.setdefault("official_date", []).append(_("An official member needs the official date."))
+        errors = validation.correction_errors(record, member.status, changes)
         errors.update({k: v for k, v in _check_unique(record, member.pk).items() if k not in errors})
         if errors:
             raise ValidationError(errors)
         for field, value in changes.items():
-            setattr(member, field, _stored(field, value))
+            setattr(member, field, validation.stored_value(field, value))
         derive_name_columns(member)
-        new = _diff(before, _snapshot(member))[1]
+        new = _diff(before, member_snapshot(member))[1]
         if not new:
             return member  # nothing changed: no version bump, no event
         return _commit(actor=actor, member=member, before=before, kind=EventKind.CORRECTED,

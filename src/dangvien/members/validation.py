@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from dangvien.core import citizen_id
 from dangvien.core.text import clean
-from dangvien.members.models import Member, ServiceBackground, Sex
+from dangvien.members.models import Member, ServiceBackground, Sex, Status
 
 TEXT_FIELDS = [
     "full_name", "birth_name", "aliases", "place_of_birth", "hometown", "permanent_residence",
@@ -127,4 +127,35 @@ def check(record: dict[str, Any]) -> dict[str, list[str]]:
         add("profile_number", _("A profile number is 6 digits followed by 1 to 3 letters."))
     if (value := record.get("card_number")) and not _CARD_NUMBER.fullmatch(value):
         add("card_number", _("A card number has 6 to 20 digits or capital letters."))
+    return errors
+
+
+def stored_value(field: str, value: Any) -> Any:
+    """Text columns store '' for nothing; nullable ones (identifiers, dates, flags) store None."""
+    return "" if value is None and field not in NULLABLE_FIELDS else value
+
+
+# Cross-field rules that always apply to a correction, whichever fields it changes.
+_ALWAYS_CHECKED = ("birth_year", "admission_date", "official_date", "citizen_id")
+# Statuses of members no longer on the roll: an old record there may lack an official date.
+_ENDED = (Status.TRANSFERRED_OUT, Status.REMOVED, Status.EXPELLED, Status.DECEASED)
+
+
+def registration_errors(record: dict[str, Any], status: str) -> dict[str, list[str]]:
+    """Everything wrong with a normalized new record entered with `status` (uniqueness against the
+    database apart: the caller checks that, one by one or in bulk)."""
+    errors = check(record)
+    if status == Status.PROBATIONARY and record.get("official_date"):
+        errors.setdefault("official_date", []).append(_("A probationary member has no official date."))
+    if status == Status.OFFICIAL and not record.get("official_date"):
+        errors.setdefault("official_date", []).append(_("An official member needs the official date."))
+    return errors
+
+
+def correction_errors(record: dict[str, Any], status: str, changes: dict[str, Any]) -> dict[str, list[str]]:
+    """What is wrong when `changes` (normalized) turn a member's record into `record`: problems in
+    the changed fields and in the rules spanning fields, not old problems elsewhere."""
+    errors = {k: v for k, v in check(record).items() if k in changes or k in _ALWAYS_CHECKED}
+    if status != Status.PROBATIONARY and not record.get("official_date") and status not in _ENDED:
+        errors.setdefault("official_date", []).append(_("An official member needs the official date."))
     return errors

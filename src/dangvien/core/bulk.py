@@ -1,0 +1,59 @@
+"""Fast inserts of plain rows, for the bulk writers (demo generator, member import) that write
+thousands of rows in one transaction and still go through their own permission and audit logic."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from django.db import connection, models
+from django.db.models.fields import AutoFieldMixin
+from django.utils import timezone
+
+
+def bulk_insert(model: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert plain rows (attname -> value): COPY on PostgreSQL, executemany elsewhere.
+
+    Model.objects.bulk_create spends most of its time building Model instances and preparing each
+    value through the field API (and on SQLite it is held to 999 parameters a statement); the
+    columns here are plain text, numbers, dates and one JSON column, adapted once per type.
+    Missing values take the field's default; auto_now(_add) columns get the time of the run; when
+    the rows carry no primary key, the database assigns it.
+    """
+    if not rows:
+        return
+    now = timezone.now()
+    fields = [f for f in model._meta.concrete_fields
+              if not (f.primary_key and isinstance(f, AutoFieldMixin) and f.attname not in rows[0])]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    table = connection.ops.quote_name(model._meta.db_table)
+    postgres = connection.vendor == "postgresql"
+    adapters = [_adapter(f, now, postgres) for f in fields]
+    tuples = ([adapt(row) for adapt in adapters] for row in rows)
+    with connection.cursor() as cursor:
+        if postgres:
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for values in tuples:
+                    copy.write_row(values)
+        else:
+            marks = ", ".join(["%s"] * len(fields))
+            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", list(tuples))
+
+
+def _adapter(f: Any, now: dt.datetime, postgres: bool) -> Any:
+    name = f.attname
+    if isinstance(f, models.DateTimeField) and (f.auto_now or f.auto_now_add):
+        stamp = now if postgres else connection.ops.adapt_datetimefield_value(now)
+        return lambda row: stamp
+    default = f.get_default() if f.has_default() else (None if f.null else "")
+    if isinstance(f, models.JSONField):
+        # None in a nullable JSON column is SQL NULL, as the ORM stores it, not the JSON text null.
+        return lambda row: (None if (v := row.get(name, default)) is None and f.null
+                            else json.dumps(v, ensure_ascii=False))
+    if isinstance(f, models.DateTimeField) and not postgres:
+        # Django's own SQLite form (naive UTC text), so ordering and lookups in SQL stay right.
+        return lambda row: None if (v := row.get(name)) is None else connection.ops.adapt_datetimefield_value(v)
+    if isinstance(f, models.DateField) and not postgres:
+        return lambda row: None if (v := row.get(name)) is None else v.isoformat()
+    return lambda row: row.get(name, default)
