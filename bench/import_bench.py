@@ -98,7 +98,7 @@ def child_import(path: str, unit_code: str) -> None:
     _setup_django()
     from django.db import connection
 
-    from dangvien.imports.management.commands.import_members import SystemActor
+    from dangvien.core.cli import SystemActor
     from dangvien.imports.reading import read_member_file
     from dangvien.imports.services import import_apply, import_plan
     from dangvien.org.models import Unit

@@ -8,7 +8,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from dangvien.accounts.models import Role, User
+from dangvien.core.cli import command_actor
 from dangvien.core.errors import NotFound
 from dangvien.imports.export import FORMATS, export_register, format_from_path, write_template
 from dangvien.org.selectors import unit_get_by_code_for
@@ -33,7 +33,7 @@ class Command(BaseCommand):
             return
         if not options["unit"]:
             raise CommandError("--unit CODE is required (or --template).")
-        actor = self._actor(options["user"])
+        actor = command_actor(options["user"])
         try:
             unit = unit_get_by_code_for(actor, options["unit"])
         except NotFound as exc:
@@ -43,16 +43,3 @@ class Command(BaseCommand):
         count = export_register(actor=actor, unit=unit, path=path, fmt=fmt)
         self.stdout.write(f"Exported {count} members of {unit.code} ({unit.name}) to {path} "
                           f"in {time.perf_counter() - started:.1f} s.")
-
-    def _actor(self, username: str | None) -> User:
-        if username:
-            user = User.objects.filter(username=username, is_active=True).first()
-            if user is None:
-                raise CommandError(f"No active user {username}.")
-            return user
-        admin = (User.objects.filter(is_active=True, role_assignments__role=Role.ADMIN,
-                                     role_assignments__unit__isnull=True).order_by("pk").first()
-                 or User.objects.filter(is_active=True, is_superuser=True).order_by("pk").first())
-        if admin is None:
-            raise CommandError("No system administrator account exists; pass --user.")
-        return admin

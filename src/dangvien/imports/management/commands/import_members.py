@@ -4,30 +4,17 @@ from __future__ import annotations
 
 import pathlib
 import time
-from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError, OutputWrapper
 
-from dangvien.accounts.models import User
+from dangvien.core.cli import command_actor
 from dangvien.core.errors import NotFound
 from dangvien.imports.planning import ImportPlan
 from dangvien.imports.reading import read_member_file
 from dangvien.imports.services import import_apply, import_plan
 from dangvien.org.models import Unit
 from dangvien.org.selectors import unit_get_by_code_for
-
-
-class SystemActor:
-    """The operator at the server shell: a system administrator with no login of their own (audit
-    rows name them "system", as for the demo generator)."""
-
-    pk = None
-    username = "system"
-    is_authenticated = True
-    is_active = True
-    is_superuser = True
-    member_id = None
 
 
 class ProgressBar:
@@ -57,7 +44,7 @@ class Command(BaseCommand):
         parser.add_argument("--user", help="act as this user, within their scope (default: system administrator)")
 
     def handle(self, *args, **options):
-        actor = self._actor(options["user"])
+        actor = command_actor(options["user"])
         try:
             unit = unit_get_by_code_for(actor, options["unit"])
         except NotFound:
@@ -91,14 +78,6 @@ class Command(BaseCommand):
             raise CommandError(message) from exc
         self.stdout.write(f"Imported in {time.perf_counter() - started:.1f} s: {len(result.created_ids):,} members "
                           f"created, {len(result.updated_ids):,} updated, {result.audit_rows:,} audit rows written.")
-
-    def _actor(self, username: str | None) -> Any:
-        if not username:
-            return SystemActor()
-        user = User.objects.filter(username=username, is_active=True).first()
-        if user is None:
-            raise CommandError(f"No active user {username}.")
-        return user
 
     def _report_plan(self, plan: ImportPlan, unit: Unit, seconds: float, verbosity: int) -> None:
         counts = plan.counts
