@@ -24,8 +24,8 @@ def bulk_insert(model: Any, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
     now = timezone.now()
-    fields = [f for f in model._meta.concrete_fields
-              if not (f.primary_key and isinstance(f, AutoFieldMixin) and f.attname not in rows[0])]
+    generated_pk = model._meta.pk.attname not in rows[0] and isinstance(model._meta.pk, AutoFieldMixin)
+    fields = [f for f in model._meta.concrete_fields if not (f.primary_key and generated_pk)]
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     table = connection.ops.quote_name(model._meta.db_table)
     postgres = connection.vendor == "postgresql"
