@@ -42,6 +42,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "ninja",  # serves the API docs' Swagger UI from our static files instead of a CDN
+    "django_tasks",
+    "django_tasks_db",
     "dangvien.core",
     "dangvien.org",
     "dangvien.accounts",
@@ -104,6 +106,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         ),
     }
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("DANGVIEN_TEST_SQLITE") or None}
+
+# Background jobs (Django's Tasks API): the database backend by default, so SQLite needs no broker;
+# `dangvien db_worker` runs them. DANGVIEN_TASKS_BACKEND=immediate runs them in the request (tests).
+TASKS = {
+    "default": {
+        "BACKEND": {
+            "database": "django_tasks_db.DatabaseBackend",
+            "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+        }[os.environ.get("DANGVIEN_TASKS_BACKEND", "database")],
+    }
+}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
