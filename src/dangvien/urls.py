@@ -10,6 +10,7 @@ urlpatterns = [
     path("accounts/", include("dangvien.accounts.urls")),
     path("units/", include("dangvien.org.urls")),
     path("members/", include("dangvien.members.urls")),
+    path("imports/", include("dangvien.imports.urls")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
 ]

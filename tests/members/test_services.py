@@ -497,7 +497,38 @@ def test_official_member_keeps_an_official_date(world):
     with pytest.raises(ValidationError) as exc:
         services.member_correct(actor=world.officer_a, member=m, expected_version=m.version,
                                 changes={"official_date": None})
-    assert exc.value.message_dict == {"official_date": ["An official member needs the official date."]}
+    assert exc.value.message_dict == {"official_date": ["The official date of an official member cannot be removed."]}
+
+
+def test_correction_cannot_make_a_probationary_member_official(world):
+    """Only recognition (after the probation) makes a member official; not a data correction,
+    which would then let lifting an exemption or a return restore 'official' standing."""
+    m = world.member_a2
+    with pytest.raises(ValidationError) as exc:
+        services.member_correct(actor=world.officer_a, member=m, expected_version=m.version,
+                                changes={"official_date": dt.date(2026, 9, 3)})
+    assert list(exc.value.message_dict) == ["official_date"]
+    m.refresh_from_db()
+    assert m.official_date is None and m.version == 1
+
+
+def test_exempted_probationary_member_can_still_be_corrected(world):
+    m = world.member_a2
+    m = services.member_exempt(actor=world.officer_a, member=m, expected_version=m.version,
+                               date=dt.date(2026, 1, 5), reason="Ốm dài ngày")
+    m = services.member_update_contact(actor=world.officer_a, member=m,
+                                       expected_version=m.version, changes={"phone": "0912345678"})
+    assert m.phone == "0912345678" and m.status == Status.EXEMPTED
+
+
+def test_temporarily_out_probationary_member_cannot_be_expelled(world):
+    m = world.member_a2
+    m = services.member_transfer_temporarily(actor=world.officer_a, member=m, expected_version=m.version,
+                                             date=dt.date(2026, 1, 5), destination="Trường Chính trị tỉnh")
+    with pytest.raises(ValidationError) as exc:
+        services.member_discipline(actor=world.officer_a, member=m, expected_version=m.version,
+                                   date=dt.date(2026, 2, 5), form=DisciplineForm.EXPULSION)
+    assert list(exc.value.message_dict) == ["form"]
 
 
 def test_death_before_birth_is_refused(world):

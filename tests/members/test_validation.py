@@ -127,10 +127,14 @@ def test_admission_exactly_at_eighteen_is_allowed_one_day_earlier_is_not():
     assert "admission_date" in check(record(admission_date=dt.date(1993, 8, 8), admission_ceremony_date=None))
 
 
-def test_admission_age_with_only_the_year_of_birth_assumes_the_latest_birthday():
+def test_admission_age_with_only_the_year_of_birth_assumes_the_earliest_birthday():
+    """Older records often know only the year: someone born in 1975 may have been 18 on 2 January
+    1993, so the record is not refused."""
     only_year = record(date_of_birth=None, birth_year=1975, citizen_id=make("064", "F", 1975, 1))
-    assert check({**only_year, "admission_date": dt.date(1993, 12, 31), "admission_ceremony_date": None}) == {}
-    errors = check({**only_year, "admission_date": dt.date(1993, 12, 30), "admission_ceremony_date": None})
+    assert check({**only_year, "admission_date": dt.date(1993, 1, 2), "official_date": dt.date(1994, 1, 2),
+                  "admission_ceremony_date": None}) == {}
+    errors = check({**only_year, "admission_date": dt.date(1992, 12, 31), "official_date": dt.date(1994, 1, 2),
+                    "admission_ceremony_date": None})
     assert errors == {"admission_date": ["Admission must be at age 18 or older."]}
 
 

@@ -67,6 +67,10 @@ class DangvienUserAdmin(SystemAdminMixin, UserAdmin):
     raw_id_fields = ["member"]
     fieldsets = (*(UserAdmin.fieldsets or ()), (_("Party member"), {"fields": ["member"]}))
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Accounts are deactivated, never deleted: their audit rows and role history stay whole.
+        return False
+
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
         changed = sorted(f for f in form.changed_data if "password" not in f)

@@ -102,7 +102,11 @@ def scope_paths(actor: Any, perm: Perm) -> list[str] | None:
 
 
 def scope_q(actor: Any, perm: Perm, field: str = "path") -> Q:
-    """A filter on `field` (a unit path) matching the subtrees where `perm` holds."""
+    """A filter on `field` (a unit path) matching the subtrees where `perm` holds.
+
+    Everywhere is the empty Q(). Beware OR: `Q(x) | Q()` is just Q(x) in Django, so a caller that
+    ORs another condition with this filter must test `scope_paths(...) is ALL` first.
+    """
     from dangvien.org.models import subtree_filter
 
     paths = scope_paths(actor, perm)

@@ -348,7 +348,8 @@ class Planner:
             plan.unchanged.append((row.line, member["id"]))
             return
         errors = validation.correction_errors({**{f: member[f] for f in validation.PROFILE_FIELDS}, **changes},
-                                   member["status"], changes)
+                                              member["status"], changes,
+                                              was_official=bool(member["official_date"]))
         for name in IDENTIFIERS:
             value = changes.get(name)
             owner = owners[name].get(value) if value else None

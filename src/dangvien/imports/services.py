@@ -21,7 +21,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from dangvien.accounts.permissions import Perm, require, scope_paths
+from dangvien.accounts.permissions import Perm, forget_grants, require, scope_paths
 from dangvien.core.audit import audit_record, audit_record_many, jsonable
 from dangvien.core.bulk import bulk_insert
 from dangvien.core.errors import NotFound, StaleEdit
@@ -74,6 +74,7 @@ def import_apply(*, actor: Any, unit: Unit, plan: ImportPlan, progress: Progress
         raise ValueError("The plan was made for another unit.")
     result = ImportResult(unchanged=len(plan.unchanged), rejected=len(plan.rejected_lines))
     with transaction.atomic():
+        forget_grants(actor)  # roles as they are now, not as when the plan was made
         unit = Unit.objects.get(pk=unit.pk)  # its path as it is now
         _require_manage(actor, unit)
         cell_paths = _cells_still_managed(actor, unit, plan)
@@ -192,7 +193,10 @@ def _reserve_ids(model: Any, count: int) -> list[int]:
             return [pk for (pk,) in cursor.fetchall()]
         # SQLite: the transaction holds the database's write lock (BEGIN IMMEDIATE in settings),
         # so no one else can insert between this read and our insert.
-        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {connection.ops.quote_name(table)}")
+        # AUTOINCREMENT tables never reuse an id: start past the highest ever given (sqlite_sequence),
+        # not just past the highest still there, or a new member would inherit a deleted one's history.
+        cursor.execute(f"SELECT MAX(COALESCE((SELECT MAX(id) FROM {connection.ops.quote_name(table)}), 0), "
+                       "COALESCE((SELECT seq FROM sqlite_sequence WHERE name = %s), 0))", [table])
         first = cursor.fetchone()[0] + 1
         return list(range(first, first + count))
 

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from dangvien.accounts.permissions import Perm, can, require, scope_paths
 from dangvien.core.audit import audit_record, jsonable
 from dangvien.core.errors import NotFound, StaleEdit
-from dangvien.core.text import name_sort_key, search_key, split_name
+from dangvien.core.text import clean, name_sort_key, nfc, search_key, split_name
 from dangvien.members import validation
 from dangvien.members.models import DisciplineForm, EventKind, Member, MemberEvent, Status
 from dangvien.members.selectors import member_is_visible
@@ -147,6 +147,7 @@ def _commit(
     from_status: str, decision: str = "", note: str = "", details: dict | None = None,
 ) -> Member:
     """Save a changed member, append its history event and its audit row."""
+    decision, note = clean(decision), nfc(note).strip()  # API bodies bypass the NFC middleware
     member.version += 1
     member.save()
     old, new = _diff(before, member_snapshot(member))
@@ -273,13 +274,13 @@ def member_transfer_out(
             _require_member_unit(destination_unit, "destination_unit")
             if destination_unit.pk == member.unit_id:
                 raise ValidationError({"destination_unit": [_("The member is already in this cell.")]})
-        elif not destination.strip():
+        elif not clean(destination):
             raise ValidationError({"destination": [_("Say where the member is transferred to.")]})
         before, was = member_snapshot(member), member.status
         member.status, member.status_date, member.pending_unit = Status.TRANSFERRED_OUT, date, destination_unit
         return _commit(actor=actor, member=member, before=before, kind=EventKind.TRANSFERRED_OUT, day=date,
                        from_status=was, decision=decision, note=note,
-                       details={"destination": destination_unit.name if destination_unit else destination.strip(),
+                       details={"destination": destination_unit.name if destination_unit else clean(destination),
                                 "destination_unit": destination_unit})
 
 
@@ -322,17 +323,17 @@ def member_transfer_temporarily(
         member = _locked(actor, member, expected_version, Perm.MEMBER_MANAGE)
         _check_status(member, ALLOWED_FROM[EventKind.TEMPORARILY_OUT], _("transfer temporarily"))
         _check_date(member, date)
-        if not destination.strip():
+        if not clean(destination):
             raise ValidationError({"destination": [_("Say where the member will attend meanwhile.")]})
         if until and until <= date:
             raise ValidationError({"until": [_("The end must be after the start.")]})
         if until and until > date + relativedelta(years=2):
             raise ValidationError({"until": [_("A temporary transfer lasts at most two years.")]})
         before, was = member_snapshot(member), member.status
-        member.status, member.status_date, member.temporary_unit = Status.TEMPORARILY_OUT, date, destination.strip()
+        member.status, member.status_date, member.temporary_unit = Status.TEMPORARILY_OUT, date, clean(destination)
         return _commit(actor=actor, member=member, before=before, kind=EventKind.TEMPORARILY_OUT, day=date,
                        from_status=was, decision=decision, note=note,
-                       details={"destination": destination.strip(), "until": until})
+                       details={"destination": clean(destination), "until": until})
 
 
 def member_return(
@@ -357,12 +358,12 @@ def member_exempt(
         member = _locked(actor, member, expected_version, Perm.MEMBER_MANAGE)
         _check_status(member, ALLOWED_FROM[EventKind.EXEMPTED], _("exempt"))
         _check_date(member, date)
-        if not reason.strip():
+        if not clean(reason):
             raise ValidationError({"reason": [_("Give the reason (old age, illness...).")]})
         before, was = member_snapshot(member), member.status
         member.status, member.status_date = Status.EXEMPTED, date
         return _commit(actor=actor, member=member, before=before, kind=EventKind.EXEMPTED, day=date,
-                       from_status=was, decision=decision, note=note, details={"reason": reason.strip()})
+                       from_status=was, decision=decision, note=note, details={"reason": clean(reason)})
 
 
 def member_lift_exemption(
@@ -388,7 +389,9 @@ def member_discipline(
         _check_status(member, ALLOWED_FROM[EventKind.DISCIPLINED], _("discipline"))
         if form not in DisciplineForm.values:
             raise ValidationError({"form": [_("Choose a form of discipline.")]})
-        if member.status == Status.PROBATIONARY and form not in (DisciplineForm.REPRIMAND, DisciplineForm.WARNING):
+        # Probationary standing, whatever the status (an exempted or temporarily transferred
+        # probationary member is still probationary).
+        if _standing(member) == Status.PROBATIONARY and form not in (DisciplineForm.REPRIMAND, DisciplineForm.WARNING):
             raise ValidationError({"form": [_("A probationary member can only be reprimanded or warned.")]})
         _check_date(member, date, changes_status=form == DisciplineForm.EXPULSION)
         before, was = member_snapshot(member), member.status
@@ -407,12 +410,12 @@ def member_remove(
         member = _locked(actor, member, expected_version, Perm.MEMBER_MANAGE)
         _check_status(member, ALLOWED_FROM[EventKind.REMOVED], _("remove from the roll"))
         _check_date(member, date)
-        if not reason.strip():
+        if not clean(reason):
             raise ValidationError({"reason": [_("Give the reason for the removal.")]})
         before, was = member_snapshot(member), member.status
         member.status, member.status_date = Status.REMOVED, date
         return _commit(actor=actor, member=member, before=before, kind=EventKind.REMOVED, day=date,
-                       from_status=was, decision=decision, note=note, details={"reason": reason.strip()})
+                       from_status=was, decision=decision, note=note, details={"reason": clean(reason)})
 
 
 def member_record_death(
@@ -450,7 +453,8 @@ def _apply_changes(
             changes.pop("birth_year", None)
         before = member_snapshot(member)
         record = {**{f: getattr(member, f) for f in validation.PROFILE_FIELDS}, **changes}
-        errors = validation.correction_errors(record, member.status, changes)
+        errors = validation.correction_errors(record, member.status, changes,
+                                              was_official=bool(member.official_date))
         errors.update({k: v for k, v in _check_unique(record, member.pk).items() if k not in errors})
         if errors:
             raise ValidationError(errors)

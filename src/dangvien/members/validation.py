@@ -104,7 +104,8 @@ def check(record: dict[str, Any]) -> dict[str, list[str]]:
         add("admission_date", _("The admission date is required."))
     elif (birth or year) and "admission_date" not in errors:
         min_age = settings.DANGVIEN["ADMISSION_MIN_AGE"]
-        born = birth or dt.date(record["birth_year"], 12, 31)
+        # Only the year known (common for older members): give the benefit of the doubt.
+        born = birth or dt.date(record["birth_year"], 1, 1)
         if admission <= born or age_on(born, admission) < min_age:
             add("admission_date", _("Admission must be at age %(age)s or older.") % {"age": min_age})
     ceremony = record.get("admission_ceremony_date")
@@ -113,6 +114,13 @@ def check(record: dict[str, Any]) -> dict[str, list[str]]:
     official = record.get("official_date")
     if official and admission and official < admission:
         add("official_date", _("The official date cannot be before the admission date."))
+    elif official and admission:
+        # Counted here from the admission decision (member_recognize_official counts from the
+        # ceremony): a lower bound any true record meets.
+        months = settings.DANGVIEN["PROBATION_MONTHS"]
+        if official < admission + relativedelta(months=months):
+            add("official_date", _("Probation lasts %(months)s months: the official date cannot be before %(date)s.")
+                % {"months": months, "date": (admission + relativedelta(months=months)).strftime("%d/%m/%Y")})
 
     if value := record.get("citizen_id"):
         # A year already reported wrong is not compared again: one error, in the field at fault.
@@ -137,8 +145,6 @@ def stored_value(field: str, value: Any) -> Any:
 
 # Cross-field rules that always apply to a correction, whichever fields it changes.
 _ALWAYS_CHECKED = ("birth_year", "admission_date", "official_date", "citizen_id")
-# Statuses of members no longer on the roll: an old record there may lack an official date.
-_ENDED = (Status.TRANSFERRED_OUT, Status.REMOVED, Status.EXPELLED, Status.DECEASED)
 
 
 def registration_errors(record: dict[str, Any], status: str) -> dict[str, list[str]]:
@@ -152,10 +158,20 @@ def registration_errors(record: dict[str, Any], status: str) -> dict[str, list[s
     return errors
 
 
-def correction_errors(record: dict[str, Any], status: str, changes: dict[str, Any]) -> dict[str, list[str]]:
+def correction_errors(
+    record: dict[str, Any], status: str, changes: dict[str, Any], *, was_official: bool,
+) -> dict[str, list[str]]:
     """What is wrong when `changes` (normalized) turn a member's record into `record`: problems in
-    the changed fields and in the rules spanning fields, not old problems elsewhere."""
+    the changed fields and in the rules spanning fields, not old problems elsewhere.
+
+    A correction may fix the official date's value but not add or remove it: a member becomes
+    official only by recognition (member_recognize_official), after the probation.
+    """
     errors = {k: v for k, v in check(record).items() if k in changes or k in _ALWAYS_CHECKED}
-    if status != Status.PROBATIONARY and not record.get("official_date") and status not in _ENDED:
+    if "official_date" in changes and bool(record.get("official_date")) != was_official:
+        errors.setdefault("official_date", []).append(
+            _("The official date is set by recognizing the member as official, not by a correction.")
+            if not was_official else _("The official date of an official member cannot be removed."))
+    elif status == Status.OFFICIAL and not record.get("official_date"):
         errors.setdefault("official_date", []).append(_("An official member needs the official date."))
     return errors

@@ -1,0 +1,214 @@
+"""Stored two-phase imports: upload and check (a batch with its plan), confirm (queue the task),
+run (the task's body). Every write checks MEMBER_MANAGE at the batch's unit and writes an audit
+row; reads go through `batches_visible_to` (the uploader, and officers whose scope covers the unit).
+
+Progress while the engine writes: `import_apply` runs in one transaction, so a progress row updated
+on the same connection stays invisible to the page until commit. On PostgreSQL the callback writes
+through a second, autocommit connection (the apply transaction never touches the batch row, so the
+two never wait on each other). SQLite allows one writer at a time, so a second connection would
+block behind the apply transaction; there the page shows the phases instead (read and checked:
+0 of N, then N of N at commit).
+"""
+
+from __future__ import annotations
+
+import logging
+import pathlib
+from collections.abc import Callable
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from dangvien.accounts.permissions import ALL, Perm, require, scope_paths, scope_q
+from dangvien.core.audit import audit_record, jsonable
+from dangvien.core.errors import NotFound, StaleEdit
+from dangvien.imports.models import SAMPLE_ROWS, BatchStatus, ImportBatch
+from dangvien.imports.planning import ImportPlan
+from dangvien.imports.reading import read_member_file
+from dangvien.imports.services import import_apply, import_plan
+from dangvien.org.models import Unit
+from dangvien.org.selectors import units_visible_to
+
+logger = logging.getLogger(__name__)
+
+ALLOWED_SUFFIXES = (".xlsx", ".csv")
+
+
+# --- reads --------------------------------------------------------------------------------------
+
+
+def batches_visible_to(actor: Any) -> QuerySet[ImportBatch]:
+    if not getattr(actor, "is_authenticated", False):
+        return ImportBatch.objects.none()
+    if scope_paths(actor, Perm.MEMBER_MANAGE) is ALL:
+        return ImportBatch.objects.all()  # (`Q(actor=...) | Q()` would drop the empty "everywhere" Q)
+    return ImportBatch.objects.filter(Q(actor=actor) | scope_q(actor, Perm.MEMBER_MANAGE, "unit__path"))
+
+
+def batch_get_for(actor: Any, batch_id: int) -> ImportBatch:
+    batch = batches_visible_to(actor).select_related("unit", "actor").filter(pk=batch_id).first()
+    if batch is None:
+        raise NotFound(_("No such import."))
+    return batch
+
+
+def units_managed_by(actor: Any) -> QuerySet[Unit]:
+    return units_visible_to(actor).filter(scope_q(actor, Perm.MEMBER_MANAGE))
+
+
+# --- writes -------------------------------------------------------------------------------------
+
+
+def _require_manage(actor: Any, unit: Unit) -> None:
+    # Scope (404) before permission (403), as in every service.
+    if not units_visible_to(actor).filter(pk=unit.pk).exists():
+        raise NotFound(_("No such unit."))
+    require(actor, Perm.MEMBER_MANAGE, unit)
+
+
+def batch_upload(*, actor: Any, unit: Unit, upload: UploadedFile) -> ImportBatch:
+    """Store the file, read and check it, and keep the plan's counts, rejections and a sample of
+    the changes on the batch. Writes no member. A refused file gives a REFUSED batch."""
+    _require_manage(actor, unit)
+    name = pathlib.Path(upload.name or "").name[:255]
+    batch = ImportBatch(actor=actor, unit=unit, original_name=name)
+    if pathlib.Path(name).suffix.lower() not in ALLOWED_SUFFIXES:
+        # Not stored at all: nothing to keep of a file that is not a member list.
+        batch.status = BatchStatus.REFUSED
+        batch.error = _("Only .xlsx and .csv files can be imported; “%(name)s” is neither.") % {"name": name}
+        with transaction.atomic():
+            batch.save()
+            _audit(actor, batch, "import.refused")
+        return batch
+    batch.file.save(name, upload, save=False)
+    parsed = read_member_file(pathlib.Path(batch.file.path))
+    plan = import_plan(actor=actor, unit=unit, parsed=parsed)
+    _store_plan(batch, plan)
+    with transaction.atomic():
+        batch.save()
+        _audit(actor, batch, "import.upload")
+    return batch
+
+
+def _store_plan(batch: ImportBatch, plan: ImportPlan) -> None:
+    batch.planned_at = timezone.now()
+    if plan.refused:
+        batch.status = BatchStatus.REFUSED
+        batch.error = " ".join(e.message for e in plan.file_errors)
+        batch.rejections = [{"line": e.line, "column": e.column, "message": e.message} for e in plan.file_errors]
+        return
+    counts = plan.counts
+    batch.status = BatchStatus.PLANNED
+    batch.count_new, batch.count_updated = counts["new"], counts["updated"]
+    batch.count_unchanged, batch.count_rejected = counts["unchanged"], counts["rejected"]
+    batch.rejections = [{"line": r.line, "column": r.column, "message": r.message} for r in plan.rejections]
+    batch.changes_sample = [
+        {"line": row.line, "action": str(row.action),
+         "name": row.record.get("full_name") or "",
+         "fields": [[name, jsonable(old), jsonable(new)] for name, (old, new) in row.changes.items()]
+         if row.action == "updated" else []}
+        for row in plan.rows[:SAMPLE_ROWS]
+    ]
+    batch.progress_total = plan.to_write
+
+
+def batch_confirm(*, actor: Any, batch: ImportBatch) -> ImportBatch:
+    """Queue the import of a checked batch. The task re-reads and re-checks the stored file, so a
+    change made since the preview is caught there (the engine refuses a stale plan whole)."""
+    from dangvien.imports.tasks import apply_import_batch
+
+    _require_manage(actor, batch.unit)
+    with transaction.atomic():
+        claimed = ImportBatch.objects.filter(pk=batch.pk, status=BatchStatus.PLANNED).update(
+            status=BatchStatus.QUEUED)
+        if not claimed or not batch.writes_something:
+            raise ValidationError(_("This import cannot be confirmed (it is not waiting for confirmation, "
+                                    "or it would change nothing)."))
+        _audit(actor, batch, "import.confirm")
+    # After commit: the database backend's worker must find the batch queued.
+    apply_import_batch.enqueue(batch.pk)
+    batch.refresh_from_db()
+    return batch
+
+
+def _audit(actor: Any, batch: ImportBatch, action: str) -> None:
+    audit_record(actor=actor, action=action, object_type="import_batch", object_id=batch.pk,
+                 unit_path=batch.unit.path,
+                 after={"file": batch.original_name, "status": batch.status, "new": batch.count_new,
+                        "updated": batch.count_updated, "unchanged": batch.count_unchanged,
+                        "rejected": batch.count_rejected})
+
+
+# --- the task's body ----------------------------------------------------------------------------
+
+_EXPECTED = (ValidationError, StaleEdit, NotFound, PermissionDenied)
+
+
+def batch_run(batch_id: int) -> None:
+    """Read, check and apply a queued batch. Only one run claims it. A failure marks it FAILED
+    with the reason; the engine's single transaction means nothing was written."""
+    claimed = ImportBatch.objects.filter(pk=batch_id, status=BatchStatus.QUEUED).update(
+        status=BatchStatus.RUNNING, started_at=timezone.now(), progress_done=0)
+    if not claimed:
+        return
+    batch = ImportBatch.objects.select_related("unit", "actor").get(pk=batch_id)
+    try:
+        parsed = read_member_file(pathlib.Path(batch.file.path))
+        plan = import_plan(actor=batch.actor, unit=batch.unit, parsed=parsed)
+        _set_progress(batch_id, 0, plan.to_write)
+        report, close = _progress_reporter(batch_id)
+        try:
+            result = import_apply(actor=batch.actor, unit=batch.unit, plan=plan, progress=report)
+        finally:
+            close()
+    except _EXPECTED as exc:
+        _finish_failed(batch_id, _message(exc))
+        return
+    except Exception as exc:  # a crash: record it for the officer, keep the trace in the log
+        logger.exception("Import batch %s failed", batch_id)
+        _finish_failed(batch_id, _("The import stopped on an unexpected error: %(error)s. Nothing was imported.")
+                       % {"error": exc})
+        return
+    ImportBatch.objects.filter(pk=batch_id).update(
+        status=BatchStatus.DONE, finished_at=timezone.now(), progress_done=plan.to_write,
+        progress_total=plan.to_write, result_created=len(result.created_ids),
+        result_updated=len(result.updated_ids))
+    audit_record(actor=batch.actor, action="import.done", object_type="import_batch", object_id=batch_id,
+                 unit_path=batch.unit.path,
+                 after={"created": len(result.created_ids), "updated": len(result.updated_ids)})
+
+
+def _message(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return " ".join(exc.messages)
+    return str(exc)
+
+
+def _finish_failed(batch_id: int, message: str) -> None:
+    ImportBatch.objects.filter(pk=batch_id).update(status=BatchStatus.FAILED, error=message,
+                                                   finished_at=timezone.now())
+
+
+def _set_progress(batch_id: int, done: int, total: int) -> None:
+    ImportBatch.objects.filter(pk=batch_id).update(progress_done=done, progress_total=total)
+
+
+def _progress_reporter(batch_id: int) -> tuple[Callable[[int, int], None], Callable[[], None]]:
+    """A progress callback whose writes other connections see before the apply commits (see the
+    module docstring), and the function that releases it."""
+    if connection.vendor != "postgresql":
+        return (lambda done, total: None), (lambda: None)
+    side = connections.create_connection(DEFAULT_DB_ALIAS)  # autocommit: each update is visible at once
+    table = ImportBatch._meta.db_table
+
+    def report(done: int, total: int) -> None:
+        with side.cursor() as cursor:
+            cursor.execute(f"UPDATE {table} SET progress_done = %s, progress_total = %s WHERE id = %s",  # noqa: S608
+                           [done, total, batch_id])
+
+    return report, side.close

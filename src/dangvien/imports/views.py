@@ -1,0 +1,128 @@
+"""Import pages: upload and check, preview, confirm, progress, result. Views stay thin: the
+batch services in batches.py do the work and the checks."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import xlsxwriter
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from dangvien.accounts.permissions import Perm, can
+from dangvien.imports import batches
+from dangvien.imports.export import escape_cell, write_template
+from dangvien.imports.forms import UploadForm
+from dangvien.imports.models import ImportBatch
+from dangvien.org.models import Unit
+from dangvien.org.selectors import unit_get_for
+
+REJECTIONS_PER_PAGE = 100
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
+
+
+@login_required
+def import_new(request: HttpRequest) -> HttpResponse:
+    initial_unit: Unit | None = None
+    if (unit_id := _int(request.GET.get("unit"))) is not None:
+        initial_unit = unit_get_for(request.user, unit_id)
+        if not can(request.user, Perm.MEMBER_MANAGE, initial_unit):
+            raise PermissionDenied(_("You do not have permission to import members here."))
+    units = batches.units_managed_by(request.user)
+    if not units.exists():
+        raise PermissionDenied(_("You do not have permission to import members."))
+    form = UploadForm(request.POST if request.method == "POST" else None,
+                      request.FILES if request.method == "POST" else None,
+                      units=units, initial_unit=initial_unit)
+    if request.method == "POST" and form.is_valid():
+        batch = batches.batch_upload(actor=request.user, unit=form.chosen_unit(), upload=form.cleaned_data["file"])
+        return redirect("imports:detail", pk=batch.pk)
+    recent = batches.batches_visible_to(request.user).filter(actor_id=request.user.pk).select_related("unit")[:10]
+    return render(request, "imports/new.html", {"form": form, "recent": recent})
+
+
+@login_required
+@require_GET
+def import_template(request: HttpRequest) -> HttpResponseBase:
+    buffer = io.BytesIO()
+    write_template(buffer)
+    buffer.seek(0)
+    return FileResponse(buffer, as_attachment=True, filename="mau-nhap-dang-vien.xlsx")
+
+
+@login_required
+def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    batch = batches.batch_get_for(request.user, pk)
+    rejections = Paginator(batch.rejections, REJECTIONS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "imports/detail.html", {"batch": batch, "rejections": rejections})
+
+
+@login_required
+@require_POST
+def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    batch = batches.batch_get_for(request.user, pk)
+    try:
+        batches.batch_confirm(actor=request.user, batch=batch)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("The import was queued. This page follows its progress."))
+    return redirect("imports:detail", pk=batch.pk)
+
+
+@login_required
+@require_GET
+def import_progress(request: HttpRequest, pk: int) -> JsonResponse:
+    batch = batches.batch_get_for(request.user, pk)
+    return JsonResponse(_progress(batch))
+
+
+def _progress(batch: ImportBatch) -> dict[str, Any]:
+    return {"status": batch.status, "status_label": str(batch.get_status_display()),
+            "done": batch.progress_done, "total": batch.progress_total, "percent": batch.percent,
+            "finished": not batch.in_progress,
+            "text": _("%(done)s of %(total)s rows written") % {"done": batch.progress_done,
+                                                                "total": batch.progress_total}}
+
+
+@login_required
+@require_GET
+def import_rejected_xlsx(request: HttpRequest, pk: int) -> HttpResponseBase:
+    batch = batches.batch_get_for(request.user, pk)
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False,
+                                            "strings_to_numbers": False, "strings_to_urls": False})
+    sheet = workbook.add_worksheet(_("Rejected rows")[:31])
+    bold = workbook.add_format({"bold": True})
+    for col, title in enumerate([_("Line"), _("Column"), _("Reason")]):
+        sheet.write_string(0, col, title, bold)
+    sheet.set_column(0, 0, 8)
+    sheet.set_column(1, 1, 20)
+    sheet.set_column(2, 2, 90)
+    for row, item in enumerate(batch.rejections, start=1):
+        sheet.write_number(row, 0, item["line"])
+        # The header and the message may quote the file's own cells: defuse formulas.
+        sheet.write_string(row, 1, escape_cell(str(item["column"])))
+        sheet.write_string(row, 2, escape_cell(str(item["message"])))
+    sheet.freeze_panes(1, 0)
+    workbook.close()
+    buffer.seek(0)
+    return FileResponse(buffer, as_attachment=True, filename=f"import-{batch.pk}-rejected.xlsx",
+                        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+def redirect_to_new(request: HttpRequest) -> HttpResponse:
+    return redirect("imports:new")
