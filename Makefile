@@ -43,12 +43,14 @@ demo: $(VENV)/.main messages
 	$(BIN)/dangvien migrate -v0
 	$(BIN)/dangvien collectstatic --noinput -v0
 	$(BIN)/dangvien demo-data --reset --members $(DEMO_MEMBERS) --seed $(DEMO_SEED) --password $(DEMO_PASSWORD)
-	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl+C to stop)"
+	@echo "Serving on http://$(HOST):$(PORT)/ with a background worker (Ctrl+C to stop)"
+	$(BIN)/dangvien db_worker --no-reload -v0 & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn dangvien.wsgi:application --bind $(HOST):$(PORT) --workers 3 --access-logfile - --error-logfile -
 
 serve: $(VENV)/.main messages
 	$(BIN)/dangvien migrate -v0
 	$(BIN)/dangvien collectstatic --noinput -v0
+	$(BIN)/dangvien db_worker --no-reload -v0 & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn dangvien.wsgi:application --bind $(HOST):$(PORT) --workers 3
 
 test: system-deps $(VENV)/.dev messages

@@ -63,7 +63,7 @@ def reasons(plan, line: int) -> list[tuple[str, str]]:
 
 
 def state() -> tuple[int, int, int, list[tuple[int, int]]]:
-    return (Member.objects.count(), MemberEvent.objects.count(), AuditEntry.objects.count(),
+    return (Member.objects.count(), MemberEvent.objects.count(), AuditEntry.objects.exclude(action="import.plan").count(),
             list(Member.objects.order_by("pk").values_list("pk", "version")))
 
 
@@ -402,3 +402,14 @@ def test_reimporting_the_applied_rows_changes_nothing(world):
     import_apply(actor=world.officer_a, unit=world.commune_a, plan=plan)
     again = import_plan(actor=world.officer_a, unit=world.commune_a, parsed=parsed(*rows))
     assert again.counts == {"new": 0, "updated": 0, "unchanged": 2, "rejected": 0}
+
+
+def test_a_plan_is_on_the_record(world):
+    """A plan tells whether identifiers belong to members elsewhere: each one leaves an audit row."""
+    before = AuditEntry.objects.count()
+    plan = import_plan(actor=world.officer_a, unit=world.commune_a, parsed=parsed(
+        new_values(world.cell_a1, citizen_id=world.member_b1.citizen_id)))
+    entry = AuditEntry.objects.order_by("-seq").first()
+    assert AuditEntry.objects.count() == before + 1
+    assert (entry.action, entry.actor_username, entry.after["rows"]) == ("import.plan", "xa_a", 1)
+    assert plan.counts["rejected"] == 1

@@ -61,9 +61,14 @@ class ImportResult:
 
 
 def import_plan(*, actor: Any, unit: Unit, parsed: ParsedFile) -> ImportPlan:
-    """What importing `parsed` under `unit` would do; writes nothing."""
+    """What importing `parsed` under `unit` would do. It changes no member, but it is audited: a
+    plan (a dry run too) tells whether identifiers in the file belong to members elsewhere, so
+    probing that is on the record."""
     _require_manage(actor, unit)
-    return build_plan(actor=actor, unit=unit, parsed=parsed)
+    plan = build_plan(actor=actor, unit=unit, parsed=parsed)
+    audit_record(actor=actor, action="import.plan", object_type="unit", object_id=unit.pk, unit_path=unit.path,
+                 after={**plan.counts, "rows": plan.total_rows})
+    return plan
 
 
 def import_apply(*, actor: Any, unit: Unit, plan: ImportPlan, progress: Progress | None = None) -> ImportResult:
