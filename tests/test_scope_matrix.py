@@ -212,6 +212,8 @@ ROUTES: list[Route] = [
     # HTML pages
     R("page", "GET", "/units/{unit}/", UNITS, VIEW),
     R("page", "GET", "/members/?unit={unit}", UNITS, VIEW),
+    R("page", "GET", "/imports/export/{unit}.csv", UNITS, VIEW),
+    R("page", "GET", "/imports/export/{unit}.xlsx", UNITS, VIEW),
     R("page", "GET", "/members/{member}/", MEMBERS, VIEW),
     R("page", "GET", "/members/{member}/edit/", MEMBERS, MANAGE),
     R("page", "POST", "/members/{member}/edit/", MEMBERS, MANAGE, _correct_form, ok=302),

@@ -176,3 +176,29 @@ def test_in_progress_page_polls_and_has_a_fallback(client, world, tmp_path):
         "status": "running", "status_label": "Importing", "done": 1, "total": 4, "percent": 25, "finished": False,
         "text": "1 of 4 rows written"}
 
+
+
+def test_export_register_of_a_visible_unit_streams_csv_and_xlsx(client, world):
+    import io
+
+    import openpyxl
+
+    client.force_login(world.officer_a)
+    response = client.get(f"/imports/export/{world.commune_a.pk}.csv")
+    assert response.status_code == 200 and response.streaming
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    assert "Nguyễn Thị Hà" in text and "Trần Văn Đức" in text and "Lê Thị Hoà" not in text
+    response = client.get(f"/imports/export/{world.commune_a.pk}.xlsx")
+    assert response.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True).active
+    names = [row[1] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert sorted(names) == ["Nguyễn Thị Hà", "Trần Văn Đức"]
+
+
+def test_export_register_outside_scope_is_404(client, world):
+    client.force_login(world.officer_a)
+    assert client.get(f"/imports/export/{world.commune_b.pk}.csv").status_code == 404
+    client.force_login(world.member_user_a1)
+    assert client.get(f"/imports/export/{world.cell_a1.pk}.csv").status_code == 404
+    client.force_login(world.officer_a)
+    assert client.get(f"/imports/export/{world.commune_a.pk}.pdf").status_code == 404

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.redirect_to_new, name="index"),
     path("new/", views.import_new, name="new"),
     path("template.xlsx", views.import_template, name="template"),
+    path("export/<int:unit_pk>.<str:fmt>", views.export_register_view, name="export"),
     path("<int:pk>/", views.import_detail, name="detail"),
     path("<int:pk>/confirm/", views.import_confirm, name="confirm"),
     path("<int:pk>/progress.json", views.import_progress, name="progress"),

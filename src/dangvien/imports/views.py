@@ -4,6 +4,7 @@ batch services in batches.py do the work and the checks."""
 from __future__ import annotations
 
 import io
+import tempfile
 from typing import Any
 
 import xlsxwriter
@@ -11,14 +12,22 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    JsonResponse,
+    StreamingHttpResponse,
+)
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from dangvien.accounts.permissions import Perm, can
 from dangvien.imports import batches
-from dangvien.imports.export import escape_cell, write_template
+from dangvien.imports.export import csv_chunks, escape_cell, register_rows, write_template, write_xlsx
 from dangvien.imports.forms import UploadForm
 from dangvien.imports.models import ImportBatch
 from dangvien.org.models import Unit
@@ -61,6 +70,27 @@ def import_template(request: HttpRequest) -> HttpResponseBase:
     write_template(buffer)
     buffer.seek(0)
     return FileResponse(buffer, as_attachment=True, filename="mau-nhap-dang-vien.xlsx")
+
+
+@login_required
+@require_GET
+def export_register_view(request: HttpRequest, unit_pk: int, fmt: str) -> HttpResponseBase:
+    """The member register (7-HSĐV columns) of a unit the user can see, only the members they may
+    see: CSV streamed row by row; XLSX written to a temporary file (the format needs its whole
+    archive before the first byte) and sent from there, so memory stays flat either way."""
+    unit = unit_get_for(request.user, unit_pk)
+    rows = register_rows(request.user, unit)
+    name = f"so-dang-vien-{unit.code}.{fmt}"
+    if fmt == "csv":
+        response = StreamingHttpResponse(csv_chunks(rows), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+    if fmt != "xlsx":
+        raise Http404("Unknown format.")
+    spool = tempfile.TemporaryFile()
+    write_xlsx(rows, spool)
+    spool.seek(0)
+    return FileResponse(spool, as_attachment=True, filename=name)
 
 
 @login_required
