@@ -27,44 +27,14 @@ import json
 import os
 import platform
 import resource
-import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parent.parent
+from benchdb import ROOT, postgres_admin, prepare_environment  # noqa: E402  (bench/ is on sys.path)
+
 BENCH_DB = "dangvien_import_bench"
-
-
-def _prepare_environment(keep_sqlite: bool) -> str:
-    """Point Django at the benchmark database before it is imported; return the vendor."""
-    url = os.environ.get("DATABASE_URL", "")
-    os.environ["DANGVIEN_VAR"] = os.environ.get("DANGVIEN_IMPORT_BENCH_VAR", "/tmp/dangvien-import-bench")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dangvien.settings")
-    os.environ.setdefault("DANGVIEN_SECRET_KEY", "benchmark-only-not-secret")
-    if url.startswith(("postgres://", "postgresql://")):
-        parts = urlsplit(url)
-        admin_url = urlunsplit(parts._replace(path="/postgres"))
-        os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{BENCH_DB}"))
-        _postgres_admin(admin_url, f'DROP DATABASE IF EXISTS "{BENCH_DB}"', f'CREATE DATABASE "{BENCH_DB}"')
-        return "postgresql"
-    if url:
-        raise SystemExit("DATABASE_URL must be a postgres:// URL (or unset for SQLite)")
-    var = Path(os.environ["DANGVIEN_VAR"])
-    if var.exists() and not keep_sqlite:
-        shutil.rmtree(var)
-    var.mkdir(parents=True, exist_ok=True)
-    return "sqlite"
-
-
-def _postgres_admin(url: str, *statements: str) -> None:
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as conn:
-        for sql in statements:
-            conn.execute(sql)
 
 
 def _setup_django() -> None:
@@ -148,7 +118,8 @@ def main() -> None:
         child_import(*args.child_import)
         return
 
-    vendor = _prepare_environment(keep_sqlite=False)
+    vendor = prepare_environment(var_default="/tmp/dangvien-import-bench", var_env="DANGVIEN_IMPORT_BENCH_VAR", bench_db=BENCH_DB,
+                                 keep_sqlite=False)
     _setup_django()
     from django.core.management import call_command
     from django.db import connection, transaction
@@ -205,8 +176,7 @@ def main() -> None:
     finally:
         connection.close()
         if vendor == "postgresql" and not args.keep:
-            admin_url = os.environ["DATABASE_URL"].rsplit("/", 1)[0] + "/postgres"
-            _postgres_admin(admin_url, f'DROP DATABASE IF EXISTS "{BENCH_DB}"')
+            postgres_admin(f'DROP DATABASE IF EXISTS "{BENCH_DB}"')
     _report(results, database, args)
 
 

@@ -23,48 +23,15 @@ import json
 import os
 import platform
 import random
-import shutil
 import statistics
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parent.parent
+from benchdb import postgres_admin, prepare_environment  # noqa: E402  (bench/ is on sys.path)
+
 BENCH_DB = "dangvien_bench"
 TARGETS_MS = {"generate": 120_000, "search": 50, "list": 100, "tree": 200}
-
-
-def _prepare_environment(keep_sqlite: bool) -> str:
-    """Point Django at the benchmark database before it is imported; return a description."""
-    url = os.environ.get("DATABASE_URL", "")
-    os.environ["DANGVIEN_VAR"] = os.environ.get("DANGVIEN_BENCH_VAR", "/tmp/dangvien-bench")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dangvien.settings")
-    os.environ.setdefault("DANGVIEN_SECRET_KEY", "benchmark-only-not-secret")
-    sys.path.insert(0, str(ROOT / "src"))
-    if url.startswith(("postgres://", "postgresql://")):
-        parts = urlsplit(url)
-        # CREATE/DROP DATABASE run from the maintenance database of the same server.
-        admin_url = urlunsplit(parts._replace(path="/postgres"))
-        os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{BENCH_DB}"))
-        _postgres_admin(admin_url, f'DROP DATABASE IF EXISTS "{BENCH_DB}"', f'CREATE DATABASE "{BENCH_DB}"')
-        return "postgresql"
-    if url:
-        raise SystemExit("DATABASE_URL must be a postgres:// URL (or unset for SQLite)")
-    var = Path(os.environ["DANGVIEN_VAR"])
-    if var.exists() and not keep_sqlite:
-        shutil.rmtree(var)
-    var.mkdir(parents=True, exist_ok=True)
-    return "sqlite"
-
-
-def _postgres_admin(url: str, *statements: str) -> None:
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as conn:
-        for sql in statements:
-            conn.execute(sql)
 
 
 def _percentiles(samples: list[float]) -> tuple[float, float]:
@@ -110,7 +77,8 @@ def main() -> None:
                         help="SQLite only: reuse the data of an earlier --keep run instead of generating")
     args = parser.parse_args()
 
-    vendor = _prepare_environment(keep_sqlite=args.reuse)
+    vendor = prepare_environment(var_default="/tmp/dangvien-bench", var_env="DANGVIEN_BENCH_VAR", bench_db=BENCH_DB,
+                                 keep_sqlite=args.reuse)
     import django
 
     django.setup()
@@ -218,8 +186,7 @@ def main() -> None:
     finally:
         connection.close()
         if vendor == "postgresql" and not args.keep:
-            admin = os.environ["DATABASE_URL"].rsplit("/", 1)[0] + "/postgres"
-            _postgres_admin(admin, f'DROP DATABASE IF EXISTS "{BENCH_DB}"')
+            postgres_admin(f'DROP DATABASE IF EXISTS "{BENCH_DB}"')
 
     _report(results, database, args)
 
