@@ -46,3 +46,12 @@ def postgres_admin(*statements: str) -> None:
     with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as conn:
         for sql in statements:
             conn.execute(sql)
+
+
+def describe_database(vendor: str, connection) -> str:
+    """The database and its version, for the heading of a results table."""
+    if vendor == "sqlite":
+        return f"SQLite {connection.Database.sqlite_version}"
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        return "PostgreSQL " + cursor.fetchone()[0]

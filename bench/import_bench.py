@@ -32,7 +32,7 @@ import sys
 import time
 from pathlib import Path
 
-from benchdb import ROOT, postgres_admin, prepare_environment  # noqa: E402  (bench/ is on sys.path)
+from benchdb import ROOT, describe_database, postgres_admin, prepare_environment  # noqa: E402  (bench/ is on sys.path)
 
 BENCH_DB = "dangvien_import_bench"
 
@@ -137,7 +137,7 @@ def main() -> None:
     workdir.mkdir(parents=True, exist_ok=True)
     try:
         call_command("migrate", verbosity=0)
-        database = _describe(vendor, connection)
+        database = describe_database(vendor, connection)
         started = time.perf_counter()
         summary = generate(members=args.members, seed=args.seed, reset=True)
         print(f"generated {summary.members:,} members in {time.perf_counter() - started:.1f} s", flush=True)
@@ -226,14 +226,6 @@ def _report(results: dict, database: str, args) -> None:
     print("\n".join(lines))
     if args.json:
         args.json.write_text(json.dumps({"database": database, "results": results}, indent=2))
-
-
-def _describe(vendor: str, connection) -> str:
-    if vendor == "sqlite":
-        return f"SQLite {connection.Database.sqlite_version}"
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW server_version")
-        return "PostgreSQL " + cursor.fetchone()[0]
 
 
 if __name__ == "__main__":

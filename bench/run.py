@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from benchdb import postgres_admin, prepare_environment  # noqa: E402  (bench/ is on sys.path)
+from benchdb import describe_database, postgres_admin, prepare_environment  # noqa: E402  (bench/ is on sys.path)
 
 BENCH_DB = "dangvien_bench"
 TARGETS_MS = {"generate": 120_000, "search": 50, "list": 100, "tree": 200}
@@ -97,7 +97,7 @@ def main() -> None:
     try:
         call_command("migrate", verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)  # pages need the manifest, as deployed
-        database = _describe(vendor, connection)
+        database = describe_database(vendor, connection)
         if args.reuse and Member.objects.exists():
             print("reusing the existing data", flush=True)
         else:
@@ -214,14 +214,6 @@ def _report(results: dict, database: str, args) -> None:
     print("\n".join(lines))
     if args.json:
         args.json.write_text(json.dumps({"database": database, "results": results}, indent=2))
-
-
-def _describe(vendor: str, connection) -> str:
-    if vendor == "sqlite":
-        return f"SQLite {connection.Database.sqlite_version}"
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW server_version")
-        return "PostgreSQL " + cursor.fetchone()[0]
 
 
 if __name__ == "__main__":

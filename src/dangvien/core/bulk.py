@@ -57,3 +57,42 @@ def _adapter(f: Any, now: dt.datetime, postgres: bool) -> Any:
     if isinstance(f, models.DateField) and not postgres:
         return lambda row: None if (v := row.get(name)) is None else v.isoformat()
     return lambda row: row.get(name, default)
+
+
+def reserve_ids(model: Any, count: int) -> list[int]:
+    """Primary keys for rows about to be inserted (events and audit rows need the members' ids
+    before the insert, and COPY returns none)."""
+    if not count:
+        return []
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # From the table's own sequence, so concurrent inserts elsewhere never collide.
+            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                           [table, count])
+            return [pk for (pk,) in cursor.fetchall()]
+        # SQLite: the transaction holds the database's write lock (BEGIN IMMEDIATE in settings),
+        # so no one else can insert between this read and our insert.
+        # AUTOINCREMENT tables never reuse an id: start past the highest ever given (sqlite_sequence),
+        # not just past the highest still there, or a new member would inherit a deleted one's history.
+        cursor.execute(f"SELECT MAX(COALESCE((SELECT MAX(id) FROM {connection.ops.quote_name(table)}), 0), "
+                       "COALESCE((SELECT seq FROM sqlite_sequence WHERE name = %s), 0))", [table])
+        first = cursor.fetchone()[0] + 1
+        return list(range(first, first + count))
+
+
+class RowRecord:
+    """Attribute access to a plain row dict, so code written for model instances
+    (members.services.derive_name_columns, member_snapshot) works on rows bound for bulk_insert."""
+
+    def __init__(self, values: dict[str, Any]):
+        object.__setattr__(self, "values", values)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self.values[name] = value

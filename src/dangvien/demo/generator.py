@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from dangvien.accounts.models import Role, RoleAssignment, User
 from dangvien.core.audit import audit_record
-from dangvien.core.bulk import bulk_insert
+from dangvien.core.bulk import RowRecord, bulk_insert
 from dangvien.core.text import collation_key
 from dangvien.demo.people import MemberFactory, MemberRow
 from dangvien.demo.tree import HOME_COMMUNE, PROVINCE_CODE, UnitSpec, gia_lai_communes, plan_tree
@@ -135,21 +135,6 @@ def _next_id(model: Any) -> int:
     return (model.objects.aggregate(m=Max("id"))["m"] or 0) + 1
 
 
-# --- fast inserts --------------------------------------------------------------------------------
-
-
-class _Names:
-    """Attribute access to a record dict, so derive_name_columns can fill in the name columns."""
-
-    def __init__(self, values: dict[str, Any]):
-        object.__setattr__(self, "values", values)
-
-    def __getattr__(self, name: str) -> Any:
-        return self.values.get(name, "")
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        self.values[name] = value
-
 
 # --- units ---------------------------------------------------------------------------------------
 
@@ -187,7 +172,7 @@ def _insert_members(plan: list[UnitSpec], unit_ids: list[int], seed: str, as_of:
         for row in pending:
             values = {"id": next_member, "unit_id": unit_ids[row.unit_index], "status": row.status,
                       **row.record, **row.extra}
-            derive_name_columns(_Names(values))  # the member services' own derivation, on a plain record
+            derive_name_columns(RowRecord(values))  # the member services' own derivation, on a plain record
             members.append(values)
             for kind, day, from_status, to_status, details in row.events:
                 events.append({"id": next_event, "member_id": next_member, "kind": kind, "effective_date": day,

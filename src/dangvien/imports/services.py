@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from dangvien.accounts.permissions import Perm, forget_grants, require, scope_paths
 from dangvien.core.audit import audit_record, audit_record_many, jsonable
-from dangvien.core.bulk import bulk_insert
+from dangvien.core.bulk import RowRecord, bulk_insert, reserve_ids
 from dangvien.core.errors import NotFound, StaleEdit
 from dangvien.imports.planning import (
     IDENTIFIERS,
@@ -184,44 +184,6 @@ def _insert(model: Any, rows: list[dict[str, Any]]) -> None:
     bulk_insert(model, rows)
 
 
-def _reserve_ids(model: Any, count: int) -> list[int]:
-    """Primary keys for rows about to be inserted (events and audit rows need the members' ids
-    before the insert, and COPY returns none)."""
-    if not count:
-        return []
-    table = model._meta.db_table
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # From the table's own sequence, so concurrent inserts elsewhere never collide.
-            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                           [table, count])
-            return [pk for (pk,) in cursor.fetchall()]
-        # SQLite: the transaction holds the database's write lock (BEGIN IMMEDIATE in settings),
-        # so no one else can insert between this read and our insert.
-        # AUTOINCREMENT tables never reuse an id: start past the highest ever given (sqlite_sequence),
-        # not just past the highest still there, or a new member would inherit a deleted one's history.
-        cursor.execute(f"SELECT MAX(COALESCE((SELECT MAX(id) FROM {connection.ops.quote_name(table)}), 0), "
-                       "COALESCE((SELECT seq FROM sqlite_sequence WHERE name = %s), 0))", [table])
-        first = cursor.fetchone()[0] + 1
-        return list(range(first, first + count))
-
-
-class _Record:
-    """Attribute access to a row dict, for derive_name_columns and the services' member_snapshot."""
-
-    def __init__(self, values: dict[str, Any]):
-        object.__setattr__(self, "values", values)
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self.values[name]
-        except KeyError:
-            raise AttributeError(name) from None
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        self.values[name] = value
-
-
 _NAME_COLUMNS = ("family_name", "middle_name", "given_name", "search_name", "sort_key")
 
 
@@ -242,7 +204,7 @@ class _Writer:
             _insert(Member, members)
         if updates:
             self._update_members(updates, events, audit)
-        for event, pk in zip(events, _reserve_ids(MemberEvent, len(events)), strict=True):
+        for event, pk in zip(events, reserve_ids(MemberEvent, len(events)), strict=True):
             event["id"] = pk
         _insert(MemberEvent, events)
         self.result.audit_rows += audit_record_many(actor=self.actor, entries=audit)
@@ -255,12 +217,12 @@ class _Writer:
 
     def _new_members(self, rows: list[PlannedRow], events: list[dict], audit: list[dict]) -> list[dict]:
         members = []
-        for row, pk in zip(rows, _reserve_ids(Member, len(rows)), strict=True):
+        for row, pk in zip(rows, reserve_ids(Member, len(rows)), strict=True):
             record = row.record
             values = {"id": pk, "unit_id": row.cell_id, "status": row.status, **record,
                       "status_date": record.get("official_date") or record["admission_date"],
                       "death_date": None, "temporary_unit": "", "pending_unit_id": None, "version": 1}
-            derive_name_columns(_Record(values))
+            derive_name_columns(RowRecord(values))
             members.append(values)
             # The history member_register starts: the facts the record carries.
             events.append(self._event(pk, row.cell_id, EventKind.ADMITTED, record["admission_date"], "",
@@ -269,7 +231,7 @@ class _Writer:
                 events.append(self._event(pk, row.cell_id, EventKind.RECOGNIZED_OFFICIAL, record["official_date"],
                                           Status.PROBATIONARY, Status.OFFICIAL))
             audit.append({"action": "member.registered", "object_type": "member", "object_id": pk,
-                          "before": None, "after": member_snapshot(cast(Member, _Record(values))),
+                          "before": None, "after": member_snapshot(cast(Member, RowRecord(values))),
                           "unit_path": self.cell_paths[row.cell_id]})
             self.result.created_ids.append(pk)
         return members
@@ -285,7 +247,7 @@ class _Writer:
             assert row.member_id is not None
             stored = self.current[row.member_id]
             values = {**stored, **row.record}
-            derive_name_columns(_Record(values))
+            derive_name_columns(RowRecord(values))
             params.append([f.get_db_prep_save(values[f.attname], connection) for f in fields]
                           + [by_name["updated_at"].get_db_prep_save(now, connection), row.member_id])
             before = {name: jsonable(stored[name]) for name in row.record}

@@ -21,8 +21,7 @@ from dangvien.core.errors import NotFound, PermissionDenied, ValidationError
 from dangvien.members import services
 from dangvien.members.models import DisciplineForm, EventKind, Member, MemberEvent, Status
 from dangvien.members.selectors import MemberFilter, MemberPages, member_get_for, member_history, member_list
-from dangvien.org.models import MEMBER_UNIT_KINDS, Unit
-from dangvien.org.selectors import unit_get_for
+from dangvien.org.selectors import cell_for_transfer, unit_get_for
 
 router = Router(tags=["members"])
 
@@ -368,11 +367,10 @@ def _transfer_out_args(actor: Any, member: Member, args: dict[str, Any]) -> dict
     """A transfer may go to any cell of the system, not only to cells the actor can see (the page
     does the same): the receiving cell is named by its code, which the transfer letter carries."""
     code = (args["destination_unit"] or "").strip()
-    unit = None
-    if code:
-        unit = Unit.objects.filter(code=code, kind__in=MEMBER_UNIT_KINDS).first()
-        if unit is None:
-            raise ValidationError({"destination_unit": [_("No cell has the code %(code)s.") % {"code": code}]})
+    try:
+        unit = cell_for_transfer(code) if code else None
+    except ValidationError as error:
+        raise ValidationError({"destination_unit": error.messages}) from None
     return {**args, "destination_unit": unit}
 
 

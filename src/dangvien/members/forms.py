@@ -15,8 +15,8 @@ from dangvien.core.errors import NotFound
 from dangvien.members import validation
 from dangvien.members.models import DisciplineForm as DisciplineChoice
 from dangvien.members.models import Member
-from dangvien.org.models import MEMBER_UNIT_KINDS, Unit
-from dangvien.org.selectors import unit_get_by_code_for
+from dangvien.org.models import Unit
+from dangvien.org.selectors import cell_for_transfer, unit_get_by_code_for
 
 # Day first as Vietnamese write it, and ISO as machines and <input type=date> send it.
 DATE_INPUT_FORMATS = ["%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y"]
@@ -81,11 +81,7 @@ class TransferOutForm(EventForm):
         code = self.cleaned_data["destination_unit"].strip()
         if not code:
             return None
-        # A transfer may go to any cell of the system, not only to cells the actor can see.
-        unit = Unit.objects.filter(code=code, kind__in=MEMBER_UNIT_KINDS).first()
-        if unit is None:
-            raise forms.ValidationError(_("No cell has the code %(code)s.") % {"code": code})
-        return unit
+        return cell_for_transfer(code)
 
 
 class TransferInForm(EventForm):

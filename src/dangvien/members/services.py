@@ -18,11 +18,9 @@ from dangvien.core.audit import audit_record, jsonable
 from dangvien.core.errors import NotFound, StaleEdit
 from dangvien.core.text import clean, name_sort_key, nfc, search_key, split_name
 from dangvien.members import validation
-from dangvien.members.models import DisciplineForm, EventKind, Member, MemberEvent, Status
+from dangvien.members.models import ON_ROLL_STATUSES, DisciplineForm, EventKind, Member, MemberEvent, Status
 from dangvien.members.selectors import member_is_visible
 from dangvien.org.models import MEMBER_UNIT_KINDS, Unit
-
-ACTIVE = frozenset({Status.PROBATIONARY, Status.OFFICIAL, Status.EXEMPTED, Status.TEMPORARILY_OUT})
 
 # The statuses each lifecycle event may start from. Services enforce it; pages and the API read it
 # to offer only the events that are possible now.
@@ -34,9 +32,9 @@ ALLOWED_FROM: dict[str, frozenset[str]] = {
     EventKind.RETURNED: frozenset({Status.TEMPORARILY_OUT}),
     EventKind.EXEMPTED: frozenset({Status.PROBATIONARY, Status.OFFICIAL}),
     EventKind.EXEMPTION_LIFTED: frozenset({Status.EXEMPTED}),
-    EventKind.DISCIPLINED: ACTIVE,
-    EventKind.REMOVED: ACTIVE,
-    EventKind.DIED: ACTIVE,
+    EventKind.DISCIPLINED: ON_ROLL_STATUSES,
+    EventKind.REMOVED: ON_ROLL_STATUSES,
+    EventKind.DIED: ON_ROLL_STATUSES,
 }
 
 
@@ -182,7 +180,7 @@ def _register(
     *, actor: Any, unit: Unit, data: dict[str, Any], status: str, transferred_in: bool, note: str, action: str,
     decision: str = "",
 ) -> Member:
-    if status not in ACTIVE:
+    if status not in ON_ROLL_STATUSES:
         raise ValidationError({"status": [_("A new record must be of a member on the roll.")]})
     record = validation.normalize({f: data.get(f) for f in validation.PROFILE_FIELDS if f in data})
     record.setdefault("service_background", "")

@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from dangvien.accounts.permissions import Perm, scope_paths, scope_q
 from dangvien.core.errors import NotFound
-from dangvien.org.models import SEGMENT, Unit, subtree_filter
+from dangvien.org.models import MEMBER_UNIT_KINDS, SEGMENT, Unit, subtree_filter
 
 
 def units_visible_to(actor: Any) -> QuerySet[Unit]:
@@ -29,6 +31,18 @@ def unit_get_by_code_for(actor: Any, code: str) -> Unit:
     unit = units_visible_to(actor).filter(code=code).first()
     if unit is None:
         raise NotFound("No such unit.")
+    return unit
+
+
+def cell_for_transfer(code: str) -> Unit:
+    """The destination of an official transfer, named by the code on the transfer letter.
+
+    Deliberately not scoped: a transfer may go to any cell on the system, including one the
+    sending officer cannot see; only the cell itself (its name) is revealed, never its members.
+    """
+    unit = Unit.objects.filter(code=code, kind__in=MEMBER_UNIT_KINDS).first()
+    if unit is None:
+        raise ValidationError(_("No cell has the code %(code)s.") % {"code": code})
     return unit
 
 
