@@ -24,13 +24,13 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from dangvien.accounts.permissions import ALL, Perm, require, scope_paths, scope_q
+from dangvien.accounts.permissions import ALL, Perm, scope_paths, scope_q
 from dangvien.core.audit import audit_record, jsonable
 from dangvien.core.errors import NotFound, StaleEdit
 from dangvien.imports.models import SAMPLE_ROWS, BatchStatus, ImportBatch
 from dangvien.imports.planning import ImportPlan
 from dangvien.imports.reading import read_member_file
-from dangvien.imports.services import import_apply, import_plan
+from dangvien.imports.services import import_apply, import_plan, require_import_rights
 from dangvien.org.models import Unit
 from dangvien.org.selectors import units_visible_to
 
@@ -64,17 +64,10 @@ def units_managed_by(actor: Any) -> QuerySet[Unit]:
 # --- writes -------------------------------------------------------------------------------------
 
 
-def _require_manage(actor: Any, unit: Unit) -> None:
-    # Scope (404) before permission (403), as in every service.
-    if not units_visible_to(actor).filter(pk=unit.pk).exists():
-        raise NotFound(_("No such unit."))
-    require(actor, Perm.MEMBER_MANAGE, unit)
-
-
 def batch_upload(*, actor: Any, unit: Unit, upload: UploadedFile) -> ImportBatch:
     """Store the file, read and check it, and keep the plan's counts, rejections and a sample of
     the changes on the batch. Writes no member. A refused file gives a REFUSED batch."""
-    _require_manage(actor, unit)
+    require_import_rights(actor, unit)
     name = pathlib.Path(upload.name or "").name[:255]
     batch = ImportBatch(actor=actor, unit=unit, original_name=name)
     if pathlib.Path(name).suffix.lower() not in ALLOWED_SUFFIXES:
@@ -122,7 +115,7 @@ def batch_confirm(*, actor: Any, batch: ImportBatch) -> ImportBatch:
     change made since the preview is caught there (the engine refuses a stale plan whole)."""
     from dangvien.imports.tasks import apply_import_batch
 
-    _require_manage(actor, batch.unit)
+    require_import_rights(actor, batch.unit)
     with transaction.atomic():
         claimed = ImportBatch.objects.filter(pk=batch.pk, status=BatchStatus.PLANNED).update(
             status=BatchStatus.QUEUED)

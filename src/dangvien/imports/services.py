@@ -64,7 +64,7 @@ def import_plan(*, actor: Any, unit: Unit, parsed: ParsedFile) -> ImportPlan:
     """What importing `parsed` under `unit` would do. It changes no member, but it is audited: a
     plan (a dry run too) tells whether identifiers in the file belong to members elsewhere, so
     probing that is on the record."""
-    _require_manage(actor, unit)
+    require_import_rights(actor, unit)
     plan = build_plan(actor=actor, unit=unit, parsed=parsed)
     audit_record(actor=actor, action="import.plan", object_type="unit", object_id=unit.pk, unit_path=unit.path,
                  after={**plan.counts, "rows": plan.total_rows})
@@ -81,7 +81,7 @@ def import_apply(*, actor: Any, unit: Unit, plan: ImportPlan, progress: Progress
     with transaction.atomic():
         forget_grants(actor)  # roles as they are now, not as when the plan was made
         unit = Unit.objects.get(pk=unit.pk)  # its path as it is now
-        _require_manage(actor, unit)
+        require_import_rights(actor, unit)
         cell_paths = _cells_still_managed(actor, unit, plan)
         current = _lock_updated_members(plan)
         _identifiers_still_free(plan)
@@ -102,8 +102,8 @@ def import_apply(*, actor: Any, unit: Unit, plan: ImportPlan, progress: Progress
 # --- checks -------------------------------------------------------------------------------------
 
 
-def _require_manage(actor: Any, unit: Unit) -> None:
-    # Scope (404) before permission (403), as in every service.
+def require_import_rights(actor: Any, unit: Unit) -> None:
+    """May `actor` import into `unit`? Scope (404) before permission (403), as in every service."""
     if not units_visible_to(actor).filter(pk=unit.pk).exists():
         raise NotFound(_("No such unit."))
     require(actor, Perm.MEMBER_MANAGE, unit)
