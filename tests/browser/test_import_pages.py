@@ -11,7 +11,7 @@ from python_calamine import CalamineWorkbook
 
 from dangvien.core.citizen_id import make as make_citizen_id
 from dangvien.imports.models import BatchStatus, ImportBatch
-from dangvien.imports.tasks import apply_import_batch
+from dangvien.imports.tasks import apply_import_batch, undo_import_batch
 from dangvien.members.models import Member
 from tests.factories import PASSWORD, build_world
 from tests.imports.conftest import HEADER, write_xlsx
@@ -70,3 +70,13 @@ def test_officer_imports_a_file_and_downloads_the_rejected_rows(page: Page, live
     download_info.value.save_as(saved)
     rows = CalamineWorkbook.from_path(str(saved)).get_sheet_by_index(0).to_python()
     assert [int(rows[1][0]), rows[1][1]] == [3, "Ngày sinh"] and "31/02/1960" in rows[1][2]
+
+    # Undo the whole import: confirm the browser's dialog, the worker runs the task, the page follows.
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Hoàn tác lượt nhập này").click()
+    expect(page.locator("#batch-status")).to_be_visible()
+    batch.refresh_from_db()
+    if batch.status == BatchStatus.UNDO_QUEUED:
+        undo_import_batch.call(batch.pk)
+    expect(page.locator("#undo-done")).to_be_visible(timeout=10_000)
+    assert not Member.objects.filter(citizen_id=new_id).exists()

@@ -71,6 +71,7 @@ def test_import_killed_mid_apply_leaves_the_database_as_before(emptied_province)
     assert _count(var_dir, "SELECT count(*) FROM members_member") == 0
     assert _count(var_dir, "SELECT count(*) FROM members_memberevent") == 0
     assert _count(var_dir, "SELECT count(*) FROM core_auditentry WHERE action != 'import.plan'") == audit_before
+    assert _count(var_dir, "SELECT count(*) FROM imports_importbatch") == 0  # its record commits with it
     verify = subprocess.run([sys.executable, "-m", "dangvien", "audit", "verify"], env=_env(var_dir),
                             capture_output=True, text=True, timeout=120)
     assert verify.returncode == 0, verify.stderr
@@ -79,3 +80,4 @@ def test_import_killed_mid_apply_leaves_the_database_as_before(emptied_province)
     _run(var_dir, "import-members", str(csv), "--unit", "GL")
     imported = _count(var_dir, "SELECT count(*) FROM members_member")
     assert imported > 0.9 * MEMBERS
+    assert _count(var_dir, "SELECT count(*) FROM imports_importbatch WHERE status = 'done'") == 1

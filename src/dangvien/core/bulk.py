@@ -59,6 +59,40 @@ def _adapter(f: Any, now: dt.datetime, postgres: bool) -> Any:
     return lambda row: row.get(name, default)
 
 
+def bulk_update(model: Any, rows: list[dict[str, Any]], fields: list[str], *, increment: str = "") -> None:
+    """Set `fields` on each row's record (rows: attname -> value, primary key included) in one
+    executemany UPDATE; auto_now columns get the time of the run, and `increment` names an integer
+    column raised by one on each row (a version: every write bumps it)."""
+    if not rows:
+        return
+    by_name = {f.attname: f for f in model._meta.concrete_fields}
+    chosen = [by_name[name] for name in fields]
+    stamped = [f for f in model._meta.concrete_fields
+               if isinstance(f, models.DateTimeField) and f.auto_now and f.attname not in fields]
+    quote = connection.ops.quote_name
+    assignments = [f"{quote(f.column)} = %s" for f in (*chosen, *stamped)]
+    if increment:
+        assignments.append(f"{quote(by_name[increment].column)} = {quote(by_name[increment].column)} + 1")
+    pk = model._meta.pk
+    now = timezone.now()
+    params = [[f.get_db_prep_save(row[f.attname], connection) for f in chosen]
+              + [f.get_db_prep_save(now, connection) for f in stamped] + [row[pk.attname]] for row in rows]
+    with connection.cursor() as cursor:
+        cursor.executemany(f"UPDATE {quote(model._meta.db_table)} SET {', '.join(assignments)} "
+                           f"WHERE {quote(pk.column)} = %s", params)
+
+
+def id_runs(ids: list[int]) -> list[list[int]]:
+    """Sorted ids as [first, last] runs of consecutive values: [1, 2, 3, 7] -> [[1, 3], [7, 7]]."""
+    runs: list[list[int]] = []
+    for pk in sorted(ids):
+        if runs and pk == runs[-1][1] + 1:
+            runs[-1][1] = pk
+        else:
+            runs.append([pk, pk])
+    return runs
+
+
 def reserve_ids(model: Any, count: int) -> list[int]:
     """Primary keys for rows about to be inserted (events and audit rows need the members' ids
     before the insert, and COPY returns none)."""

@@ -1,11 +1,12 @@
 """Stored two-phase imports: upload and check (a batch with its plan), confirm (queue the task),
-run (the task's body). Every write checks MEMBER_MANAGE at the batch's unit and writes an audit
-row; reads go through `batches_visible_to` (the uploader, and officers whose scope covers the unit).
+run (the task's body); the batch of a command-line import; undo (queue it, run it). Every write
+checks MEMBER_MANAGE at the batch's unit and writes an audit row; reads go through
+`batches_visible_to` (the uploader, and officers whose scope covers the unit).
 
 Progress while the engine writes: `import_apply` runs in one transaction, so a progress row updated
 on the same connection stays invisible to the page until commit. On PostgreSQL the callback writes
-through a second, autocommit connection (the apply transaction never touches the batch row, so the
-two never wait on each other). SQLite allows one writer at a time, so a second connection would
+through a second, autocommit connection (the apply transaction touches the batch row only after
+the last progress report, when it marks the batch done, so the two never wait on each other). SQLite allows one writer at a time, so a second connection would
 block behind the apply transaction; there the page shows the phases instead (read and checked:
 0 of N, then N of N at commit).
 """
@@ -27,10 +28,11 @@ from django.utils.translation import gettext as _
 from dangvien.accounts.permissions import ALL, Perm, scope_paths, scope_q
 from dangvien.core.audit import audit_record, jsonable
 from dangvien.core.errors import NotFound, StaleEdit
-from dangvien.imports.models import SAMPLE_ROWS, BatchStatus, ImportBatch
+from dangvien.imports.models import SAMPLE_ROWS, BatchSource, BatchStatus, ImportBatch
 from dangvien.imports.planning import ImportPlan
 from dangvien.imports.reading import read_member_file
 from dangvien.imports.services import import_apply, import_plan, require_import_rights
+from dangvien.imports.undo import blocked_message, import_undo, undo_blockers
 from dangvien.org.models import Unit
 from dangvien.org.selectors import units_visible_to
 
@@ -129,6 +131,63 @@ def batch_confirm(*, actor: Any, batch: ImportBatch) -> ImportBatch:
     return batch
 
 
+def batch_start_command(*, actor: Any, unit: Unit, name: str, plan: ImportPlan) -> ImportBatch:
+    """The batch of an import run at the server shell (`dangvien import-members`), created running
+    with its plan in the import's own transaction; `import_apply(record_to=...)` finishes it, so it
+    can be undone like any other. The file is not copied: it stays where the operator keeps it."""
+    require_import_rights(actor, unit)
+    batch = ImportBatch(actor_id=getattr(actor, "pk", None), unit=unit, original_name=name[:255],
+                        source=BatchSource.COMMAND)
+    _store_plan(batch, plan)
+    batch.status, batch.started_at = BatchStatus.RUNNING, timezone.now()
+    with transaction.atomic():
+        batch.save()
+        _audit(actor, batch, "import.start")
+    return batch
+
+
+def batch_undo_request(*, actor: Any, batch: ImportBatch) -> ImportBatch:
+    """Queue the undo of a finished import. Checked now, so the officer learns at once which
+    members stop it; the task checks again under lock (something may change in between)."""
+    from dangvien.imports.tasks import undo_import_batch
+
+    require_import_rights(actor, batch.unit)
+    total, shown = undo_blockers(batch)
+    if total:
+        raise ValidationError(blocked_message(total, shown))
+    with transaction.atomic():
+        claimed = ImportBatch.objects.filter(pk=batch.pk, status=BatchStatus.DONE, undone_at__isnull=True).update(
+            status=BatchStatus.UNDO_QUEUED, undone_by=actor, undo_error="")
+        if not claimed:
+            raise ValidationError(_("Only a finished import that has not been undone can be undone."))
+        _audit(actor, batch, "import.undo_requested")
+    undo_import_batch.enqueue(batch.pk)
+    batch.refresh_from_db()
+    return batch
+
+
+def batch_undo_run(batch_id: int) -> None:
+    """The undo task's body: undo as the officer who asked; a refusal puts the batch back to done
+    with the reason."""
+    claimed = ImportBatch.objects.filter(pk=batch_id, status=BatchStatus.UNDO_QUEUED).update(
+        status=BatchStatus.UNDOING)
+    if not claimed:
+        return
+    batch = ImportBatch.objects.select_related("unit", "undone_by").get(pk=batch_id)
+    try:
+        import_undo(actor=batch.undone_by, batch=batch)
+    except _EXPECTED as exc:
+        _undo_refused(batch_id, _message(exc))
+    except Exception as exc:
+        logger.exception("Undo of import batch %s failed", batch_id)
+        _undo_refused(batch_id, _("The undo stopped on an unexpected error: %(error)s. Nothing was changed.")
+                      % {"error": exc})
+
+
+def _undo_refused(batch_id: int, message: str) -> None:
+    ImportBatch.objects.filter(pk=batch_id).update(status=BatchStatus.DONE, undone_by=None, undo_error=message)
+
+
 def _audit(actor: Any, batch: ImportBatch, action: str) -> None:
     audit_record(actor=actor, action=action, object_type="import_batch", object_id=batch.pk,
                  unit_path=batch.unit.path,
@@ -156,7 +215,7 @@ def batch_run(batch_id: int) -> None:
         _set_progress(batch_id, 0, plan.to_write)
         report, close = _progress_reporter(batch_id)
         try:
-            result = import_apply(actor=batch.actor, unit=batch.unit, plan=plan, progress=report)
+            result = import_apply(actor=batch.actor, unit=batch.unit, plan=plan, progress=report, record_to=batch)
         finally:
             close()
     except _EXPECTED as exc:
@@ -167,10 +226,6 @@ def batch_run(batch_id: int) -> None:
         _finish_failed(batch_id, _("The import stopped on an unexpected error: %(error)s. Nothing was imported.")
                        % {"error": exc})
         return
-    ImportBatch.objects.filter(pk=batch_id).update(
-        status=BatchStatus.DONE, finished_at=timezone.now(), progress_done=plan.to_write,
-        progress_total=plan.to_write, result_created=len(result.created_ids),
-        result_updated=len(result.updated_ids))
     audit_record(actor=batch.actor, action="import.done", object_type="import_batch", object_id=batch_id,
                  unit_path=batch.unit.path,
                  after={"created": len(result.created_ids), "updated": len(result.updated_ids)})

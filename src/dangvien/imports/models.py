@@ -1,5 +1,6 @@
-"""A stored import: the uploaded file, its checked plan (counts, rejections, a sample of changes)
-and, once confirmed, the background task's progress and result."""
+"""A stored import: the uploaded file, its checked plan (counts, rejections, a sample of changes),
+once confirmed the background task's progress and result, and what undoing it needs (the members
+it created, and the values it replaced on the members it updated)."""
 
 from __future__ import annotations
 
@@ -18,13 +19,25 @@ class BatchStatus(models.TextChoices):
     DONE = "done", _("Done")
     FAILED = "failed", _("Failed")
     REFUSED = "refused", _("File refused")
+    UNDO_QUEUED = "undo_queued", _("Undo queued")
+    UNDOING = "undoing", _("Undoing")
+    UNDONE = "undone", _("Undone")
+
+
+class BatchSource(models.TextChoices):
+    WEB = "web", _("Web page")
+    COMMAND = "command", _("Command line")
 
 
 class ImportBatch(models.Model):
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Empty for an import run at the server shell by the system operator (`import-members` without --user).
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="+")
     unit = models.ForeignKey("org.Unit", on_delete=models.PROTECT, related_name="+")
+    source = models.CharField(max_length=8, choices=BatchSource.choices, default=BatchSource.WEB)
     original_name = models.CharField(max_length=255)
-    file = models.FileField(upload_to="imports/%Y/%m/")
+    # Empty for a command-line import: the file stays where the operator keeps it.
+    file = models.FileField(upload_to="imports/%Y/%m/", blank=True)
     status = models.CharField(max_length=16, choices=BatchStatus.choices, default=BatchStatus.UPLOADED)
     count_new = models.PositiveIntegerField(default=0)
     count_updated = models.PositiveIntegerField(default=0)
@@ -37,6 +50,13 @@ class ImportBatch(models.Model):
     result_created = models.PositiveIntegerField(default=0)
     result_updated = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
+    # For undo, written in the import's own transaction: the ids of the members it created, as
+    # [first, last] runs (ids are reserved in blocks, so a province is a few dozen runs).
+    created_ranges = models.JSONField(default=list, blank=True)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="+")
+    undo_error = models.TextField(blank=True)  # why the last undo was refused
     created_at = models.DateTimeField(auto_now_add=True)
     planned_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -60,10 +80,31 @@ class ImportBatch(models.Model):
 
     @property
     def in_progress(self) -> bool:
-        return self.status in {BatchStatus.QUEUED, BatchStatus.RUNNING}
+        return self.status in {BatchStatus.QUEUED, BatchStatus.RUNNING, BatchStatus.UNDO_QUEUED,
+                               BatchStatus.UNDOING}
+
+    @property
+    def created_count(self) -> int:
+        return sum(last - first + 1 for first, last in self.created_ranges)
 
     @property
     def percent(self) -> int:
         if self.status == BatchStatus.DONE:
             return 100
         return int(100 * self.progress_done / self.progress_total) if self.progress_total else 0
+
+
+class ImportedUpdate(models.Model):
+    """A member an import updated: the values it replaced and the version it left, so that the
+    import can be undone while no later change touched the member (every write bumps `version`)."""
+
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="updates")
+    member = models.ForeignKey("members.Member", on_delete=models.CASCADE, related_name="+")
+    version = models.PositiveIntegerField()  # the member's version right after the import
+    before = models.JSONField()  # field -> stored value before the import (JSON form, as in audit rows)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["batch", "member"], name="imported_update_once")]
+
+    def __str__(self) -> str:
+        return f"import {self.batch_id}: member {self.member_id} (version {self.version})"

@@ -23,8 +23,9 @@ from django.utils.translation import gettext as _
 
 from dangvien.accounts.permissions import Perm, forget_grants, require, scope_paths
 from dangvien.core.audit import audit_record, audit_record_many, jsonable
-from dangvien.core.bulk import RowRecord, bulk_insert, reserve_ids
+from dangvien.core.bulk import RowRecord, bulk_insert, id_runs, reserve_ids
 from dangvien.core.errors import NotFound, StaleEdit
+from dangvien.imports.models import BatchStatus, ImportBatch, ImportedUpdate
 from dangvien.imports.planning import (
     IDENTIFIERS,
     MEMBER_COLUMNS,
@@ -71,8 +72,11 @@ def import_plan(*, actor: Any, unit: Unit, parsed: ParsedFile) -> ImportPlan:
     return plan
 
 
-def import_apply(*, actor: Any, unit: Unit, plan: ImportPlan, progress: Progress | None = None) -> ImportResult:
-    """Write the plan's new and updated members in one transaction; refuse a stale plan whole."""
+def import_apply(*, actor: Any, unit: Unit, plan: ImportPlan, progress: Progress | None = None,
+                 record_to: ImportBatch | None = None) -> ImportResult:
+    """Write the plan's new and updated members in one transaction; refuse a stale plan whole.
+    With `record_to`, the batch is marked done in the same transaction, with what undoing the import
+    needs: a worker killed before the commit leaves neither the members nor a "done" batch."""
     if plan.refused:
         raise ValidationError(_("This file was refused: there is nothing to import."))
     if plan.unit_id != unit.pk:
@@ -96,7 +100,23 @@ def import_apply(*, actor: Any, unit: Unit, plan: ImportPlan, progress: Progress
                      unit_path=unit.path, after={**plan.counts, "rows": plan.total_rows,
                                                  "audit_rows": result.audit_rows})
         result.audit_rows += 1
+        if record_to is not None:
+            # Last: on PostgreSQL the progress reports above update the batch row from another
+            # connection, which would wait forever on a row this transaction had already updated.
+            _finish_batch(record_to, plan, result)
     return result
+
+
+def _finish_batch(batch: ImportBatch, plan: ImportPlan, result: ImportResult) -> None:
+    """Done, with the created members' ids and each updated member's replaced values and new version."""
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        status=BatchStatus.DONE, finished_at=timezone.now(), progress_done=plan.to_write,
+        progress_total=plan.to_write, result_created=len(result.created_ids),
+        result_updated=len(result.updated_ids), created_ranges=id_runs(result.created_ids))
+    bulk_insert(ImportedUpdate, [
+        {"batch_id": batch.pk, "member_id": row.member_id, "version": (row.version or 0) + 1,
+         "before": {name: jsonable(value) for name, value in row.old.items()}}
+        for row in plan.rows if row.action == Action.UPDATED])
 
 
 # --- checks -------------------------------------------------------------------------------------

@@ -29,7 +29,8 @@ from dangvien.accounts.permissions import Perm, can
 from dangvien.imports import batches
 from dangvien.imports.export import csv_chunks, escape_cell, register_rows, write_template, write_xlsx
 from dangvien.imports.forms import UploadForm
-from dangvien.imports.models import ImportBatch
+from dangvien.imports.models import BatchStatus, ImportBatch
+from dangvien.imports.undo import undo_blockers
 from dangvien.org.models import Unit
 from dangvien.org.selectors import unit_get_for
 
@@ -97,7 +98,25 @@ def export_register_view(request: HttpRequest, unit_pk: int, fmt: str) -> HttpRe
 def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     batch = batches.batch_get_for(request.user, pk)
     rejections = Paginator(batch.rejections, REJECTIONS_PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "imports/detail.html", {"batch": batch, "rejections": rejections})
+    context: dict[str, Any] = {"batch": batch, "rejections": rejections, "may_undo": False}
+    if batch.status == BatchStatus.DONE and batch.undone_at is None and can(request.user, Perm.MEMBER_MANAGE,
+                                                                             batch.unit):
+        context["may_undo"] = True
+        context["undo_blocked"], context["undo_blockers"] = undo_blockers(batch)
+    return render(request, "imports/detail.html", context)
+
+
+@login_required
+@require_POST
+def import_undo(request: HttpRequest, pk: int) -> HttpResponse:
+    batch = batches.batch_get_for(request.user, pk)
+    try:
+        batches.batch_undo_request(actor=request.user, batch=batch)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("The undo was queued. This page follows it."))
+    return redirect("imports:detail", pk=batch.pk)
 
 
 @login_required

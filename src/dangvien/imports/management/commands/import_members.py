@@ -7,9 +7,11 @@ import time
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError, OutputWrapper
+from django.db import transaction
 
 from dangvien.core.cli import command_actor
 from dangvien.core.errors import NotFound
+from dangvien.imports.batches import batch_start_command
 from dangvien.imports.planning import ImportPlan
 from dangvien.imports.reading import read_member_file
 from dangvien.imports.services import import_apply, import_plan
@@ -72,12 +74,19 @@ class Command(BaseCommand):
             return
         started = time.perf_counter()
         try:
-            result = import_apply(actor=actor, unit=unit, plan=plan, progress=ProgressBar(self.stderr))
+            # The batch (the import's record, for its page and its undo) commits with the members
+            # or not at all: a killed or failed import leaves nothing behind but its plan's audit row.
+            with transaction.atomic():
+                batch = batch_start_command(actor=actor, unit=unit, name=options["file"].name, plan=plan)
+                result = import_apply(actor=actor, unit=unit, plan=plan, progress=ProgressBar(self.stderr),
+                                      record_to=batch)
         except (ValidationError, PermissionDenied, NotFound) as exc:
             message = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
             raise CommandError(message) from exc
         self.stdout.write(f"Imported in {time.perf_counter() - started:.1f} s: {len(result.created_ids):,} members "
                           f"created, {len(result.updated_ids):,} updated, {result.audit_rows:,} audit rows written.")
+        self.stdout.write(f"Import #{batch.pk}. To undo it while no later change touched its members: "
+                          f"dangvien undo-import {batch.pk}")
 
     def _report_plan(self, plan: ImportPlan, unit: Unit, seconds: float, verbosity: int) -> None:
         counts = plan.counts

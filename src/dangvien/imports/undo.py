@@ -1,0 +1,189 @@
+"""Undoing a whole import, while no later change touched the members it wrote.
+
+An import is undone whole or not at all, and only while every member it wrote is as the import
+left it: the member's `version` unchanged (every service write raises it), and no user account
+linked to a member it created. Undoing
+
+- deletes the members it created, with their history (they were not in the registry before), each
+  deleted record kept in an audit row ("member.import_undone", before = the record);
+- puts back the values it replaced on the members it updated, with a `corrected` history event and
+  an audit row ("member.import_undone", before/after), raising their version as any write does;
+- marks the batch undone, with an "import.undo" audit row.
+
+One transaction: an undo that is refused or fails midway changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from dangvien.accounts.models import User
+from dangvien.accounts.permissions import forget_grants
+from dangvien.core.audit import audit_record, audit_record_many, jsonable
+from dangvien.core.bulk import RowRecord, bulk_insert, bulk_update, reserve_ids
+from dangvien.imports.models import BatchStatus, ImportBatch, ImportedUpdate
+from dangvien.imports.services import require_import_rights
+from dangvien.members import validation
+from dangvien.members.models import EventKind, Member, MemberEvent
+from dangvien.members.services import derive_name_columns, member_snapshot
+from dangvien.org.models import Unit
+
+# A batch in one of these states may be undone (queued / undoing: the task is on its way).
+UNDOABLE = frozenset({BatchStatus.DONE, BatchStatus.UNDO_QUEUED, BatchStatus.UNDOING})
+BLOCKERS_SHOWN = 20
+_CHUNK = 2000  # ids per IN list
+_NAME_COLUMNS = ["family_name", "middle_name", "given_name", "search_name", "sort_key"]
+_MEMBER_COLUMNS = ["id", "unit_id", "version", *validation.PROFILE_FIELDS, "status", "status_date", "death_date",
+                   "temporary_unit", "pending_unit_id"]
+
+
+@dataclass(frozen=True)
+class UndoBlocker:
+    member_id: int
+    full_name: str
+    reason: str
+
+
+@dataclass
+class UndoResult:
+    deleted: int = 0
+    restored: int = 0
+    audit_rows: int = 0
+
+
+# --- reads --------------------------------------------------------------------------------------
+
+
+def undo_blockers(batch: ImportBatch, *, limit: int | None = BLOCKERS_SHOWN) -> tuple[int, list[UndoBlocker]]:
+    """How many members the import wrote have changed since (each one stops the undo), and the
+    first `limit` of them. Counted with a few range queries: cheap enough for the batch's page."""
+    total, shown = 0, list[UndoBlocker]()
+
+    def add(count: int, found: list[UndoBlocker]) -> None:
+        nonlocal total
+        total += count
+        shown.extend(found[: None if limit is None else max(limit - len(shown), 0)])
+
+    changed_reason = _("changed after the import")
+    for first, last in batch.created_ranges:
+        in_run = Member.objects.filter(pk__range=(first, last))
+        changed = in_run.exclude(version=1)
+        add(changed.count(), [UndoBlocker(pk, name, changed_reason)
+                              for pk, name in changed.order_by("pk").values_list("id", "full_name")[:limit]])
+        missing = (last - first + 1) - in_run.count()
+        if missing:
+            add(missing, [UndoBlocker(0, "", _("%(n)s members the import added are no longer in the registry")
+                                      % {"n": missing})])
+        accounts = User.objects.filter(member_id__gte=first, member_id__lte=last).order_by("member_id")
+        add(accounts.count(), [UndoBlocker(pk, name, _("has activated a user account"))
+                               for pk, name in accounts.values_list("member_id", "member__full_name")[:limit]])
+    updated = (ImportedUpdate.objects.filter(batch=batch).exclude(member__version=F("version"))
+               .order_by("member_id"))
+    add(updated.count(), [UndoBlocker(pk, name, changed_reason)
+                          for pk, name in updated.values_list("member_id", "member__full_name")[:limit]])
+    return total, shown
+
+
+def blocked_message(total: int, shown: list[UndoBlocker]) -> str:
+    names = "; ".join(f"{b.full_name} (#{b.member_id}): {b.reason}" if b.member_id else b.reason for b in shown)
+    more = _(" and %(n)s more") % {"n": total - len(shown)} if total > len(shown) else ""
+    return _("The import cannot be undone: %(n)s of the members it wrote were changed after it (undo "
+             "those changes first, or correct the records one by one): %(names)s%(more)s.") % {
+        "n": total, "names": names, "more": more}
+
+
+# --- the undo -----------------------------------------------------------------------------------
+
+
+def import_undo(*, actor: Any, batch: ImportBatch) -> UndoResult:
+    """Undo `batch` whole (see the module docstring); refuse with the members that changed since."""
+    with transaction.atomic():
+        batch = ImportBatch.objects.select_for_update().select_related("unit").get(pk=batch.pk)
+        forget_grants(actor)  # roles as they are now
+        require_import_rights(actor, batch.unit)
+        if batch.status not in UNDOABLE or batch.undone_at is not None:
+            raise ValidationError(_("Only a finished import that has not been undone can be undone."))
+        _lock_members(batch)  # PostgreSQL; SQLite's write transaction already holds the database
+        total, shown = undo_blockers(batch)
+        if total:
+            raise ValidationError(blocked_message(total, shown))
+        result = UndoResult()
+        _delete_created(actor, batch, result)
+        _restore_updated(actor, batch, result)
+        ImportBatch.objects.filter(pk=batch.pk).update(
+            status=BatchStatus.UNDONE, undone_at=timezone.now(), undone_by=getattr(actor, "pk", None),
+            undo_error="")
+        audit_record(actor=actor, action="import.undo", object_type="import_batch", object_id=batch.pk,
+                     unit_path=batch.unit.path, after={"deleted": result.deleted, "restored": result.restored})
+        result.audit_rows += 1
+    return result
+
+
+def _lock_members(batch: ImportBatch) -> None:
+    """Hold every member the import wrote until the undo commits, so none changes in between."""
+    for first, last in batch.created_ranges:
+        list(Member.objects.select_for_update().filter(pk__range=(first, last)).values_list("id"))
+    ids = list(ImportedUpdate.objects.filter(batch=batch).values_list("member_id", flat=True))
+    for start in range(0, len(ids), _CHUNK):
+        list(Member.objects.select_for_update().filter(pk__in=ids[start:start + _CHUNK]).values_list("id"))
+
+
+def _cell_paths(unit_ids: set[int]) -> dict[int, str]:
+    return dict(Unit.objects.filter(pk__in=unit_ids).values_list("id", "path")) if unit_ids else {}
+
+
+def _delete_created(actor: Any, batch: ImportBatch, result: UndoResult) -> None:
+    for first, last in batch.created_ranges:
+        rows = [dict(zip(_MEMBER_COLUMNS, values, strict=True)) for values in
+                Member.objects.filter(pk__range=(first, last)).values_list(*_MEMBER_COLUMNS)]
+        paths = _cell_paths({row["unit_id"] for row in rows})
+        entries = [{"action": "member.import_undone", "object_type": "member", "object_id": row["id"],
+                    "before": member_snapshot(RowRecord(row)), "after": None,
+                    "unit_path": paths[row["unit_id"]]} for row in rows]
+        # Plain DELETEs: nothing else points at these members (an account would have stopped the
+        # undo), and the ORM's collector would load every row to find out.
+        MemberEvent.objects.filter(member_id__gte=first, member_id__lte=last)._raw_delete(MemberEvent.objects.db)
+        result.deleted += Member.objects.filter(pk__range=(first, last))._raw_delete(Member.objects.db)
+        result.audit_rows += audit_record_many(actor=actor, entries=entries)
+
+
+def _restore_updated(actor: Any, batch: ImportBatch, result: UndoResult) -> None:
+    updates = list(ImportedUpdate.objects.filter(batch=batch).order_by("member_id")
+                   .values_list("member_id", "before"))
+    fields = {f.attname: f for f in Member._meta.concrete_fields}
+    actor_id = getattr(actor, "pk", None)
+    today = validation.today()
+    for start in range(0, len(updates), _CHUNK):
+        chunk = dict(updates[start:start + _CHUNK])
+        current = {values[0]: dict(zip(_MEMBER_COLUMNS, values, strict=True)) for values in
+                   Member.objects.filter(pk__in=list(chunk)).values_list(*_MEMBER_COLUMNS)}
+        paths = _cell_paths({row["unit_id"] for row in current.values()})
+        rows, events, entries = [], [], []
+        for member_id, before in chunk.items():
+            stored = current[member_id]
+            restored = {name: fields[name].to_python(value) for name, value in before.items()}
+            values = {**stored, **restored}
+            derive_name_columns(RowRecord(values))
+            rows.append(values)
+            events.append({"member_id": member_id, "kind": EventKind.CORRECTED, "effective_date": today,
+                           "actor_id": actor_id, "unit_id": stored["unit_id"], "from_status": stored["status"],
+                           "to_status": stored["status"], "decision": "", "note": "",
+                           "details": {"fields": sorted(before), "import_undone": batch.pk}})
+            entries.append({"action": "member.import_undone", "object_type": "member", "object_id": member_id,
+                            "before": {name: jsonable(stored[name]) for name in before}, "after": before,
+                            "unit_path": paths[stored["unit_id"]]})
+        changed = sorted({name for before in chunk.values() for name in before})
+        # Every row sets the union of the changed fields: a field this member kept is set to itself.
+        bulk_update(Member, rows, [*changed, *_NAME_COLUMNS], increment="version")
+        for event, pk in zip(events, reserve_ids(MemberEvent, len(events)), strict=True):
+            event["id"] = pk
+        bulk_insert(MemberEvent, events)
+        result.restored += len(rows)
+        result.audit_rows += audit_record_many(actor=actor, entries=entries)
