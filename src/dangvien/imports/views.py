@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import tempfile
+from collections.abc import Callable
 from typing import Any
 
 import xlsxwriter
@@ -108,27 +109,25 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def import_undo(request: HttpRequest, pk: int) -> HttpResponse:
-    batch = batches.batch_get_for(request.user, pk)
-    try:
-        batches.batch_undo_request(actor=request.user, batch=batch)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, _("The undo was queued. This page follows it."))
-    return redirect("imports:detail", pk=batch.pk)
+def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    return _queue(request, pk, batches.batch_confirm, _("The import was queued. This page follows its progress."))
 
 
 @login_required
 @require_POST
-def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+def import_undo(request: HttpRequest, pk: int) -> HttpResponse:
+    return _queue(request, pk, batches.batch_undo_request, _("The undo was queued. This page follows it."))
+
+
+def _queue(request: HttpRequest, pk: int, service: Callable[..., ImportBatch], done: str) -> HttpResponse:
+    """Run a batch service that queues a task; its refusal becomes a message on the batch's page."""
     batch = batches.batch_get_for(request.user, pk)
     try:
-        batches.batch_confirm(actor=request.user, batch=batch)
+        service(actor=request.user, batch=batch)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, _("The import was queued. This page follows its progress."))
+        messages.success(request, done)
     return redirect("imports:detail", pk=batch.pk)
 
 
