@@ -118,6 +118,14 @@ TASKS = {
     }
 }
 
+# "progress": a running import's progress on SQLite, where the import's transaction holds the only
+# write lock (imports/batches.py). Files under var/, so the worker and the web processes share it.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "progress": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                 "LOCATION": str(VAR_DIR / "cache" / "progress"), "TIMEOUT": 24 * 3600},
+}
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pathlib
 
 import pytest
+from django.conf import settings
+from django.core.cache.backends.filebased import FileBasedCache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, connections, transaction
 from django_tasks_db.models import DBTaskResult
@@ -72,6 +74,24 @@ def test_task_applies_and_records_the_result(world, tmp_path):
     assert Member.objects.count() == before + 3
 
 
+def test_the_uploaded_file_is_kept_until_the_import_ran_then_deleted(world, tmp_path):
+    batch = _upload(world, tmp_path)
+    stored = pathlib.Path(batch.file.path)
+    assert stored.exists()  # the task reads it again after confirmation
+    batch = batches.batch_confirm(actor=world.officer_a, batch=batch)
+    apply_import_batch.call(batch.pk)
+    batch.refresh_from_db()
+    assert batch.status == BatchStatus.DONE and not batch.file and not stored.exists()
+
+
+def test_a_refused_file_is_not_kept(world, tmp_path):
+    upload = SimpleUploadedFile("members.csv", b"not,a,member,list\r\n1,2,3,4\r\n")
+    batch = batches.batch_upload(actor=world.officer_a, unit=world.commune_a, upload=upload)
+    assert batch.status == BatchStatus.REFUSED
+    batch.refresh_from_db()
+    assert not batch.file and not list((tmp_path / "media").rglob("*.csv"))
+
+
 def test_task_ignores_a_batch_that_is_not_queued(world, tmp_path):
     batch = _upload(world, tmp_path)  # checked, never confirmed
     apply_import_batch.call(batch.pk)
@@ -113,13 +133,17 @@ def test_progress_is_visible_to_other_connections_before_commit(world, tmp_path)
     batch = _upload(world, tmp_path)
     if connection.vendor != "postgresql":
         # SQLite has one writer at a time: a second connection would wait behind the apply
-        # transaction, so there the reporter writes nothing and the page shows the phases.
+        # transaction, so the reporter writes to the file cache the web processes read.
+        ImportBatch.objects.filter(pk=batch.pk).update(status=BatchStatus.RUNNING)
         report, close = batches._progress_reporter(batch.pk)
-        with transaction.atomic():
+        with transaction.atomic():  # as inside import_apply
             report(2, 3)
+            on_disk = FileBasedCache(settings.CACHES["progress"]["LOCATION"], {})  # another process's view
+            assert on_disk.get(batches._progress_key(batch.pk)) == (2, 3)
+            seen = batches.batch_live_progress(ImportBatch.objects.get(pk=batch.pk))
+            assert (seen.progress_done, seen.progress_total, seen.percent) == (2, 3, 66)
         close()
-        batch.refresh_from_db()
-        assert batch.progress_done == 0
+        assert batches.batch_live_progress(ImportBatch.objects.get(pk=batch.pk)).progress_done == 0
         return
     report, close = batches._progress_reporter(batch.pk)
     observer = connections.create_connection("default")

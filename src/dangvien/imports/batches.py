@@ -7,8 +7,9 @@ Progress while the engine writes: `import_apply` runs in one transaction, so a p
 on the same connection stays invisible to the page until commit. On PostgreSQL the callback writes
 through a second, autocommit connection (the apply transaction touches the batch row only after
 the last progress report, when it marks the batch done, so the two never wait on each other). SQLite allows one writer at a time, so a second connection would
-block behind the apply transaction; there the page shows the phases instead (read and checked:
-0 of N, then N of N at commit).
+block behind the apply transaction; there the callback writes to the "progress" cache (files under
+var/, shared by the worker and the web processes on the one machine an SQLite installation runs
+on), and `batch_live_progress` reads it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import pathlib
 from collections.abc import Callable
 from typing import Any
 
+from django.core.cache import caches
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
@@ -59,6 +61,20 @@ def batch_get_for(actor: Any, batch_id: int) -> ImportBatch:
     return batch
 
 
+def batch_live_progress(batch: ImportBatch) -> ImportBatch:
+    """`batch` with the progress of its running import (SQLite: from the progress cache)."""
+    if batch.status == BatchStatus.RUNNING and connection.vendor != "postgresql":
+        found = caches["progress"].get(_progress_key(batch.pk))
+        if found is not None:
+            batch.progress_done, batch.progress_total = found
+    return batch
+
+
+def _progress_key(batch_id: int) -> str:
+    # The database's name too: test runs in parallel each number their batches from 1.
+    return f"import-progress:{connection.settings_dict['NAME']}:{batch_id}"
+
+
 def units_managed_by(actor: Any) -> QuerySet[Unit]:
     return units_visible_to(actor).filter(scope_q(actor, Perm.MEMBER_MANAGE))
 
@@ -87,6 +103,8 @@ def batch_upload(*, actor: Any, unit: Unit, upload: UploadedFile) -> ImportBatch
     with transaction.atomic():
         batch.save()
         _audit(actor, batch, "import.upload")
+    if batch.status == BatchStatus.REFUSED:
+        _discard_file(batch)
     return batch
 
 
@@ -210,6 +228,14 @@ def batch_run(batch_id: int) -> None:
         return
     batch = ImportBatch.objects.select_related("unit", "actor").get(pk=batch_id)
     try:
+        _run(batch)
+    finally:
+        _discard_file(batch)
+
+
+def _run(batch: ImportBatch) -> None:
+    batch_id = batch.pk
+    try:
         parsed = read_member_file(pathlib.Path(batch.file.path))
         plan = import_plan(actor=batch.actor, unit=batch.unit, parsed=parsed)
         _set_progress(batch_id, 0, plan.to_write)
@@ -237,6 +263,15 @@ def _message(exc: Exception) -> str:
     return str(exc)
 
 
+def _discard_file(batch: ImportBatch) -> None:
+    """The uploaded file, once its batch ran or was refused: a member list with citizen IDs is not
+    kept on disk longer than needed. What the pages show (counts, rejected rows) is on the batch;
+    a failed import is uploaded anew (its plan would be stale anyway)."""
+    if batch.file:
+        batch.file.delete(save=False)
+        ImportBatch.objects.filter(pk=batch.pk).update(file="")
+
+
 def _finish_failed(batch_id: int, message: str) -> None:
     ImportBatch.objects.filter(pk=batch_id).update(status=BatchStatus.FAILED, error=message,
                                                    finished_at=timezone.now())
@@ -250,7 +285,12 @@ def _progress_reporter(batch_id: int) -> tuple[Callable[[int, int], None], Calla
     """A progress callback whose writes other connections see before the apply commits (see the
     module docstring), and the function that releases it."""
     if connection.vendor != "postgresql":
-        return (lambda done, total: None), (lambda: None)
+        cache, key = caches["progress"], _progress_key(batch_id)
+
+        def forget() -> None:
+            cache.delete(key)
+
+        return (lambda done, total: cache.set(key, (done, total))), forget
     side = connections.create_connection(DEFAULT_DB_ALIAS)  # autocommit: each update is visible at once
     table = ImportBatch._meta.db_table
 

@@ -97,7 +97,7 @@ def export_register_view(request: HttpRequest, unit_pk: int, fmt: str) -> HttpRe
 
 @login_required
 def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    batch = batches.batch_get_for(request.user, pk)
+    batch = batches.batch_live_progress(batches.batch_get_for(request.user, pk))
     rejections = Paginator(batch.rejections, REJECTIONS_PER_PAGE).get_page(request.GET.get("page"))
     context: dict[str, Any] = {"batch": batch, "rejections": rejections, "may_undo": False}
     if batch.status == BatchStatus.DONE and batch.undone_at is None and can(request.user, Perm.MEMBER_MANAGE,
@@ -134,7 +134,7 @@ def _queue(request: HttpRequest, pk: int, service: Callable[..., ImportBatch], d
 @login_required
 @require_GET
 def import_progress(request: HttpRequest, pk: int) -> JsonResponse:
-    batch = batches.batch_get_for(request.user, pk)
+    batch = batches.batch_live_progress(batches.batch_get_for(request.user, pk))
     return JsonResponse(_progress(batch))
 
 
