@@ -202,3 +202,20 @@ def test_export_register_outside_scope_is_404(client, world):
     assert client.get(f"/imports/export/{world.cell_a1.pk}.csv").status_code == 404
     client.force_login(world.officer_a)
     assert client.get(f"/imports/export/{world.commune_a.pk}.pdf").status_code == 404
+
+
+def test_the_preview_names_the_members_an_update_changes(client, world, tmp_path):
+    member = world.member_a1
+    rows = [HEADER, [member.full_name, "Nữ", member.date_of_birth.strftime("%d/%m/%Y"), member.citizen_id,
+                     member.admission_date.strftime("%d/%m/%Y"), member.official_date.strftime("%d/%m/%Y"),
+                     member.unit.code, "Chính thức"]]
+    rows[1][0] = "Nguyễn Thị Hạ"  # a changed name is shown as the new name
+    rows.append([world.member_a2.full_name, "Nam", world.member_a2.date_of_birth.strftime("%d/%m/%Y"),
+                 world.member_a2.citizen_id, world.member_a2.admission_date.strftime("%d/%m/%Y"), "",
+                 world.cell_a2.code, "Dự bị"])
+    rows[2][4] = "03/09/2025"  # only the admission date changes: the name comes from the record
+    path = write_xlsx(tmp_path / "updates.xlsx", rows)
+    batch = upload(_client(client, world.officer_a), world.commune_a,
+                   SimpleUploadedFile("updates.xlsx", path.read_bytes()))
+    assert batch.count_updated == 2, batch.rejections
+    assert [change["name"] for change in batch.changes_sample] == ["Nguyễn Thị Hạ", world.member_a2.full_name]

@@ -35,6 +35,7 @@ from dangvien.imports.planning import ImportPlan
 from dangvien.imports.reading import read_member_file
 from dangvien.imports.services import import_apply, import_plan, require_import_rights
 from dangvien.imports.undo import blocked_message, import_undo, undo_blockers
+from dangvien.members.models import Member
 from dangvien.org.models import Unit
 from dangvien.org.selectors import units_visible_to
 
@@ -120,12 +121,17 @@ def _store_plan(batch: ImportBatch, plan: ImportPlan) -> None:
     batch.count_new, batch.count_updated = counts["new"], counts["updated"]
     batch.count_unchanged, batch.count_rejected = counts["unchanged"], counts["rejected"]
     batch.rejections = [{"line": r.line, "column": r.column, "message": r.message} for r in plan.rejections]
+    sample = plan.rows[:SAMPLE_ROWS]
+    # An update's record holds the changed fields only: the name comes from the member (in the
+    # actor's scope, as every update is).
+    names = dict(Member.objects.filter(pk__in=[row.member_id for row in sample if row.member_id])
+                 .values_list("id", "full_name"))
     batch.changes_sample = [
         {"line": row.line, "action": str(row.action),
-         "name": row.record.get("full_name") or "",
+         "name": row.record.get("full_name") or names.get(row.member_id, ""),
          "fields": [[name, jsonable(old), jsonable(new)] for name, (old, new) in row.changes.items()]
          if row.action == "updated" else []}
-        for row in plan.rows[:SAMPLE_ROWS]
+        for row in sample
     ]
     batch.progress_total = plan.to_write
 
