@@ -128,7 +128,7 @@ def _store_plan(batch: ImportBatch, plan: ImportPlan) -> None:
                  .values_list("id", "full_name"))
     batch.changes_sample = [
         {"line": row.line, "action": str(row.action),
-         "name": row.record.get("full_name") or names.get(row.member_id, ""),
+         "name": row.record.get("full_name") or names.get(row.member_id or 0, ""),
          "fields": [[name, jsonable(old), jsonable(new)] for name, (old, new) in row.changes.items()]
          if row.action == "updated" else []}
         for row in sample
