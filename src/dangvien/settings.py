@@ -176,4 +176,7 @@ DANGVIEN = {
     "MEMBER_PAGE_SIZE": 50,
     # Largest member import file accepted (XLSX or CSV); a 141,794-member province is 19 MB as XLSX, 35 MB as CSV.
     "IMPORT_MAX_BYTES": 64 * 1024 * 1024,
+    # A queued or running import (or undo) with no sign of life for this long may be given up by an
+    # officer: a province takes about a minute, and a run that stops has written nothing.
+    "IMPORT_STALLED_MINUTES": 10,
 }

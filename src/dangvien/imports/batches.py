@@ -14,11 +14,13 @@ on), and `batch_live_progress` reads it.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import pathlib
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import caches
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -63,11 +65,16 @@ def batch_get_for(actor: Any, batch_id: int) -> ImportBatch:
 
 
 def batch_live_progress(batch: ImportBatch) -> ImportBatch:
-    """`batch` with the progress of its running import (SQLite: from the progress cache)."""
+    """`batch` with the progress of its running import (SQLite: from the progress cache), and
+    `batch.stalled`: queued or running with no sign of life for IMPORT_STALLED_MINUTES (no worker
+    running, or one that was stopped: either way nothing was written, see `batch_abandon`)."""
     if batch.status == BatchStatus.RUNNING and connection.vendor != "postgresql":
         found = caches["progress"].get(_progress_key(batch.pk))
         if found is not None:
-            batch.progress_done, batch.progress_total = found
+            batch.progress_done, batch.progress_total, batch.progress_at = found
+    quiet_for = timezone.now() - (batch.progress_at or batch.created_at)
+    batch.stalled = batch.in_progress and quiet_for > dt.timedelta(
+        minutes=settings.DANGVIEN["IMPORT_STALLED_MINUTES"])
     return batch
 
 
@@ -144,7 +151,7 @@ def batch_confirm(*, actor: Any, batch: ImportBatch) -> ImportBatch:
     require_import_rights(actor, batch.unit)
     with transaction.atomic():
         claimed = ImportBatch.objects.filter(pk=batch.pk, status=BatchStatus.PLANNED).update(
-            status=BatchStatus.QUEUED)
+            status=BatchStatus.QUEUED, progress_at=timezone.now())
         if not claimed or not batch.writes_something:
             raise ValidationError(_("This import cannot be confirmed (it is not waiting for confirmation, "
                                     "or it would change nothing)."))
@@ -170,6 +177,34 @@ def batch_start_command(*, actor: Any, unit: Unit, name: str, plan: ImportPlan) 
     return batch
 
 
+def batch_abandon(*, actor: Any, batch: ImportBatch) -> ImportBatch:
+    """Give up waiting for a stalled import or undo. Its work runs in one transaction that marks
+    the batch done when it commits, so a run that stopped wrote nothing: the import is marked failed
+    (upload the file again), the undo refused (the import stays, and may be undone again). If the
+    worker was only slow after all and commits later, its outcome replaces this one: the batch
+    then says what the registry holds."""
+    require_import_rights(actor, batch.unit)
+    batch = batch_live_progress(batch)
+    if not batch.stalled:
+        raise ValidationError(_("This import is not stalled: wait for it to finish."))
+    message = _("The work stopped without finishing (no worker ran it, or the worker was stopped); "
+                "nothing was changed.")
+    with transaction.atomic():
+        if batch.status in {BatchStatus.QUEUED, BatchStatus.RUNNING}:
+            ended = ImportBatch.objects.filter(pk=batch.pk, status=batch.status).update(
+                status=BatchStatus.FAILED, error=message + " " + _("Upload the file again."),
+                finished_at=timezone.now())
+        else:
+            ended = ImportBatch.objects.filter(pk=batch.pk, status=batch.status).update(
+                status=BatchStatus.DONE, undone_by=None, undo_error=message)
+        if not ended:
+            raise ValidationError(_("This import changed meanwhile: see its state below."))
+        _audit(actor, batch, "import.abandoned")
+    _discard_file(batch)
+    batch.refresh_from_db()
+    return batch
+
+
 def batch_undo_request(*, actor: Any, batch: ImportBatch) -> ImportBatch:
     """Queue the undo of a finished import. Checked now, so the officer learns at once which
     members stop it; the task checks again under lock (something may change in between)."""
@@ -181,7 +216,7 @@ def batch_undo_request(*, actor: Any, batch: ImportBatch) -> ImportBatch:
         raise ValidationError(blocked_message(total, shown))
     with transaction.atomic():
         claimed = ImportBatch.objects.filter(pk=batch.pk, status=BatchStatus.DONE, undone_at__isnull=True).update(
-            status=BatchStatus.UNDO_QUEUED, undone_by=actor, undo_error="")
+            status=BatchStatus.UNDO_QUEUED, undone_by=actor, undo_error="", progress_at=timezone.now())
         if not claimed:
             raise ValidationError(_("Only a finished import that has not been undone can be undone."))
         _audit(actor, batch, "import.undo_requested")
@@ -194,7 +229,7 @@ def batch_undo_run(batch_id: int) -> None:
     """The undo task's body: undo as the officer who asked; a refusal puts the batch back to done
     with the reason."""
     claimed = ImportBatch.objects.filter(pk=batch_id, status=BatchStatus.UNDO_QUEUED).update(
-        status=BatchStatus.UNDOING)
+        status=BatchStatus.UNDOING, progress_at=timezone.now())
     if not claimed:
         return
     batch = ImportBatch.objects.select_related("unit", "undone_by").get(pk=batch_id)
@@ -229,7 +264,7 @@ def batch_run(batch_id: int) -> None:
     """Read, check and apply a queued batch. Only one run claims it. A failure marks it FAILED
     with the reason; the engine's single transaction means nothing was written."""
     claimed = ImportBatch.objects.filter(pk=batch_id, status=BatchStatus.QUEUED).update(
-        status=BatchStatus.RUNNING, started_at=timezone.now(), progress_done=0)
+        status=BatchStatus.RUNNING, started_at=timezone.now(), progress_done=0, progress_at=timezone.now())
     if not claimed:
         return
     batch = ImportBatch.objects.select_related("unit", "actor").get(pk=batch_id)
@@ -284,7 +319,8 @@ def _finish_failed(batch_id: int, message: str) -> None:
 
 
 def _set_progress(batch_id: int, done: int, total: int) -> None:
-    ImportBatch.objects.filter(pk=batch_id).update(progress_done=done, progress_total=total)
+    ImportBatch.objects.filter(pk=batch_id).update(progress_done=done, progress_total=total,
+                                                   progress_at=timezone.now())
 
 
 def _progress_reporter(batch_id: int) -> tuple[Callable[[int, int], None], Callable[[], None]]:
@@ -296,13 +332,13 @@ def _progress_reporter(batch_id: int) -> tuple[Callable[[int, int], None], Calla
         def forget() -> None:
             cache.delete(key)
 
-        return (lambda done, total: cache.set(key, (done, total))), forget
+        return (lambda done, total: cache.set(key, (done, total, timezone.now()))), forget
     side = connections.create_connection(DEFAULT_DB_ALIAS)  # autocommit: each update is visible at once
     table = ImportBatch._meta.db_table
 
     def report(done: int, total: int) -> None:
         with side.cursor() as cursor:
-            cursor.execute(f"UPDATE {table} SET progress_done = %s, progress_total = %s WHERE id = %s",  # noqa: S608
-                           [done, total, batch_id])
+            cursor.execute(f"UPDATE {table} SET progress_done = %s, progress_total = %s, progress_at = %s "  # noqa: S608
+                           "WHERE id = %s", [done, total, timezone.now(), batch_id])
 
     return report, side.close

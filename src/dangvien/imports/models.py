@@ -47,6 +47,7 @@ class ImportBatch(models.Model):
     changes_sample = models.JSONField(default=list, blank=True)  # [{"line", "action", "name", "fields"}]
     progress_done = models.PositiveIntegerField(default=0)
     progress_total = models.PositiveIntegerField(default=0)
+    progress_at = models.DateTimeField(null=True, blank=True)  # the worker's last sign of life
     result_created = models.PositiveIntegerField(default=0)
     result_updated = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
@@ -82,6 +83,8 @@ class ImportBatch(models.Model):
     def in_progress(self) -> bool:
         return self.status in {BatchStatus.QUEUED, BatchStatus.RUNNING, BatchStatus.UNDO_QUEUED,
                                BatchStatus.UNDOING}
+
+    stalled = False  # set by imports.batches.batch_live_progress
 
     @property
     def created_count(self) -> int:

@@ -11,6 +11,7 @@ urlpatterns = [
     path("<int:pk>/", views.import_detail, name="detail"),
     path("<int:pk>/confirm/", views.import_confirm, name="confirm"),
     path("<int:pk>/undo/", views.import_undo, name="undo"),
+    path("<int:pk>/abandon/", views.import_abandon, name="abandon"),
     path("<int:pk>/progress.json", views.import_progress, name="progress"),
     path("<int:pk>/rejected.xlsx", views.import_rejected_xlsx, name="rejected"),
 ]

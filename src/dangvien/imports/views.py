@@ -119,8 +119,15 @@ def import_undo(request: HttpRequest, pk: int) -> HttpResponse:
     return _queue(request, pk, batches.batch_undo_request, _("The undo was queued. This page follows it."))
 
 
+@login_required
+@require_POST
+def import_abandon(request: HttpRequest, pk: int) -> HttpResponse:
+    return _queue(request, pk, batches.batch_abandon, _("Stopped waiting: nothing was changed."))
+
+
 def _queue(request: HttpRequest, pk: int, service: Callable[..., ImportBatch], done: str) -> HttpResponse:
-    """Run a batch service that queues a task; its refusal becomes a message on the batch's page."""
+    """Run a batch service (queue a task, or stop waiting for one); a refusal becomes a message on
+    the batch's page."""
     batch = batches.batch_get_for(request.user, pk)
     try:
         service(actor=request.user, batch=batch)
@@ -141,7 +148,7 @@ def import_progress(request: HttpRequest, pk: int) -> JsonResponse:
 def _progress(batch: ImportBatch) -> dict[str, Any]:
     return {"status": batch.status, "status_label": str(batch.get_status_display()),
             "done": batch.progress_done, "total": batch.progress_total, "percent": batch.percent,
-            "finished": not batch.in_progress,
+            "finished": not batch.in_progress or batch.stalled,
             "text": _("%(done)s of %(total)s rows written") % {"done": batch.progress_done,
                                                                 "total": batch.progress_total}}
 
