@@ -64,6 +64,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "dangvien.core.middleware.NFCInputMiddleware",
+    "dangvien.core.middleware.DatabaseBusyMiddleware",
 ]
 
 ROOT_URLCONF = "dangvien.urls"

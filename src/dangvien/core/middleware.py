@@ -40,3 +40,41 @@ def _nfc_querydict(data):
         normalized.setlist(key, [unicodedata.normalize("NFC", v) for v in values])
     normalized._mutable = False
     return normalized
+
+
+class DatabaseBusyMiddleware:
+    """A write that waited too long for the database's lock (SQLite allows one writer at a time, and
+    a province import holds it for its whole transaction) is answered "busy, try again" (503 with
+    Retry-After), not as a server error: the request's transaction was rolled back, nothing changed."""
+
+    RETRY_AFTER_SECONDS = 30
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from django.db import OperationalError
+
+        if not isinstance(exception, OperationalError) or not _is_lock_wait(exception):
+            return None
+        from django.http import JsonResponse
+        from django.shortcuts import render
+        from django.utils.translation import gettext as _
+
+        message = _("The database is busy with another large change (an import, for example). Nothing was "
+                    "saved; please try again in a minute.")
+        if request.path.startswith("/api/"):
+            response = JsonResponse({"detail": message}, status=503)
+        else:
+            response = render(request, "core/busy.html", {"message": message}, status=503)
+        response["Retry-After"] = str(self.RETRY_AFTER_SECONDS)
+        return response
+
+
+def _is_lock_wait(exception) -> bool:
+    # SQLite: "database is locked"; PostgreSQL with lock_timeout set: "canceling statement due to lock timeout".
+    text = str(exception).lower()
+    return "database is locked" in text or "lock timeout" in text
