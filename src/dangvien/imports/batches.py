@@ -6,10 +6,11 @@ checks MEMBER_MANAGE at the batch's unit and writes an audit row; reads go throu
 Progress while the engine writes: `import_apply` runs in one transaction, so a progress row updated
 on the same connection stays invisible to the page until commit. On PostgreSQL the callback writes
 through a second, autocommit connection (the apply transaction touches the batch row only after
-the last progress report, when it marks the batch done, so the two never wait on each other). SQLite allows one writer at a time, so a second connection would
-block behind the apply transaction; there the callback writes to the "progress" cache (files under
-var/, shared by the worker and the web processes on the one machine an SQLite installation runs
-on), and `batch_live_progress` reads it.
+the last progress report, when it marks the batch done, so the two never wait on each other).
+SQLite allows one writer at a time, so a second connection would block behind the apply
+transaction; there the callback writes to the "progress" cache (files under var/, shared by the
+worker and the web processes on the one machine an SQLite installation runs on), and
+`batch_live_progress` reads it. Each report is also the worker's sign of life (`progress_at`).
 """
 
 from __future__ import annotations
