@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -36,7 +36,7 @@ from dangvien.imports.planning import (
 )
 from dangvien.members import validation
 from dangvien.members.models import EventKind, Member, MemberEvent, Status
-from dangvien.members.services import derive_name_columns, member_snapshot
+from dangvien.members.services import NAME_COLUMNS, SNAPSHOT_FIELDS, derive_name_columns, name_columns
 from dangvien.org.models import MEMBER_UNIT_KINDS, Unit, subtree_filter
 from dangvien.org.selectors import units_visible_to
 
@@ -184,9 +184,6 @@ def _insert(model: Any, rows: list[dict[str, Any]]) -> None:
     bulk_insert(model, rows)
 
 
-_NAME_COLUMNS = ("family_name", "middle_name", "given_name", "search_name", "sort_key")
-
-
 class _Writer:
     def __init__(self, *, actor: Any, cell_paths: dict[int, str], current: dict[int, dict[str, Any]],
                  result: ImportResult):
@@ -222,7 +219,10 @@ class _Writer:
             values = {"id": pk, "unit_id": row.cell_id, "status": row.status, **record,
                       "status_date": record.get("official_date") or record["admission_date"],
                       "death_date": None, "temporary_unit": "", "pending_unit_id": None, "version": 1}
-            derive_name_columns(RowRecord(values))
+            # derive_name_columns and member_snapshot, on the row dict itself.
+            names = name_columns(full_name=values["full_name"], birth_name=values["birth_name"],
+                                 aliases=values["aliases"])
+            values.update(zip(NAME_COLUMNS, names, strict=True))
             members.append(values)
             # The history member_register starts: the facts the record carries.
             events.append(self._event(pk, row.cell_id, EventKind.ADMITTED, record["admission_date"], "",
@@ -230,15 +230,16 @@ class _Writer:
             if record.get("official_date"):
                 events.append(self._event(pk, row.cell_id, EventKind.RECOGNIZED_OFFICIAL, record["official_date"],
                                           Status.PROBATIONARY, Status.OFFICIAL))
+            # The audit pass makes the values JSON-safe (jsonable), as member_snapshot would have.
             audit.append({"action": "member.registered", "object_type": "member", "object_id": pk,
-                          "before": None, "after": member_snapshot(cast(Member, RowRecord(values))),
+                          "before": None, "after": {name: values[name] for name in SNAPSHOT_FIELDS},
                           "unit_path": self.cell_paths[row.cell_id]})
             self.result.created_ids.append(pk)
         return members
 
     def _update_members(self, rows: list[PlannedRow], events: list[dict], audit: list[dict]) -> None:
         by_name = {f.attname: f for f in Member._meta.concrete_fields}
-        fields = [by_name[name] for name in (*validation.PROFILE_FIELDS, *_NAME_COLUMNS)]
+        fields = [by_name[name] for name in (*validation.PROFILE_FIELDS, *NAME_COLUMNS)]
         columns = ", ".join(f"{connection.ops.quote_name(str(f.column))} = %s" for f in fields)
         table = connection.ops.quote_name(Member._meta.db_table)
         now = timezone.now()
