@@ -72,11 +72,15 @@ def _row_adapter(given: list[Any], stamped: list[Any], now: dt.datetime, postgre
     return adapt
 
 
+# json.dumps(v, ensure_ascii=False), without building an encoder for every value.
+_JSON = json.JSONEncoder(ensure_ascii=False)
+
+
 def _converter(f: Any, postgres: bool) -> Any:
     """How a column's value is sent (None: as it is); the same conversions as _adapter."""
     if isinstance(f, models.JSONField):
         # None in a nullable JSON column is SQL NULL, as the ORM stores it, not the JSON text null.
-        return lambda v: None if v is None and f.null else json.dumps(v, ensure_ascii=False)
+        return lambda v: None if v is None and f.null else _JSON.encode(v)
     if isinstance(f, models.DateTimeField) and not postgres:
         return _sqlite_datetime()
     if isinstance(f, models.DateField) and not postgres:

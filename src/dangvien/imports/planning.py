@@ -332,8 +332,11 @@ class Planner:
                 errors[name] = [_("Another member already has this %(label)s.") % {"label": _label(name)}]
         if self._report(row, errors):
             return
-        for name in validation.PROFILE_FIELDS:  # in place: a province's records are held once, not twice
-            record[name] = validation.stored_value(name, record.get(name))
+        # validation.stored_value of every field, written out (a province is four million fields), in
+        # place: a province's records are held once, not twice.
+        for name in validation.PROFILE_FIELDS:
+            value = record.get(name)
+            record[name] = "" if value is None and name not in validation.NULLABLE_FIELDS else value
         plan.rows.append(PlannedRow(line=row.line, action=Action.NEW, cell_id=row.cell.id, status=status,
                                     record=record))
 

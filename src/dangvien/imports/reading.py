@@ -451,8 +451,8 @@ def _parse(table: _Table) -> ParsedFile:
     columns = {col.field: text for _, col, text in mapping}
     if file_errors:
         return ParsedFile(rows=[], file_errors=file_errors, columns=columns)
-    parsers = [(index, col, text, _remembering(_PARSERS[col.kind]))
-               for index, col, text in mapping if col.kind != Kind.IGNORED]
+    parsers: list[tuple[int, Column, str, _Parser, dict[str, Any]]] = [
+        (index, col, text, _PARSERS[col.kind], {}) for index, col, text in mapping if col.kind != Kind.IGNORED]
     parsed: list[ParsedRow] = []
     for line, cells, formula_cells in rows:
         if _is_blank(cells):
@@ -466,35 +466,6 @@ def _parse(table: _Table) -> ParsedFile:
 def _repeats_header(cells: list[Any], mapping: list[tuple[int, Column, str]]) -> bool:
     # Stops at the first cell that differs: on a data row, the first one.
     return all(_cell_text(cells, index) == text for index, _, text in mapping)
-
-
-# Distinct texts a column's parser remembers at most (see _remembering).
-_REMEMBERED = 20_000
-
-
-def _remembering(parser: _Parser) -> _Parser:
-    """The parser of one column, remembering what each text it has seen parsed to.
-
-    Most columns repeat a few values (sex, ethnicity, status, cell code, the dates), so each is
-    parsed once, and a province's rows share one object per value instead of holding a copy each.
-    Only text is remembered (True == 1 as a key), and only parsed values: a cell that fails is
-    parsed again, and its message is made anew. A column whose texts do not repeat (names, IDs)
-    stops adding after _REMEMBERED texts.
-    """
-    seen: dict[str, Any] = {}
-
-    def parse(raw: Any, col: Column) -> Any:
-        if type(raw) is not str:
-            return parser(raw, col)
-        try:
-            return seen[raw]
-        except KeyError:
-            value = parser(raw, col)
-            if len(seen) < _REMEMBERED:
-                seen[raw] = value
-            return value
-
-    return parse
 
 
 def _find_header(rows: Iterator[_RawRow]) -> tuple[int, list[Any], Iterator[_RawRow]]:
@@ -551,21 +522,39 @@ def _cell_text(cells: list[Any], index: int) -> str:
     return clean(value) if isinstance(value, str) else ""
 
 
+# Distinct texts remembered at most per column (see _parse_row).
+_REMEMBERED = 20_000
+_UNSEEN = object()
+
+
 def _parse_row(line: int, cells: list[Any], formula_cells: frozenset[int],
-               parsers: list[tuple[int, Column, str, _Parser]]) -> ParsedRow:
+               parsers: list[tuple[int, Column, str, _Parser, dict[str, Any]]]) -> ParsedRow:
+    """The row's values and problems. Each column remembers (`seen`) what the texts it met parsed
+    to: most columns repeat a few values (sex, ethnicity, status, cell code, the dates), so each is
+    parsed once and a province's rows share one object per value instead of holding a copy each.
+    Only text is remembered (True == 1 as a key) and only values, not problems (their message is
+    made anew); a column whose texts do not repeat (names, IDs) stops adding at _REMEMBERED."""
     values: dict[str, Any] = {}
     errors: list[CellError] = []
-    for index, col, text, parser in parsers:
-        raw = cells[index] if index < len(cells) else None
+    width = len(cells)
+    for index, col, text, parser, seen in parsers:
+        raw = cells[index] if index < width else None
         if index in formula_cells:
             errors.append(CellError(line, text, _("Formulas are not accepted: type the value itself.")))
             values[col.field] = _blank(col)
             continue
+        if type(raw) is str and (value := seen.get(raw, _UNSEEN)) is not _UNSEEN:
+            values[col.field] = value
+            continue
         try:
-            values[col.field] = parser(raw, col)
+            value = parser(raw, col)
         except _CellProblem as problem:
             errors.append(CellError(line, text, str(problem)))
             values[col.field] = _blank(col)
+            continue
+        values[col.field] = value
+        if type(raw) is str and len(seen) < _REMEMBERED:
+            seen[raw] = value
     _settle_birth(values)
     return ParsedRow(line=line, values=values, errors=errors)
 

@@ -36,7 +36,7 @@ from dangvien.imports.planning import (
 )
 from dangvien.members import validation
 from dangvien.members.models import EventKind, Member, MemberEvent, Status
-from dangvien.members.services import NAME_COLUMNS, SNAPSHOT_FIELDS, derive_name_columns, name_columns
+from dangvien.members.services import NAME_COLUMNS, derive_name_columns, name_columns, row_snapshot
 from dangvien.org.models import MEMBER_UNIT_KINDS, Unit, subtree_filter
 from dangvien.org.selectors import units_visible_to
 
@@ -204,7 +204,7 @@ class _Writer:
         for event, pk in zip(events, reserve_ids(MemberEvent, len(events)), strict=True):
             event["id"] = pk
         _insert(MemberEvent, events)
-        self.result.audit_rows += audit_record_many(actor=self.actor, entries=audit)
+        self.result.audit_rows += audit_record_many(actor=self.actor, entries=audit, json_safe=True)
 
     def _event(self, member_id: int, unit_id: int, kind: str, day: Any, from_status: str, to_status: str,
                details: dict | None = None) -> dict[str, Any]:
@@ -230,10 +230,8 @@ class _Writer:
             if record.get("official_date"):
                 events.append(self._event(pk, row.cell_id, EventKind.RECOGNIZED_OFFICIAL, record["official_date"],
                                           Status.PROBATIONARY, Status.OFFICIAL))
-            # The audit pass makes the values JSON-safe (jsonable), as member_snapshot would have.
             audit.append({"action": "member.registered", "object_type": "member", "object_id": pk,
-                          "before": None, "after": {name: values[name] for name in SNAPSHOT_FIELDS},
-                          "unit_path": self.cell_paths[row.cell_id]})
+                          "before": None, "after": row_snapshot(values), "unit_path": self.cell_paths[row.cell_id]})
             self.result.created_ids.append(pk)
         return members
 

@@ -73,6 +73,11 @@ def member_snapshot(member: Any, fields: list[str] | None = None) -> dict[str, A
     return {name: jsonable(getattr(member, name)) for name in names}
 
 
+def row_snapshot(values: dict[str, Any]) -> dict[str, Any]:
+    """member_snapshot of a member given as a row dict (a bulk writer's)."""
+    return {name: jsonable(values[name]) for name in SNAPSHOT_FIELDS}
+
+
 def _diff(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict, dict]:
     changed = [k for k in after if before.get(k) != after[k]]
     return {k: before.get(k) for k in changed}, {k: after[k] for k in changed}
