@@ -8,8 +8,8 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from dangvien.core.bulk import bulk_insert, reserve_ids
-from dangvien.members.models import EventKind, MemberEvent, Status
+from dangvien.core.bulk import bulk_insert, one_parameter, reserve_ids
+from dangvien.members.models import EventKind, Member, MemberEvent, Status
 from dangvien.org.models import UnitKind
 from dangvien.org.services import unit_create
 from tests.factories import make_member, system_admin
@@ -46,3 +46,10 @@ def test_full_rows_and_rows_with_defaults_store_the_same(member):
     # The auto_now_add column: the time of the run, the same for every row.
     assert len({e.recorded_at for e in events}) == 1 and events[0].recorded_at >= before.replace(microsecond=0)
     assert MemberEvent.objects.filter(recorded_at__gte=before - dt.timedelta(seconds=1)).count() == 3
+
+
+def test_one_parameter_finds_what_an_in_list_finds(member):
+    wanted = [member.citizen_id, "000000000000", "Hoà 'quoted' \"value\""]
+    found = Member.objects.filter(citizen_id__in=one_parameter(wanted)).values_list("id", flat=True)
+    assert list(found) == list(Member.objects.filter(citizen_id__in=wanted).values_list("id", flat=True)) == [member.pk]
+    assert not Member.objects.filter(citizen_id__in=one_parameter([])).exists()

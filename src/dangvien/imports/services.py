@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from dangvien.accounts.permissions import Perm, forget_grants, require, scope_paths
 from dangvien.core.audit import audit_record, audit_record_many, jsonable
-from dangvien.core.bulk import RowRecord, bulk_insert, reserve_ids
+from dangvien.core.bulk import RowRecord, bulk_insert, one_parameter, reserve_ids
 from dangvien.core.errors import NotFound, StaleEdit
 from dangvien.imports.planning import (
     IDENTIFIERS,
@@ -156,7 +156,7 @@ def _identifiers_still_free(plan: ImportPlan) -> None:
         wanted = {row.record[name]: row for row in plan.rows if row.record.get(name)}
         values = sorted(wanted)
         for start in range(0, len(values), _LOCK_CHUNK):
-            owners = Member.objects.filter(**{f"{name}__in": values[start:start + _LOCK_CHUNK]})
+            owners = Member.objects.filter(**{f"{name}__in": one_parameter(values[start:start + _LOCK_CHUNK])})
             for value, owner in owners.values_list(name, "id"):
                 if wanted[value].member_id != owner:
                     clashes.append(wanted[value].line)

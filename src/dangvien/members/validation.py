@@ -58,7 +58,7 @@ def age_on(birth: dt.date, day: dt.date) -> int:
     return relativedelta(day, birth).years
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=65536)
 def _months_after(day: dt.date, months: int) -> dt.date:
     # Cached: an import checks a province's records, which share a few thousand admission dates.
     return day + relativedelta(months=months)
