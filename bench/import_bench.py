@@ -81,13 +81,17 @@ def child_import(path: str, unit_code: str) -> None:
     marks = [time.perf_counter()]
     parsed = read_member_file(Path(path))
     marks.append(time.perf_counter())
+    peaks = {"read": _memory()["VmHWM"]}
     plan = import_plan(actor=actor, unit=unit, parsed=parsed)
     marks.append(time.perf_counter())
+    peaks["plan"] = _memory()["VmHWM"]
     rows, file_errors = len(parsed.rows), [str(e) for e in parsed.file_errors]
     del parsed  # as the command does: the plan holds what the apply needs
     batches: list[float] = []
     result = import_apply(actor=actor, unit=unit, plan=plan, progress=lambda d, t: batches.append(time.perf_counter()))
     marks.append(time.perf_counter())
+    memory = _memory()
+    peaks["apply"] = memory["VmHWM"]
     print(json.dumps({
         "read": marks[1] - marks[0], "plan": marks[2] - marks[1], "apply": marks[3] - marks[2],
         "total": marks[3] - marks[0], "rows": rows, "file_errors": file_errors,
@@ -95,7 +99,16 @@ def child_import(path: str, unit_code: str) -> None:
         "audit_rows": result.audit_rows, "batches": len(batches),
         "rejections": [f"{r.line} {r.column}: {r.message}" for r in plan.rejections[:5]],
         "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        # The peak so far at the end of each phase, and the end's split: the process's own memory
+        # (anon) and the file pages it maps (SQLite maps up to 256 MB of the database, mmap_size).
+        "peak_after_mb": peaks, "rss_anon_mb": memory["RssAnon"], "rss_file_mb": memory["RssFile"],
     }))
+
+
+def _memory() -> dict[str, float]:
+    """VmHWM, RssAnon and RssFile of this process in MB (Linux)."""
+    fields = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines())
+    return {name: int(fields[name].split()[0]) / 1024 for name in ("VmHWM", "RssAnon", "RssFile")}
 
 
 def _run_child(path: Path, unit_code: str) -> dict:
@@ -155,8 +168,11 @@ def main() -> None:
             _empty_the_province()
             figures = _run_child(path, province.code)
             results[f"import_{fmt}"] = figures
+            peaks = ", ".join(f"{phase} {mb:.0f}" for phase, mb in figures["peak_after_mb"].items())
             print(f"import {fmt}: {figures['total']:.1f} s (read {figures['read']:.1f}, plan {figures['plan']:.1f}, "
-                  f"apply {figures['apply']:.1f}); {figures['counts']}; peak {figures['maxrss_mb']:.0f} MB", flush=True)
+                  f"apply {figures['apply']:.1f}); {figures['counts']}; peak {figures['maxrss_mb']:.0f} MB "
+                  f"(after {peaks}; at the end {figures['rss_anon_mb']:.0f} MB own, "
+                  f"{figures['rss_file_mb']:.0f} MB mapped files)", flush=True)
 
         results["bare_all"] = _bare_insert_of_the_import()
         print(f"bare bulk insert of every row the import wrote ({results['bare_all']['rows']}): "

@@ -108,7 +108,7 @@ def check(record: dict[str, Any]) -> dict[str, list[str]]:
             add(field, _("At most %(limit)s characters.") % {"limit": limit})
     if not record.get("full_name"):
         add("full_name", _("The full name is required."))
-    elif any(ch.isdigit() for ch in record["full_name"]):
+    elif any(map(str.isdigit, record["full_name"])):
         add("full_name", _("A name cannot contain digits."))
     if record.get("sex") not in _SEXES:
         add("sex", _("Choose male or female."))
