@@ -29,7 +29,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import time
@@ -98,7 +97,10 @@ def child_import(path: str, unit_code: str) -> None:
         "counts": plan.counts, "created": len(result.created_ids), "updated": len(result.updated_ids),
         "audit_rows": result.audit_rows, "batches": len(batches),
         "rejections": [f"{r.line} {r.column}: {r.message}" for r in plan.rejections[:5]],
-        "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        # The child's own peak (VmHWM). Not getrusage's ru_maxrss: on Linux a process started by
+        # fork and exec keeps the high-water mark of the pre-exec image, that is the bench's parent
+        # process with the generated province in memory (the figures before November 2026 were it).
+        "maxrss_mb": memory["VmHWM"],
         # The peak so far at the end of each phase, and the end's split: the process's own memory
         # (anon) and the file pages it maps (SQLite maps up to 256 MB of the database, mmap_size).
         "peak_after_mb": peaks, "rss_anon_mb": memory["RssAnon"], "rss_file_mb": memory["RssFile"],
