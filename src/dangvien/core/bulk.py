@@ -77,11 +77,16 @@ def _row_adapter(given: list[Any], stamped: list[Any], now: dt.datetime, postgre
 _JSON = json.JSONEncoder(ensure_ascii=False)
 
 
+def _json_text(value: Any) -> str:
+    # An empty dict (most events' details) needs no encoder.
+    return "{}" if type(value) is dict and not value else _JSON.encode(value)
+
+
 def _converter(f: Any, postgres: bool) -> Any:
     """How a column's value is sent (None: as it is); the same conversions as _adapter."""
     if isinstance(f, models.JSONField):
         # None in a nullable JSON column is SQL NULL, as the ORM stores it, not the JSON text null.
-        return lambda v: None if v is None and f.null else _JSON.encode(v)
+        return lambda v: None if v is None and f.null else _json_text(v)
     if isinstance(f, models.DateTimeField) and not postgres:
         return _sqlite_datetime()
     if isinstance(f, models.DateField) and not postgres:
