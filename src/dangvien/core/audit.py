@@ -20,6 +20,13 @@ GENESIS = "0" * 64
 
 def jsonable(value: Any) -> Any:
     """Values as they are stored in before/after: dates as ISO strings, models as their pk."""
+    # The common cases first, by exact type (a subclass may carry a pk, so it takes the long way):
+    # an import converts a province's records, a few million values.
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is dt.date:
+        return value.isoformat()
     if isinstance(value, dict):
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -34,11 +41,9 @@ def jsonable(value: Any) -> Any:
 
 
 def _digest(entry: AuditEntry) -> str:
-    # Canonical JSON so that the hash does not depend on how a database returns JSON (jsonb
-    # reorders keys) or timestamps.
-    payload = [
+    return _payload_digest([
         entry.seq,
-        entry.at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
+        _timestamp(entry.at),
         entry.actor_id,
         entry.actor_username,
         entry.action,
@@ -48,9 +53,20 @@ def _digest(entry: AuditEntry) -> str:
         entry.before,
         entry.after,
         entry.prev_hash,
-    ]
-    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    ])
+
+
+def _timestamp(at: dt.datetime) -> str:
+    return at.astimezone(dt.UTC).isoformat(timespec="microseconds")
+
+
+# Canonical JSON so that the hash does not depend on how a database returns JSON (jsonb reorders
+# keys) or timestamps. One encoder for every row (json.dumps with options builds one a call).
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _payload_digest(payload: list[Any]) -> str:
+    return hashlib.sha256(_CANONICAL.encode(payload).encode()).hexdigest()
 
 
 def audit_record(
@@ -90,12 +106,15 @@ def audit_record(
 _ENTRY_KEYS = frozenset({"action", "object_type", "object_id", "before", "after", "unit_path"})
 
 
-def audit_record_many(*, actor: Any, entries: list[dict]) -> int:
+def audit_record_many(*, actor: Any, entries: list[dict], json_safe: bool = False) -> int:
     """Append many audit rows in one locked pass (a bulk import writes one per member): each entry
     holds the keyword arguments of audit_record but the actor. The rows get consecutive seq numbers
     and are chained in the order given, exactly as that many audit_record calls would chain them,
     but are inserted in bulk (COPY on PostgreSQL). Returns the number of rows written. Call inside
-    the service's transaction, like audit_record."""
+    the service's transaction, like audit_record.
+
+    json_safe: the entries' before and after already hold only what jsonable returns, and are
+    stored as given (it spares a bulk writer converting every value twice)."""
     if not entries:
         return 0
     actor_id = getattr(actor, "pk", None)
@@ -104,27 +123,25 @@ def audit_record_many(*, actor: Any, entries: list[dict]) -> int:
         head, _ = AuditChainHead.objects.select_for_update().get_or_create(id=1)
         # One timestamp for the pass: the rows describe one operation, and it spares a clock read a row.
         at = timezone.now()
+        stamp = _timestamp(at)
         seq, prev_hash = head.seq, head.hash
         rows = []
         for item in entries:
-            if unknown := set(item) - _ENTRY_KEYS:
+            if unknown := item.keys() - _ENTRY_KEYS:
                 raise TypeError(f"audit_record_many: unknown entry keys {sorted(unknown)}")
             before, after = item.get("before"), item.get("after")
+            row = {"seq": seq + 1, "at": at, "actor_id": actor_id, "actor_username": actor_username,
+                   "action": item["action"], "object_type": item["object_type"],
+                   "object_id": str(item["object_id"]), "unit_path": item.get("unit_path", ""),
+                   "before": before if json_safe or before is None else jsonable(before),
+                   "after": after if json_safe or after is None else jsonable(after), "prev_hash": prev_hash}
+            # The payload of _digest, built from the row rather than from a model instance.
+            row["hash"] = prev_hash = _payload_digest([
+                row["seq"], stamp, actor_id, actor_username, row["action"], row["object_type"], row["object_id"],
+                row["unit_path"], row["before"], row["after"], prev_hash])
             seq += 1
-            entry = AuditEntry(
-                seq=seq, at=at, actor_id=actor_id, actor_username=actor_username, action=item["action"],
-                object_type=item["object_type"], object_id=str(item["object_id"]),
-                unit_path=item.get("unit_path", ""),
-                before=jsonable(before) if before is not None else None,
-                after=jsonable(after) if after is not None else None,
-                prev_hash=prev_hash,
-            )
-            entry.hash = prev_hash = _digest(entry)
-            rows.append(entry)
-        bulk_insert(AuditEntry, [
-            {f.attname: getattr(row, f.attname) for f in AuditEntry._meta.concrete_fields if not f.primary_key}
-            for row in rows
-        ])
+            rows.append(row)
+        bulk_insert(AuditEntry, rows)
         head.seq, head.hash = seq, prev_hash
         head.save(update_fields=["seq", "hash"])
     return len(rows)

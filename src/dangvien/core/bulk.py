@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import operator
 from typing import Any
 
 from django.db import connection, models
+from django.db.models.expressions import RawSQL
 from django.db.models.fields import AutoFieldMixin
 from django.utils import timezone
 
@@ -26,11 +28,14 @@ def bulk_insert(model: Any, rows: list[dict[str, Any]]) -> None:
     now = timezone.now()
     generated_pk = model._meta.pk.attname not in rows[0] and isinstance(model._meta.pk, AutoFieldMixin)
     fields = [f for f in model._meta.concrete_fields if not (f.primary_key and generated_pk)]
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    table = connection.ops.quote_name(model._meta.db_table)
     postgres = connection.vendor == "postgresql"
-    adapters = [_adapter(f, now, postgres) for f in fields]
-    tuples = ([adapt(row) for adapt in adapters] for row in rows)
+    # Stamped columns go last: one value for every row, appended as is.
+    given = [f for f in fields if not _stamped(f)]
+    stamped = [f for f in fields if _stamped(f)]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in (*given, *stamped))
+    table = connection.ops.quote_name(model._meta.db_table)
+    adapt = _row_adapter(given, stamped, now, postgres)
+    tuples = (adapt(row) for row in rows)
     with connection.cursor() as cursor:
         if postgres:
             with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
@@ -41,9 +46,72 @@ def bulk_insert(model: Any, rows: list[dict[str, Any]]) -> None:
             cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", list(tuples))
 
 
+def _stamped(f: Any) -> bool:
+    return isinstance(f, models.DateTimeField) and bool(f.auto_now or f.auto_now_add)
+
+
+def _row_adapter(given: list[Any], stamped: list[Any], now: dt.datetime, postgres: bool) -> Any:
+    """A function from a row dict to its column values. A row holding every column is read with one
+    itemgetter call and only the columns that need it are converted (a province import adapts
+    millions of values); a row missing some takes the defaults, column by column."""
+    stamp = now if postgres else connection.ops.adapt_datetimefield_value(now)
+    tail = [stamp] * len(stamped)
+    names = [f.attname for f in given]
+    getter = operator.itemgetter(*names) if len(names) > 1 else (lambda row: (row[names[0]],))
+    converters = [(i, convert) for i, f in enumerate(given) if (convert := _converter(f, postgres)) is not None]
+    by_column = [_adapter(f, now, postgres) for f in (*given, *stamped)]
+
+    def adapt(row: dict[str, Any]) -> list[Any]:
+        try:
+            values = [*getter(row), *tail]
+        except KeyError:
+            return [adapt_column(row) for adapt_column in by_column]
+        for i, convert in converters:
+            values[i] = convert(values[i])
+        return values
+
+    return adapt
+
+
+# json.dumps(v, ensure_ascii=False), without building an encoder for every value.
+_JSON = json.JSONEncoder(ensure_ascii=False)
+
+
+def _json_text(value: Any) -> str:
+    # An empty dict (most events' details) needs no encoder.
+    return "{}" if type(value) is dict and not value else _JSON.encode(value)
+
+
+def _converter(f: Any, postgres: bool) -> Any:
+    """How a column's value is sent (None: as it is); the same conversions as _adapter."""
+    if isinstance(f, models.JSONField):
+        # None in a nullable JSON column is SQL NULL, as the ORM stores it, not the JSON text null.
+        return lambda v: None if v is None and f.null else _json_text(v)
+    if isinstance(f, models.DateTimeField) and not postgres:
+        return _sqlite_datetime()
+    if isinstance(f, models.DateField) and not postgres:
+        return lambda v: None if v is None else v.isoformat()
+    return None
+
+
+def _sqlite_datetime() -> Any:
+    """Django's own SQLite form of a datetime (naive UTC text), so ordering and lookups in SQL stay
+    right. The last conversion is kept: a bulk writer often stamps every row with one time."""
+    last: list[Any] = [None, None]
+
+    def convert(v: Any) -> Any:
+        if v is None:
+            return None
+        if v is not last[0]:
+            last[:] = [v, connection.ops.adapt_datetimefield_value(v)]
+        return last[1]
+
+    return convert
+
+
 def _adapter(f: Any, now: dt.datetime, postgres: bool) -> Any:
     name = f.attname
-    if isinstance(f, models.DateTimeField) and (f.auto_now or f.auto_now_add):
+    if _stamped(f):
         stamp = now if postgres else connection.ops.adapt_datetimefield_value(now)
         return lambda row: stamp
     default = f.get_default() if f.has_default() else (None if f.null else "")
@@ -52,7 +120,6 @@ def _adapter(f: Any, now: dt.datetime, postgres: bool) -> Any:
         return lambda row: (None if (v := row.get(name, default)) is None and f.null
                             else json.dumps(v, ensure_ascii=False))
     if isinstance(f, models.DateTimeField) and not postgres:
-        # Django's own SQLite form (naive UTC text), so ordering and lookups in SQL stay right.
         return lambda row: None if (v := row.get(name)) is None else connection.ops.adapt_datetimefield_value(v)
     if isinstance(f, models.DateField) and not postgres:
         return lambda row: None if (v := row.get(name)) is None else v.isoformat()
@@ -113,6 +180,15 @@ def reserve_ids(model: Any, count: int) -> list[int]:
                        "COALESCE((SELECT seq FROM sqlite_sequence WHERE name = %s), 0))", [table])
         first = cursor.fetchone()[0] + 1
         return list(range(first, first + count))
+
+
+def one_parameter(values: list[str]) -> RawSQL:
+    """The right-hand side of an `__in` filter on a text column, sent as one parameter (an array on
+    PostgreSQL, a JSON array on SQLite): Django prepares and binds each value of an `__in` list one
+    by one, which costs more than the query when a bulk writer looks up thousands of identifiers."""
+    if connection.vendor == "postgresql":
+        return RawSQL("SELECT unnest(%s::text[])", [values])
+    return RawSQL("SELECT value FROM json_each(%s)", [json.dumps(values)])
 
 
 class RowRecord:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from django.utils.translation import gettext as _
 
 from dangvien.accounts.permissions import Perm, scope_paths
+from dangvien.core.bulk import one_parameter
 from dangvien.imports.columns import BY_FIELD
 from dangvien.members import validation
 from dangvien.members.models import Member, Status
@@ -151,7 +152,7 @@ def _units_under(unit: Unit) -> dict[str, _Cell]:
 def _members_by(name: str, values: set[str]) -> Iterator[dict[str, Any]]:
     """Members holding any of `values` in identifier column `name`."""
     for chunk in _chunks(sorted(values)):
-        for row in Member.objects.filter(**{f"{name}__in": chunk}).values_list(*MEMBER_COLUMNS):
+        for row in Member.objects.filter(**{f"{name}__in": one_parameter(chunk)}).values_list(*MEMBER_COLUMNS):
             yield dict(zip(MEMBER_COLUMNS, row, strict=True))
 
 
@@ -332,8 +333,11 @@ class Planner:
                 errors[name] = [_("Another member already has this %(label)s.") % {"label": _label(name)}]
         if self._report(row, errors):
             return
-        for name in validation.PROFILE_FIELDS:  # in place: a province's records are held once, not twice
-            record[name] = validation.stored_value(name, record.get(name))
+        # validation.stored_value of every field, written out (a province is four million fields), in
+        # place: a province's records are held once, not twice.
+        for name in validation.PROFILE_FIELDS:
+            value = record.get(name)
+            record[name] = "" if value is None and name not in validation.NULLABLE_FIELDS else value
         plan.rows.append(PlannedRow(line=row.line, action=Action.NEW, cell_id=row.cell.id, status=status,
                                     record=record))
 

@@ -387,7 +387,7 @@ _VIETNAMESE_CHARS = _vietnamese_chars()
 def _sniff_delimiter(text: str) -> str:
     """Comma, semicolon (Excel on Vietnamese Windows, whose decimal separator is the comma) or tab:
     the one under which the header row names the most columns."""
-    head = "\n".join(text.splitlines()[:HEADER_SEARCH_ROWS])
+    head = "\n".join(_first_lines(text, HEADER_SEARCH_ROWS))
     best, best_score = ",", -1
     for delimiter in (",", ";", "\t"):
         try:
@@ -400,8 +400,29 @@ def _sniff_delimiter(text: str) -> str:
     return best
 
 
+def _first_lines(text: str, count: int) -> list[str]:
+    """text.splitlines()[:count], without splitting a whole province's file to look at its head.
+    A piece that holds more than count + 1 lines holds the first count lines whole."""
+    size = 64 * 1024
+    while True:
+        lines = text[:size].splitlines()
+        if len(lines) > count + 1 or size >= len(text):
+            return lines[:count]
+        size *= 4
+
+
+# A line as io.StringIO(text, newline="") yields it: up to and including "\r\n", "\r" or "\n".
+_LINE = re.compile(r"[^\r\n]*(?:\r\n?|\n)|[^\r\n]+")
+
+
+def _lines(text: str) -> Iterator[str]:
+    # Not io.StringIO: it copies the text to 4 bytes a character before the first read (a province's
+    # file would take 140 MB more).
+    return (match.group() for match in _LINE.finditer(text))
+
+
 def _csv_rows(text: str, delimiter: str) -> Iterator[_RawRow]:
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csv.reader(_lines(text), delimiter=delimiter)
     empty: frozenset[int] = frozenset()
     line = 1
     while True:
@@ -430,16 +451,21 @@ def _parse(table: _Table) -> ParsedFile:
     columns = {col.field: text for _, col, text in mapping}
     if file_errors:
         return ParsedFile(rows=[], file_errors=file_errors, columns=columns)
-    parsers = [(index, col, text, _PARSERS[col.kind]) for index, col, text in mapping if col.kind != Kind.IGNORED]
-    header_texts = [text for _, _, text in mapping]
+    parsers: list[tuple[int, Column, str, _Parser, dict[str, Any]]] = [
+        (index, col, text, _PARSERS[col.kind], {}) for index, col, text in mapping if col.kind != Kind.IGNORED]
     parsed: list[ParsedRow] = []
     for line, cells, formula_cells in rows:
         if _is_blank(cells):
             continue
-        if [_cell_text(cells, index) for index, _, _ in mapping] == header_texts:
+        if _repeats_header(cells, mapping):
             continue  # the header repeated (a sheet printed in pages)
         parsed.append(_parse_row(line, cells, formula_cells, parsers))
     return ParsedFile(rows=parsed, file_errors=[], columns=columns)
+
+
+def _repeats_header(cells: list[Any], mapping: list[tuple[int, Column, str]]) -> bool:
+    # Stops at the first cell that differs: on a data row, the first one.
+    return all(_cell_text(cells, index) == text for index, _, text in mapping)
 
 
 def _find_header(rows: Iterator[_RawRow]) -> tuple[int, list[Any], Iterator[_RawRow]]:
@@ -496,21 +522,39 @@ def _cell_text(cells: list[Any], index: int) -> str:
     return clean(value) if isinstance(value, str) else ""
 
 
+# Distinct texts remembered at most per column (see _parse_row).
+_REMEMBERED = 20_000
+_UNSEEN = object()
+
+
 def _parse_row(line: int, cells: list[Any], formula_cells: frozenset[int],
-               parsers: list[tuple[int, Column, str, _Parser]]) -> ParsedRow:
+               parsers: list[tuple[int, Column, str, _Parser, dict[str, Any]]]) -> ParsedRow:
+    """The row's values and problems. Each column remembers (`seen`) what the texts it met parsed
+    to: most columns repeat a few values (sex, ethnicity, status, cell code, the dates), so each is
+    parsed once and a province's rows share one object per value instead of holding a copy each.
+    Only text is remembered (True == 1 as a key) and only values, not problems (their message is
+    made anew); a column whose texts do not repeat (names, IDs) stops adding at _REMEMBERED."""
     values: dict[str, Any] = {}
     errors: list[CellError] = []
-    for index, col, text, parser in parsers:
-        raw = cells[index] if index < len(cells) else None
+    width = len(cells)
+    for index, col, text, parser, seen in parsers:
+        raw = cells[index] if index < width else None
         if index in formula_cells:
             errors.append(CellError(line, text, _("Formulas are not accepted: type the value itself.")))
             values[col.field] = _blank(col)
             continue
+        if type(raw) is str and (value := seen.get(raw, _UNSEEN)) is not _UNSEEN:
+            values[col.field] = value
+            continue
         try:
-            values[col.field] = parser(raw, col)
+            value = parser(raw, col)
         except _CellProblem as problem:
             errors.append(CellError(line, text, str(problem)))
             values[col.field] = _blank(col)
+            continue
+        values[col.field] = value
+        if type(raw) is str and len(seen) < _REMEMBERED:
+            seen[raw] = value
     _settle_birth(values)
     return ParsedRow(line=line, values=values, errors=errors)
 

@@ -14,16 +14,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dangvien.accounts.permissions import Perm, forget_grants, require, scope_paths
 from dangvien.core.audit import audit_record, audit_record_many, jsonable
-from dangvien.core.bulk import RowRecord, bulk_insert, id_runs, reserve_ids
+from dangvien.core.bulk import RowRecord, bulk_insert, bulk_update, id_runs, one_parameter, reserve_ids
 from dangvien.core.errors import NotFound, StaleEdit
 from dangvien.imports.models import BatchStatus, ImportBatch, ImportedUpdate
 from dangvien.imports.planning import (
@@ -37,7 +37,7 @@ from dangvien.imports.planning import (
 )
 from dangvien.members import validation
 from dangvien.members.models import EventKind, Member, MemberEvent, Status
-from dangvien.members.services import derive_name_columns, member_snapshot
+from dangvien.members.services import NAME_COLUMNS, derive_name_columns, name_columns, row_snapshot
 from dangvien.org.models import MEMBER_UNIT_KINDS, Unit, subtree_filter
 from dangvien.org.selectors import units_visible_to
 
@@ -176,7 +176,7 @@ def _identifiers_still_free(plan: ImportPlan) -> None:
         wanted = {row.record[name]: row for row in plan.rows if row.record.get(name)}
         values = sorted(wanted)
         for start in range(0, len(values), _LOCK_CHUNK):
-            owners = Member.objects.filter(**{f"{name}__in": values[start:start + _LOCK_CHUNK]})
+            owners = Member.objects.filter(**{f"{name}__in": one_parameter(values[start:start + _LOCK_CHUNK])})
             for value, owner in owners.values_list(name, "id"):
                 if wanted[value].member_id != owner:
                     clashes.append(wanted[value].line)
@@ -204,9 +204,6 @@ def _insert(model: Any, rows: list[dict[str, Any]]) -> None:
     bulk_insert(model, rows)
 
 
-_NAME_COLUMNS = ("family_name", "middle_name", "given_name", "search_name", "sort_key")
-
-
 class _Writer:
     def __init__(self, *, actor: Any, cell_paths: dict[int, str], current: dict[int, dict[str, Any]],
                  result: ImportResult):
@@ -227,7 +224,7 @@ class _Writer:
         for event, pk in zip(events, reserve_ids(MemberEvent, len(events)), strict=True):
             event["id"] = pk
         _insert(MemberEvent, events)
-        self.result.audit_rows += audit_record_many(actor=self.actor, entries=audit)
+        self.result.audit_rows += audit_record_many(actor=self.actor, entries=audit, json_safe=True)
 
     def _event(self, member_id: int, unit_id: int, kind: str, day: Any, from_status: str, to_status: str,
                details: dict | None = None) -> dict[str, Any]:
@@ -242,7 +239,10 @@ class _Writer:
             values = {"id": pk, "unit_id": row.cell_id, "status": row.status, **record,
                       "status_date": record.get("official_date") or record["admission_date"],
                       "death_date": None, "temporary_unit": "", "pending_unit_id": None, "version": 1}
-            derive_name_columns(RowRecord(values))
+            # derive_name_columns and member_snapshot, on the row dict itself.
+            names = name_columns(full_name=values["full_name"], birth_name=values["birth_name"],
+                                 aliases=values["aliases"])
+            values.update(zip(NAME_COLUMNS, names, strict=True))
             members.append(values)
             # The history member_register starts: the facts the record carries.
             events.append(self._event(pk, row.cell_id, EventKind.ADMITTED, record["admission_date"], "",
@@ -251,25 +251,18 @@ class _Writer:
                 events.append(self._event(pk, row.cell_id, EventKind.RECOGNIZED_OFFICIAL, record["official_date"],
                                           Status.PROBATIONARY, Status.OFFICIAL))
             audit.append({"action": "member.registered", "object_type": "member", "object_id": pk,
-                          "before": None, "after": member_snapshot(cast(Member, RowRecord(values))),
-                          "unit_path": self.cell_paths[row.cell_id]})
+                          "before": None, "after": row_snapshot(values), "unit_path": self.cell_paths[row.cell_id]})
             self.result.created_ids.append(pk)
         return members
 
     def _update_members(self, rows: list[PlannedRow], events: list[dict], audit: list[dict]) -> None:
-        by_name = {f.attname: f for f in Member._meta.concrete_fields}
-        fields = [by_name[name] for name in (*validation.PROFILE_FIELDS, *_NAME_COLUMNS)]
-        columns = ", ".join(f"{connection.ops.quote_name(str(f.column))} = %s" for f in fields)
-        table = connection.ops.quote_name(Member._meta.db_table)
-        now = timezone.now()
-        params = []
+        updated = []
         for row in rows:
             assert row.member_id is not None
             stored = self.current[row.member_id]
             values = {**stored, **row.record}
             derive_name_columns(RowRecord(values))
-            params.append([f.get_db_prep_save(values[f.attname], connection) for f in fields]
-                          + [by_name["updated_at"].get_db_prep_save(now, connection), row.member_id])
+            updated.append(values)
             before = {name: jsonable(stored[name]) for name in row.record}
             after = {name: jsonable(value) for name, value in row.record.items()}
             events.append(self._event(row.member_id, row.cell_id, EventKind.CORRECTED, self.today, stored["status"],
@@ -277,6 +270,4 @@ class _Writer:
             audit.append({"action": "member.corrected", "object_type": "member", "object_id": row.member_id,
                           "before": before, "after": after, "unit_path": self.cell_paths[row.cell_id]})
             self.result.updated_ids.append(row.member_id)
-        with connection.cursor() as cursor:
-            cursor.executemany(f"UPDATE {table} SET {columns}, updated_at = %s, version = version + 1 WHERE id = %s",
-                               params)
+        bulk_update(Member, updated, [*validation.PROFILE_FIELDS, *NAME_COLUMNS], increment="version")

@@ -32,16 +32,14 @@ from dangvien.imports.models import BatchStatus, ImportBatch, ImportedUpdate
 from dangvien.imports.services import require_import_rights
 from dangvien.members import validation
 from dangvien.members.models import EventKind, Member, MemberEvent
-from dangvien.members.services import derive_name_columns, member_snapshot
+from dangvien.members.services import NAME_COLUMNS, SNAPSHOT_FIELDS, derive_name_columns, row_snapshot
 from dangvien.org.models import Unit
 
 # A batch in one of these states may be undone (queued / undoing: the task is on its way).
 UNDOABLE = frozenset({BatchStatus.DONE, BatchStatus.UNDO_QUEUED, BatchStatus.UNDOING})
 BLOCKERS_SHOWN = 20
 _CHUNK = 2000  # ids per IN list
-_NAME_COLUMNS = ["family_name", "middle_name", "given_name", "search_name", "sort_key"]
-_MEMBER_COLUMNS = ["id", "unit_id", "version", *validation.PROFILE_FIELDS, "status", "status_date", "death_date",
-                   "temporary_unit", "pending_unit_id"]
+_MEMBER_COLUMNS = ["id", "version", *SNAPSHOT_FIELDS]
 
 
 @dataclass(frozen=True)
@@ -145,13 +143,13 @@ def _delete_created(actor: Any, batch: ImportBatch, result: UndoResult) -> None:
                 Member.objects.filter(pk__range=(first, last)).values_list(*_MEMBER_COLUMNS)]
         paths = _cell_paths({row["unit_id"] for row in rows})
         entries = [{"action": "member.import_undone", "object_type": "member", "object_id": row["id"],
-                    "before": member_snapshot(RowRecord(row)), "after": None,
-                    "unit_path": paths[row["unit_id"]]} for row in rows]
+                    "before": row_snapshot(row), "after": None, "unit_path": paths[row["unit_id"]]}
+                   for row in rows]
         # Plain DELETEs: nothing else points at these members (an account would have stopped the
         # undo), and the ORM's collector would load every row to find out.
         MemberEvent.objects.filter(member_id__gte=first, member_id__lte=last)._raw_delete(MemberEvent.objects.db)
         result.deleted += Member.objects.filter(pk__range=(first, last))._raw_delete(Member.objects.db)
-        result.audit_rows += audit_record_many(actor=actor, entries=entries)
+        result.audit_rows += audit_record_many(actor=actor, entries=entries, json_safe=True)
 
 
 def _restore_updated(actor: Any, batch: ImportBatch, result: UndoResult) -> None:
@@ -181,9 +179,9 @@ def _restore_updated(actor: Any, batch: ImportBatch, result: UndoResult) -> None
                             "unit_path": paths[stored["unit_id"]]})
         changed = sorted({name for before in chunk.values() for name in before})
         # Every row sets the union of the changed fields: a field this member kept is set to itself.
-        bulk_update(Member, rows, [*changed, *_NAME_COLUMNS], increment="version")
+        bulk_update(Member, rows, [*changed, *NAME_COLUMNS], increment="version")
         for event, pk in zip(events, reserve_ids(MemberEvent, len(events)), strict=True):
             event["id"] = pk
         bulk_insert(MemberEvent, events)
         result.restored += len(rows)
-        result.audit_rows += audit_record_many(actor=actor, entries=entries)
+        result.audit_rows += audit_record_many(actor=actor, entries=entries, json_safe=True)

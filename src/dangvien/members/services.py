@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from dangvien.accounts.permissions import Perm, can, require, scope_paths
 from dangvien.core.audit import audit_record, jsonable
 from dangvien.core.errors import NotFound, StaleEdit
-from dangvien.core.text import clean, name_sort_key, nfc, search_key, split_name
+from dangvien.core.text import clean, nfc, parts_sort_key, search_key, split_name
 from dangvien.members import validation
 from dangvien.members.models import ON_ROLL_STATUSES, DisciplineForm, EventKind, Member, MemberEvent, Status
 from dangvien.members.selectors import member_is_visible
@@ -60,11 +60,22 @@ def member_event_permitted(actor: Any, member: Member, kind: str) -> bool:
 # --- helpers ---------------------------------------------------------------------------------
 
 
+# What an audit row records of a member: member_snapshot's fields.
+SNAPSHOT_FIELDS = (*validation.PROFILE_FIELDS, "status", "unit_id", "status_date", "death_date", "temporary_unit",
+                   "pending_unit_id")
+# The columns derive_name_columns fills, in the order name_columns returns them.
+NAME_COLUMNS = ("family_name", "middle_name", "given_name", "search_name", "sort_key")
+
+
 def member_snapshot(member: Any, fields: list[str] | None = None) -> dict[str, Any]:
     """The values an audit row records for a member (a Member or a record with its attributes)."""
-    names = fields or [*validation.PROFILE_FIELDS, "status", "unit_id", "status_date", "death_date",
-                       "temporary_unit", "pending_unit_id"]
+    names = fields or SNAPSHOT_FIELDS
     return {name: jsonable(getattr(member, name)) for name in names}
+
+
+def row_snapshot(values: dict[str, Any]) -> dict[str, Any]:
+    """member_snapshot of a member given as a row dict (a bulk writer's)."""
+    return {name: jsonable(values[name]) for name in SNAPSHOT_FIELDS}
 
 
 def _diff(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict, dict]:
@@ -75,9 +86,16 @@ def _diff(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict, dict]:
 def derive_name_columns(member: Any) -> None:
     """Fill the name parts, search key and sort key from the names (a Member, or any object with
     the same attributes: the demo generator passes plain records)."""
-    member.family_name, member.middle_name, member.given_name = split_name(member.full_name)
-    member.search_name = search_key(" ".join(filter(None, [member.full_name, member.birth_name, member.aliases])))
-    member.sort_key = name_sort_key(member.full_name)
+    (member.family_name, member.middle_name, member.given_name, member.search_name,
+     member.sort_key) = name_columns(full_name=member.full_name, birth_name=member.birth_name, aliases=member.aliases)
+
+
+def name_columns(*, full_name: str, birth_name: str, aliases: str) -> tuple[str, str, str, str, str]:
+    """The values of NAME_COLUMNS for these names (the name is split once, for the parts and the
+    sort key)."""
+    family, middle, given = split_name(full_name)
+    search_name = search_key(" ".join(filter(None, [full_name, birth_name, aliases])))
+    return family, middle, given, search_name, parts_sort_key(family, middle, given)
 
 
 def _check_unique(record: dict[str, Any], exclude_pk: int | None) -> dict[str, list[str]]:

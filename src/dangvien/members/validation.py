@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from typing import Any
 
@@ -36,6 +37,13 @@ _PHONE = re.compile(r"(\+84|0)[0-9]{9,10}")
 _PROFILE_NUMBER = re.compile(r"[0-9]{6}[A-ZĐ]{1,3}")
 _CARD_NUMBER = re.compile(r"[0-9A-Z]{6,20}")
 _OLD_ID = re.compile(r"[0-9]{9}")
+# What normalize strips from identifiers, an old ID number and a phone number.
+_IDENTIFIER_JUNK = re.compile(r"[\s.\-]")
+_SPACE = re.compile(r"\s")
+_PHONE_JUNK = re.compile(r"[\s.\-()]")
+# The choices' values, looked up once (Choices.values builds a new list on every call).
+_SEXES = tuple(Sex.values)
+_SERVICE_BACKGROUNDS = tuple(ServiceBackground.values)
 
 
 def today() -> dt.date:
@@ -43,7 +51,24 @@ def today() -> dt.date:
 
 
 def age_on(birth: dt.date, day: dt.date) -> int:
+    if type(birth) is dt.date and type(day) is dt.date and birth <= day and birth.day <= 28:
+        # relativedelta's count, without building one: when the birthday falls in every month,
+        # a year is complete on the same month and day.
+        return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
     return relativedelta(day, birth).years
+
+
+@functools.lru_cache(maxsize=65536)
+def _months_after(day: dt.date, months: int) -> dt.date:
+    # Cached: an import checks a province's records, which share a few thousand admission dates.
+    return day + relativedelta(months=months)
+
+
+@functools.cache
+def _text_limits() -> tuple[tuple[str, int], ...]:
+    """(field, max_length) of the text fields that have one."""
+    limits = ((field, getattr(Member._meta.get_field(field), "max_length", None)) for field in TEXT_FIELDS)
+    return tuple((field, limit) for field, limit in limits if limit)
 
 
 def normalize(data: dict[str, Any]) -> dict[str, Any]:
@@ -54,15 +79,20 @@ def normalize(data: dict[str, Any]) -> dict[str, Any]:
             out[field] = clean(out[field])
     for field in ("citizen_id", "profile_number", "card_number"):
         if field in out:
-            value = re.sub(r"[\s.\-]", "", clean(out[field] or "")).upper()
-            out[field] = value or None
+            value = _IDENTIFIER_JUNK.sub("", clean(out[field] or ""))
+            out[field] = _same_if_equal(value, value.upper()) or None
     if "old_id_number" in out:
-        out["old_id_number"] = re.sub(r"\s", "", clean(out["old_id_number"] or ""))
+        out["old_id_number"] = _SPACE.sub("", clean(out["old_id_number"] or ""))
     if "phone" in out:
-        out["phone"] = re.sub(r"[\s.\-()]", "", clean(out["phone"] or ""))
+        out["phone"] = _PHONE_JUNK.sub("", clean(out["phone"] or ""))
     if out.get("date_of_birth"):
         out["birth_year"] = out["date_of_birth"].year
     return out
+
+
+def _same_if_equal(value: str, changed: str) -> str:
+    # The value already in the record when nothing changed: a province's identifiers are held once.
+    return value if changed == value else changed
 
 
 def check(record: dict[str, Any]) -> dict[str, list[str]]:
@@ -73,17 +103,16 @@ def check(record: dict[str, Any]) -> dict[str, list[str]]:
         errors.setdefault(field, []).append(message)
 
     now = today()
-    for field in TEXT_FIELDS:
-        limit = getattr(Member._meta.get_field(field), "max_length", None)
-        if limit and len(record.get(field) or "") > limit:
+    for field, limit in _text_limits():
+        if len(record.get(field) or "") > limit:
             add(field, _("At most %(limit)s characters.") % {"limit": limit})
     if not record.get("full_name"):
         add("full_name", _("The full name is required."))
-    elif any(ch.isdigit() for ch in record["full_name"]):
+    elif any(map(str.isdigit, record["full_name"])):
         add("full_name", _("A name cannot contain digits."))
-    if record.get("sex") not in Sex.values:
+    if record.get("sex") not in _SEXES:
         add("sex", _("Choose male or female."))
-    if record.get("service_background", "") not in ServiceBackground.values:
+    if record.get("service_background", "") not in _SERVICE_BACKGROUNDS:
         add("service_background", _("Unknown value."))
 
     for field in DATE_FIELDS:
@@ -118,9 +147,9 @@ def check(record: dict[str, Any]) -> dict[str, list[str]]:
         # Counted here from the admission decision (member_recognize_official counts from the
         # ceremony): a lower bound any true record meets.
         months = settings.DANGVIEN["PROBATION_MONTHS"]
-        if official < admission + relativedelta(months=months):
+        if official < _months_after(admission, months):
             add("official_date", _("Probation lasts %(months)s months: the official date cannot be before %(date)s.")
-                % {"months": months, "date": (admission + relativedelta(months=months)).strftime("%d/%m/%Y")})
+                % {"months": months, "date": _months_after(admission, months).strftime("%d/%m/%Y")})
 
     if value := record.get("citizen_id"):
         # A year already reported wrong is not compared again: one error, in the field at fault.
