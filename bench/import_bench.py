@@ -68,9 +68,10 @@ def _empty_the_province() -> None:
 
 def child_import(path: str, unit_code: str) -> None:
     _setup_django()
-    from django.db import connection
+    from django.db import connection, transaction
 
     from dangvien.core.cli import SystemActor
+    from dangvien.imports.batches import batch_start_command
     from dangvien.imports.reading import read_member_file
     from dangvien.imports.services import import_apply, import_plan
     from dangvien.org.models import Unit
@@ -87,7 +88,10 @@ def child_import(path: str, unit_code: str) -> None:
     rows, file_errors = len(parsed.rows), [str(e) for e in parsed.file_errors]
     del parsed  # as the command does: the plan holds what the apply needs
     batches: list[float] = []
-    result = import_apply(actor=actor, unit=unit, plan=plan, progress=lambda d, t: batches.append(time.perf_counter()))
+    with transaction.atomic():  # as `dangvien import-members` does: the batch record commits with the import
+        batch = batch_start_command(actor=actor, unit=unit, name=Path(path).name, plan=plan)
+        result = import_apply(actor=actor, unit=unit, plan=plan, record_to=batch,
+                              progress=lambda d, t: batches.append(time.perf_counter()))
     marks.append(time.perf_counter())
     memory = _memory()
     peaks["apply"] = memory["VmHWM"]
@@ -95,7 +99,7 @@ def child_import(path: str, unit_code: str) -> None:
         "read": marks[1] - marks[0], "plan": marks[2] - marks[1], "apply": marks[3] - marks[2],
         "total": marks[3] - marks[0], "rows": rows, "file_errors": file_errors,
         "counts": plan.counts, "created": len(result.created_ids), "updated": len(result.updated_ids),
-        "audit_rows": result.audit_rows, "batches": len(batches),
+        "audit_rows": result.audit_rows, "batches": len(batches), "batch_id": batch.pk,
         "rejections": [f"{r.line} {r.column}: {r.message}" for r in plan.rejections[:5]],
         # The child's own peak (VmHWM). Not getrusage's ru_maxrss: on Linux a process started by
         # fork and exec keeps the high-water mark of the pre-exec image, that is the bench's parent
@@ -107,17 +111,31 @@ def child_import(path: str, unit_code: str) -> None:
     }))
 
 
+def child_undo(batch_id: str) -> None:
+    """Undo an import whole (what `dangvien undo-import N` does), timed, in a fresh process."""
+    _setup_django()
+    from dangvien.core.cli import SystemActor
+    from dangvien.imports.models import ImportBatch
+    from dangvien.imports.undo import import_undo
+
+    batch = ImportBatch.objects.get(pk=int(batch_id))
+    started = time.perf_counter()
+    result = import_undo(actor=SystemActor(), batch=batch)
+    print(json.dumps({"seconds": time.perf_counter() - started, "deleted": result.deleted,
+                      "restored": result.restored, "audit_rows": result.audit_rows,
+                      "maxrss_mb": _memory()["VmHWM"]}))
+
+
 def _memory() -> dict[str, float]:
     """VmHWM, RssAnon and RssFile of this process in MB (Linux)."""
     fields = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines())
     return {name: int(fields[name].split()[0]) / 1024 for name in ("VmHWM", "RssAnon", "RssFile")}
 
 
-def _run_child(path: Path, unit_code: str) -> dict:
-    completed = subprocess.run([sys.executable, __file__, "--child-import", str(path), unit_code],
-                               capture_output=True, text=True, env=os.environ.copy())
+def _run_child(*args: str) -> dict:
+    completed = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True, env=os.environ.copy())
     if completed.returncode != 0:
-        raise SystemExit(f"import of {path} failed:\n{completed.stderr}")
+        raise SystemExit(f"{' '.join(args)} failed:\n{completed.stderr}")
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
@@ -131,9 +149,13 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database afterwards")
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--child-import", nargs=2, metavar=("FILE", "UNIT"), help=argparse.SUPPRESS)
+    parser.add_argument("--child-undo", metavar="BATCH", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_import:
         child_import(*args.child_import)
+        return
+    if args.child_undo:
+        child_undo(args.child_undo)
         return
 
     vendor = prepare_environment(var_default="/tmp/dangvien-import-bench", var_env="DANGVIEN_IMPORT_BENCH_VAR", bench_db=BENCH_DB,
@@ -168,7 +190,7 @@ def main() -> None:
 
         for fmt, path in files.items():
             _empty_the_province()
-            figures = _run_child(path, province.code)
+            figures = _run_child("--child-import", str(path), province.code)
             results[f"import_{fmt}"] = figures
             peaks = ", ".join(f"{phase} {mb:.0f}" for phase, mb in figures["peak_after_mb"].items())
             print(f"import {fmt}: {figures['total']:.1f} s (read {figures['read']:.1f}, plan {figures['plan']:.1f}, "
@@ -179,6 +201,11 @@ def main() -> None:
         results["bare_all"] = _bare_insert_of_the_import()
         print(f"bare bulk insert of every row the import wrote ({results['bare_all']['rows']}): "
               f"{results['bare_all']['seconds']:.1f} s", flush=True)
+
+        # The rows are back as the last import wrote them (same ids, version 1): undo that import.
+        results["undo"] = _run_child("--child-undo", str(results["import_xlsx"]["batch_id"]))
+        print(f"undo of the XLSX import: {results['undo']['deleted']:,} members deleted in "
+              f"{results['undo']['seconds']:.1f} s", flush=True)
 
         _empty_the_province()
         started = time.perf_counter()
@@ -290,6 +317,10 @@ def _report(results: dict, database: str, args) -> None:
                  f"| {bare:.1f} | | | | 1× | | | | |")
     lines.append(f"| bare bulk insert of every row the import wrote: {results['bare_all']['rows']} "
                  f"| {bare_all:.1f} | | | | | 1× | | | |")
+    r = results["undo"]
+    lines.append(f"| undo of the XLSX import (`dangvien undo-import`): {r['deleted']:,} members deleted with their "
+                 f"events, {r['audit_rows']:,} audit rows | {r['seconds']:.1f} | | | | {r['seconds'] / bare:.1f}× "
+                 f"| {r['seconds'] / bare_all:.1f}× | {r['maxrss_mb']:.0f} MB | | |")
     r = results["replan"]
     lines.append(f"| re-read + plan of the CSV against the full province: {r['counts']['unchanged']:,} unchanged, "
                  f"{r['counts']['rejected']:,} rejected | {r['seconds']:.1f} | | | | | | | | |")
