@@ -103,6 +103,15 @@ def test_undo_puts_back_the_registry_as_it_was_before_the_import(world, tmp_path
     assert audit_verify()[1] is None  # (rows checked, first problem)
 
 
+def test_created_members_are_undone_a_span_at_a_time(world, tmp_path, monkeypatch):
+    monkeypatch.setattr(undo, "_SPAN", 2)
+    assert list(undo._spans([[1, 5], [9, 9]])) == [(1, 2), (3, 4), (5, 5), (9, 9)]
+    before = state()
+    batch = imported(world, tmp_path, [new_row(0), new_row(1), new_row(2)])
+    assert import_undo(actor=world.officer_a, batch=batch).deleted == 3
+    assert state() == before
+
+
 def test_a_later_change_to_a_new_member_stops_the_undo_and_nothing_changes(world, tmp_path):
     batch = imported(world, tmp_path, [new_row(0), new_row(1)])
     later = Member.objects.get(full_name=NAMES[1])

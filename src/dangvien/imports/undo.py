@@ -15,6 +15,7 @@ One transaction: an undo that is refused or fails midway changes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +40,7 @@ from dangvien.org.models import Unit
 UNDOABLE = frozenset({BatchStatus.DONE, BatchStatus.UNDO_QUEUED, BatchStatus.UNDOING})
 BLOCKERS_SHOWN = 20
 _CHUNK = 2000  # ids per IN list
+_SPAN = 5000  # created members deleted per round (the import's own batch size)
 _MEMBER_COLUMNS = ["id", "version", *SNAPSHOT_FIELDS]
 
 
@@ -137,8 +139,17 @@ def _cell_paths(unit_ids: set[int]) -> dict[int, str]:
     return dict(Unit.objects.filter(pk__in=unit_ids).values_list("id", "path")) if unit_ids else {}
 
 
+def _spans(runs: list[list[int]]) -> Iterator[tuple[int, int]]:
+    """The id runs cut into spans of at most _SPAN ids: a province is one run of 139,406 ids, and
+    its records are loaded a span at a time, so memory stays flat."""
+    size = _SPAN
+    for first, last in runs:
+        for start in range(first, last + 1, size):
+            yield start, min(start + size - 1, last)
+
+
 def _delete_created(actor: Any, batch: ImportBatch, result: UndoResult) -> None:
-    for first, last in batch.created_ranges:
+    for first, last in _spans(batch.created_ranges):
         rows = [dict(zip(_MEMBER_COLUMNS, values, strict=True)) for values in
                 Member.objects.filter(pk__range=(first, last)).values_list(*_MEMBER_COLUMNS)]
         paths = _cell_paths({row["unit_id"] for row in rows})
