@@ -8,6 +8,7 @@ import json
 import operator
 from typing import Any
 
+import orjson
 from django.db import connection, models
 from django.db.models.expressions import RawSQL
 from django.db.models.fields import AutoFieldMixin
@@ -73,13 +74,19 @@ def _row_adapter(given: list[Any], stamped: list[Any], now: dt.datetime, postgre
     return adapt
 
 
-# json.dumps(v, ensure_ascii=False), without building an encoder for every value.
+# The standard library's encoder, for what orjson refuses (an integer over 64 bits).
 _JSON = json.JSONEncoder(ensure_ascii=False)
 
 
 def _json_text(value: Any) -> str:
-    # An empty dict (most events' details) needs no encoder.
-    return "{}" if type(value) is dict and not value else _JSON.encode(value)
+    """A JSON column's text (compact; the database reads it as any JSON). An empty dict (most
+    events' details) needs no encoder."""
+    if type(value) is dict and not value:
+        return "{}"
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return _JSON.encode(value)
 
 
 def _converter(f: Any, postgres: bool) -> Any:
