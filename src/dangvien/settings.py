@@ -180,4 +180,7 @@ DANGVIEN = {
     # A queued or running import (or undo) with no sign of life for this long may be given up by an
     # officer: a province takes about a minute, and a run that stops has written nothing.
     "IMPORT_STALLED_MINUTES": 10,
+    # A checked file nobody confirmed is deleted after this many days (`dangvien purge-imports`, run
+    # daily): an uploaded member list holds citizen IDs.
+    "IMPORT_UNCONFIRMED_DAYS": 7,
 }

@@ -8,7 +8,7 @@ import pathlib
 
 import pytest
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.utils import timezone
@@ -122,3 +122,38 @@ def test_progress_reports_keep_a_running_import_alive(world, tmp_path):
     if connection.vendor != "postgresql":
         # On SQLite the sign of life is in the progress cache: gone with it, the batch is quiet again.
         assert batches.batch_live_progress(ImportBatch.objects.get(pk=batch.pk)).stalled
+
+
+# --- unconfirmed uploads --------------------------------------------------------------------------
+
+
+def test_unconfirmed_checks_expire_and_their_files_are_deleted(client, world, tmp_path):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    path = write_csv(tmp_path / "members.csv", [HEADER, ["Phạm Minh Tuấn", "Nam", "12/04/1985", NEW_ID, "19/05/2012",
+                                                          "19/05/2013", "GL-A-01-01", "Chính thức"]])
+    old = batches.batch_upload(actor=world.officer_a, unit=world.commune_a,
+                               upload=SimpleUploadedFile("old.csv", path.read_bytes()))
+    fresh = batches.batch_upload(actor=world.officer_a, unit=world.commune_a,
+                                 upload=SimpleUploadedFile("fresh.csv", path.read_bytes()))
+    ImportBatch.objects.filter(pk=old.pk).update(planned_at=timezone.now() - dt.timedelta(days=8))
+    old_file = pathlib.Path(old.file.path)
+
+    with pytest.raises(PermissionDenied):
+        batches.batches_purge(actor=world.officer_a, older_than=dt.timedelta(days=7))  # one commune only
+    out = StringIO()
+    call_command("purge-imports", stdout=out)
+
+    assert "1 unconfirmed import(s) expired" in out.getvalue()
+    old.refresh_from_db()
+    fresh.refresh_from_db()
+    assert old.status == BatchStatus.EXPIRED and not old.file and not old_file.exists()
+    assert old.rejections == [] and old.count_new == 1  # what the check found stays on the batch
+    assert fresh.status == BatchStatus.PLANNED and pathlib.Path(fresh.file.path).exists()
+    assert AuditEntry.objects.filter(action="import.expired", object_id=str(old.pk)).exists()
+    page = _client(client, world.officer_a).get(f"/imports/{old.pk}/").content.decode()
+    assert "not confirmed in time" in page and "Confirm the import" not in page
+    with pytest.raises(ValidationError):
+        batches.batch_confirm(actor=world.officer_a, batch=old)

@@ -206,6 +206,25 @@ def batch_abandon(*, actor: Any, batch: ImportBatch) -> ImportBatch:
     return batch
 
 
+def batches_purge(*, actor: Any, older_than: dt.timedelta) -> int:
+    """Expire the checked batches nobody confirmed within `older_than`, deleting their files (the
+    counts and rejected rows stay on the batch). It spans every unit, so only for whoever manages
+    members everywhere (the system operator, who runs it daily). Returns how many batches expired."""
+    if scope_paths(actor, Perm.MEMBER_MANAGE) is not ALL:
+        raise PermissionDenied(_("Only someone who manages members everywhere may purge imports."))
+    stale = ImportBatch.objects.filter(status=BatchStatus.PLANNED, planned_at__lt=timezone.now() - older_than)
+    expired = 0
+    for batch in stale.select_related("unit").iterator():
+        with transaction.atomic():
+            if not ImportBatch.objects.filter(pk=batch.pk, status=BatchStatus.PLANNED).update(
+                    status=BatchStatus.EXPIRED, finished_at=timezone.now()):
+                continue  # confirmed meanwhile
+            _audit(actor, batch, "import.expired")
+        _discard_file(batch)
+        expired += 1
+    return expired
+
+
 def batch_undo_request(*, actor: Any, batch: ImportBatch) -> ImportBatch:
     """Queue the undo of a finished import. Checked now, so the officer learns at once which
     members stop it; the task checks again under lock (something may change in between)."""

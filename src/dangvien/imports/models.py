@@ -19,6 +19,7 @@ class BatchStatus(models.TextChoices):
     DONE = "done", _("Done")
     FAILED = "failed", _("Failed")
     REFUSED = "refused", _("File refused")
+    EXPIRED = "expired", _("Not confirmed in time")
     UNDO_QUEUED = "undo_queued", _("Undo queued")
     UNDOING = "undoing", _("Undoing")
     UNDONE = "undone", _("Undone")
@@ -85,6 +86,11 @@ class ImportBatch(models.Model):
                                BatchStatus.UNDOING}
 
     stalled = False  # set by imports.batches.batch_live_progress
+
+    @property
+    def ran(self) -> bool:
+        """The import was applied (it may since have been undone, or be being undone)."""
+        return self.status in {BatchStatus.DONE, BatchStatus.UNDO_QUEUED, BatchStatus.UNDOING, BatchStatus.UNDONE}
 
     @property
     def created_count(self) -> int:
