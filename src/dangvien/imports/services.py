@@ -37,7 +37,7 @@ from dangvien.imports.planning import (
 )
 from dangvien.members import validation
 from dangvien.members.models import EventKind, Member, MemberEvent, Status
-from dangvien.members.services import NAME_COLUMNS, derive_name_columns, name_columns, row_snapshot
+from dangvien.members.services import NAME_COLUMNS, derive_name_columns, event_row, name_columns, row_snapshot
 from dangvien.org.models import MEMBER_UNIT_KINDS, Unit, subtree_filter
 from dangvien.org.selectors import units_visible_to
 
@@ -221,16 +221,13 @@ class _Writer:
             _insert(Member, members)
         if updates:
             self._update_members(updates, events, audit)
-        for event, pk in zip(events, reserve_ids(MemberEvent, len(events)), strict=True):
-            event["id"] = pk
-        _insert(MemberEvent, events)
+        _insert(MemberEvent, events)  # nothing refers to an event: the database numbers them
         self.result.audit_rows += audit_record_many(actor=self.actor, entries=audit, json_safe=True)
 
     def _event(self, member_id: int, unit_id: int, kind: str, day: Any, from_status: str, to_status: str,
                details: dict | None = None) -> dict[str, Any]:
-        return {"member_id": member_id, "kind": kind, "effective_date": day, "actor_id": self.actor_id,
-                "unit_id": unit_id, "from_status": from_status, "to_status": to_status, "decision": "",
-                "note": "", "details": details or {}}
+        return event_row(member_id=member_id, unit_id=unit_id, kind=kind, day=day, actor_id=self.actor_id,
+                         from_status=from_status, to_status=to_status, details=details)
 
     def _new_members(self, rows: list[PlannedRow], events: list[dict], audit: list[dict]) -> list[dict]:
         members = []

@@ -28,12 +28,18 @@ from django.utils.translation import gettext as _
 from dangvien.accounts.models import User
 from dangvien.accounts.permissions import forget_grants
 from dangvien.core.audit import audit_record, audit_record_many, jsonable
-from dangvien.core.bulk import RowRecord, bulk_insert, bulk_update, reserve_ids
+from dangvien.core.bulk import RowRecord, bulk_insert, bulk_update
 from dangvien.imports.models import BatchStatus, ImportBatch, ImportedUpdate
 from dangvien.imports.services import require_import_rights
 from dangvien.members import validation
 from dangvien.members.models import EventKind, Member, MemberEvent
-from dangvien.members.services import NAME_COLUMNS, SNAPSHOT_FIELDS, derive_name_columns, row_snapshot
+from dangvien.members.services import (
+    NAME_COLUMNS,
+    SNAPSHOT_FIELDS,
+    derive_name_columns,
+    event_row,
+    row_snapshot,
+)
 from dangvien.org.models import Unit
 
 # A batch in one of these states may be undone (queued / undoing: the task is on its way).
@@ -181,18 +187,16 @@ def _restore_updated(actor: Any, batch: ImportBatch, result: UndoResult) -> None
             values = {**stored, **restored}
             derive_name_columns(RowRecord(values))
             rows.append(values)
-            events.append({"member_id": member_id, "kind": EventKind.CORRECTED, "effective_date": today,
-                           "actor_id": actor_id, "unit_id": stored["unit_id"], "from_status": stored["status"],
-                           "to_status": stored["status"], "decision": "", "note": "",
-                           "details": {"fields": sorted(before), "import_undone": batch.pk}})
+            events.append(event_row(member_id=member_id, unit_id=stored["unit_id"], kind=EventKind.CORRECTED,
+                                    day=today, actor_id=actor_id, from_status=stored["status"],
+                                    to_status=stored["status"],
+                                    details={"fields": sorted(before), "import_undone": batch.pk}))
             entries.append({"action": "member.import_undone", "object_type": "member", "object_id": member_id,
                             "before": {name: jsonable(stored[name]) for name in before}, "after": before,
                             "unit_path": paths[stored["unit_id"]]})
         changed = sorted({name for before in chunk.values() for name in before})
         # Every row sets the union of the changed fields: a field this member kept is set to itself.
         bulk_update(Member, rows, [*changed, *NAME_COLUMNS], increment="version")
-        for event, pk in zip(events, reserve_ids(MemberEvent, len(events)), strict=True):
-            event["id"] = pk
         bulk_insert(MemberEvent, events)
         result.restored += len(rows)
         result.audit_rows += audit_record_many(actor=actor, entries=entries, json_safe=True)

@@ -78,6 +78,14 @@ def row_snapshot(values: dict[str, Any]) -> dict[str, Any]:
     return {name: jsonable(values[name]) for name in SNAPSHOT_FIELDS}
 
 
+def event_row(*, member_id: int, unit_id: int, kind: str, day: Any, actor_id: int | None, from_status: str,
+              to_status: str, details: dict | None = None) -> dict[str, Any]:
+    """A history event as a bulk writer inserts it (core.bulk.bulk_insert): the row _commit
+    creates one at a time. The database numbers it."""
+    return {"member_id": member_id, "kind": kind, "effective_date": day, "actor_id": actor_id, "unit_id": unit_id,
+            "from_status": from_status, "to_status": to_status, "decision": "", "note": "", "details": details or {}}
+
+
 def _diff(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict, dict]:
     changed = [k for k in after if before.get(k) != after[k]]
     return {k: before.get(k) for k in changed}, {k: after[k] for k in changed}
