@@ -37,7 +37,7 @@ from dangvien.imports.models import SAMPLE_ROWS, BatchSource, BatchStatus, Impor
 from dangvien.imports.planning import ImportPlan
 from dangvien.imports.reading import read_member_file
 from dangvien.imports.services import import_apply, import_plan, require_import_rights
-from dangvien.imports.undo import blocked_message, import_undo, undo_blockers
+from dangvien.imports.undo import NOT_UNDOABLE, import_undo, undo_refusal
 from dangvien.members.models import Member
 from dangvien.org.models import Unit
 from dangvien.org.selectors import units_visible_to
@@ -231,14 +231,13 @@ def batch_undo_request(*, actor: Any, batch: ImportBatch) -> ImportBatch:
     from dangvien.imports.tasks import undo_import_batch
 
     require_import_rights(actor, batch.unit)
-    total, shown = undo_blockers(batch)
-    if total:
-        raise ValidationError(blocked_message(total, shown))
+    if reason := undo_refusal(batch):
+        raise ValidationError(reason)
     with transaction.atomic():
         claimed = ImportBatch.objects.filter(pk=batch.pk, status=BatchStatus.DONE, undone_at__isnull=True).update(
             status=BatchStatus.UNDO_QUEUED, undone_by=actor, undo_error="", progress_at=timezone.now())
-        if not claimed:
-            raise ValidationError(_("Only a finished import that has not been undone can be undone."))
+        if not claimed:  # already queued or undone by someone else meanwhile
+            raise ValidationError(str(NOT_UNDOABLE))
         _audit(actor, batch, "import.undo_requested")
     undo_import_batch.enqueue(batch.pk)
     batch.refresh_from_db()

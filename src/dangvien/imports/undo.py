@@ -24,6 +24,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from dangvien.accounts.models import User
 from dangvien.accounts.permissions import forget_grants
@@ -45,6 +46,7 @@ from dangvien.org.models import Unit
 # A batch in one of these states may be undone (queued / undoing: the task is on its way).
 UNDOABLE = frozenset({BatchStatus.DONE, BatchStatus.UNDO_QUEUED, BatchStatus.UNDOING})
 BLOCKERS_SHOWN = 20
+NOT_UNDOABLE = gettext_lazy("Only a finished import that has not been undone can be undone.")
 _CHUNK = 2000  # ids per IN list
 _SPAN = 5000  # created members deleted per round (the import's own batch size)
 _MEMBER_COLUMNS = ["id", "version", *SNAPSHOT_FIELDS]
@@ -97,6 +99,14 @@ def undo_blockers(batch: ImportBatch, *, limit: int | None = BLOCKERS_SHOWN) -> 
     return total, shown
 
 
+def undo_refusal(batch: ImportBatch) -> str | None:
+    """Why `batch` cannot be undone now (its state, or the members that changed since), or None."""
+    if batch.status not in UNDOABLE or batch.undone_at is not None:
+        return str(NOT_UNDOABLE)
+    total, shown = undo_blockers(batch)
+    return blocked_message(total, shown) if total else None
+
+
 def blocked_message(total: int, shown: list[UndoBlocker]) -> str:
     names = "; ".join(f"{b.full_name} (#{b.member_id}): {b.reason}" if b.member_id else b.reason for b in shown)
     more = _(" and %(n)s more") % {"n": total - len(shown)} if total > len(shown) else ""
@@ -114,12 +124,9 @@ def import_undo(*, actor: Any, batch: ImportBatch) -> UndoResult:
         batch = ImportBatch.objects.select_for_update().select_related("unit").get(pk=batch.pk)
         forget_grants(actor)  # roles as they are now
         require_import_rights(actor, batch.unit)
-        if batch.status not in UNDOABLE or batch.undone_at is not None:
-            raise ValidationError(_("Only a finished import that has not been undone can be undone."))
         _lock_members(batch)  # PostgreSQL; SQLite's write transaction already holds the database
-        total, shown = undo_blockers(batch)
-        if total:
-            raise ValidationError(blocked_message(total, shown))
+        if reason := undo_refusal(batch):
+            raise ValidationError(reason)
         result = UndoResult()
         _delete_created(actor, batch, result)
         _restore_updated(actor, batch, result)

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from dangvien.core.cli import command_actor
 from dangvien.core.errors import NotFound
 from dangvien.imports.batches import batch_get_for
-from dangvien.imports.undo import UNDOABLE, blocked_message, import_undo, undo_blockers
+from dangvien.imports.undo import import_undo, undo_refusal
 
 
 class Command(BaseCommand):
@@ -27,12 +27,8 @@ class Command(BaseCommand):
             batch = batch_get_for(actor, options["batch"])
         except NotFound:
             raise CommandError(f"No import #{options['batch']} in your scope.") from None
-        if batch.status not in UNDOABLE or batch.undone_at is not None:
-            raise CommandError(f"Import #{batch.pk} is {batch.get_status_display()}: only a finished import that "
-                               "has not been undone can be undone.")
-        total, shown = undo_blockers(batch)
-        if total:
-            raise CommandError(blocked_message(total, shown))
+        if reason := undo_refusal(batch):
+            raise CommandError(f"Import #{batch.pk} ({batch.get_status_display()}): {reason}")
         summary = f"{batch.created_count:,} members added and {batch.result_updated:,} updated by import #{batch.pk}"
         if options["dry_run"]:
             self.stdout.write(f"Dry run: the {summary} can be undone; nothing was changed.")
