@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import xlsxwriter
+from django.conf import settings
 from django.utils import translation
 
 HEADER = ["Họ và tên", "Giới tính", "Ngày sinh", "Số CCCD", "Ngày vào Đảng", "Ngày chính thức", "Mã chi bộ",
@@ -97,3 +98,16 @@ def _english_messages():
     # Messages are asserted in English; the default language is Vietnamese.
     with translation.override("en"):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    # Uploaded files go under the test's own directory.
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+def english_client(client, user):
+    """`client` logged in as `user`, asking for English pages."""
+    client.force_login(user)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    return client

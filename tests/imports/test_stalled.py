@@ -21,7 +21,7 @@ from dangvien.imports.reading import read_member_file
 from dangvien.imports.services import import_apply, import_plan
 from dangvien.imports.tasks import apply_import_batch
 from dangvien.members.models import Member
-from tests.imports.conftest import HEADER, write_csv
+from tests.imports.conftest import HEADER, english_client, write_csv
 
 pytestmark = pytest.mark.django_db
 
@@ -29,8 +29,7 @@ NEW_ID = make_citizen_id("064", "M", 1985, 991_001)
 
 
 @pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
+def _queue_only(settings):
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}  # queued: no worker runs it
 
 
@@ -47,15 +46,9 @@ def _quiet_since(batch: ImportBatch, minutes: int, status: str | None = None) ->
                                                    **({"status": status} if status else {}))
 
 
-def _client(client, user):
-    client.force_login(user)
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    return client
-
-
 def test_a_batch_nobody_runs_can_be_given_up_from_its_page(client, world, tmp_path):
     batch = _queued(world, tmp_path)
-    client = _client(client, world.officer_a)
+    client = english_client(client, world.officer_a)
     assert "Stop waiting" not in client.get(f"/imports/{batch.pk}/").content.decode()  # just queued
     assert batch.status == BatchStatus.QUEUED
     response = client.post(f"/imports/{batch.pk}/abandon/", follow=True)
@@ -68,8 +61,8 @@ def test_a_batch_nobody_runs_can_be_given_up_from_its_page(client, world, tmp_pa
     progress = client.get(f"/imports/{batch.pk}/progress.json").json()
     assert progress["finished"] is True
 
-    assert _client(client, world.officer_b).post(f"/imports/{batch.pk}/abandon/").status_code == 404
-    client = _client(client, world.officer_a)
+    assert english_client(client, world.officer_b).post(f"/imports/{batch.pk}/abandon/").status_code == 404
+    client = english_client(client, world.officer_a)
     client.post(f"/imports/{batch.pk}/abandon/")
     batch.refresh_from_db()
     assert batch.status == BatchStatus.FAILED and "nothing was changed" in batch.error
@@ -153,7 +146,7 @@ def test_unconfirmed_checks_expire_and_their_files_are_deleted(client, world, tm
     assert old.rejections == [] and old.count_new == 1  # what the check found stays on the batch
     assert fresh.status == BatchStatus.PLANNED and pathlib.Path(fresh.file.path).exists()
     assert AuditEntry.objects.filter(action="import.expired", object_id=str(old.pk)).exists()
-    page = _client(client, world.officer_a).get(f"/imports/{old.pk}/").content.decode()
+    page = english_client(client, world.officer_a).get(f"/imports/{old.pk}/").content.decode()
     assert "not confirmed in time" in page and "Confirm the import" not in page
     with pytest.raises(ValidationError):
         batches.batch_confirm(actor=world.officer_a, batch=old)

@@ -23,11 +23,6 @@ from tests.imports.conftest import HEADER, write_csv
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
 def _upload(world, tmp_path: pathlib.Path, count: int = 3) -> ImportBatch:
     names = ["Phạm Minh Tuấn", "Phạm Minh Tâm", "Phạm Minh Toàn", "Phạm Minh Thắng"]
     rows = [HEADER] + [

@@ -8,7 +8,6 @@ from io import StringIO
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
@@ -24,16 +23,11 @@ from dangvien.imports.tasks import apply_import_batch, undo_import_batch
 from dangvien.imports.undo import import_undo, undo_blockers
 from dangvien.members.models import EventKind, Member, MemberEvent
 from dangvien.members.services import member_correct
-from tests.imports.conftest import HEADER, write_csv
+from tests.imports.conftest import HEADER, english_client, write_csv
 
 pytestmark = pytest.mark.django_db
 
 NAMES = ["Phạm Minh Tuấn", "Phạm Minh Tâm", "Phạm Minh Toàn"]
-
-
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
 
 
 def new_row(i: int, cell_code: str = "GL-A-01-01") -> list[str]:
@@ -206,15 +200,9 @@ def test_a_change_between_the_request_and_the_task_is_reported_on_the_batch(worl
 # --- the page -------------------------------------------------------------------------------------
 
 
-def _client(client, user):
-    client.force_login(user)
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    return client
-
-
 def test_the_page_offers_the_undo_and_runs_it(client, world, tmp_path):
     batch = imported(world, tmp_path, [new_row(0)])
-    client = _client(client, world.officer_a)
+    client = english_client(client, world.officer_a)
     page = client.get(f"/imports/{batch.pk}/").content.decode()
     assert "Undo this import" in page
     response = client.post(f"/imports/{batch.pk}/undo/")
@@ -233,7 +221,7 @@ def test_the_page_names_the_members_that_stop_the_undo(client, world, tmp_path):
     batch = imported(world, tmp_path, [new_row(0)])
     member = Member.objects.get(full_name=NAMES[0])
     member_correct(actor=world.officer_a, member=member, expected_version=member.version, changes={"phone": "0912345678"})
-    client = _client(client, world.officer_a)
+    client = english_client(client, world.officer_a)
     page = client.get(f"/imports/{batch.pk}/").content.decode()
     assert "can no longer be undone" in page and f"/members/{member.pk}/" in page
     assert "Undo this import" not in page
@@ -244,10 +232,10 @@ def test_the_page_names_the_members_that_stop_the_undo(client, world, tmp_path):
 
 def test_undo_outside_scope_is_404_and_without_permission_403(client, world, tmp_path):
     batch = imported(world, tmp_path, [new_row(0)])
-    assert _client(client, world.officer_b).post(f"/imports/{batch.pk}/undo/").status_code == 404
+    assert english_client(client, world.officer_b).post(f"/imports/{batch.pk}/undo/").status_code == 404
     # The batch is not listed for a user who manages no member here.
-    assert _client(client, world.card_officer_a).post(f"/imports/{batch.pk}/undo/").status_code == 404
-    assert _client(client, world.secretary_a1).post(f"/imports/{batch.pk}/undo/").status_code == 404
+    assert english_client(client, world.card_officer_a).post(f"/imports/{batch.pk}/undo/").status_code == 404
+    assert english_client(client, world.secretary_a1).post(f"/imports/{batch.pk}/undo/").status_code == 404
     batch.refresh_from_db()
     assert batch.status == BatchStatus.DONE and Member.objects.filter(full_name=NAMES[0]).exists()
 
@@ -260,7 +248,7 @@ def test_a_viewer_of_the_unit_without_the_right_to_manage_gets_403(client, world
 
     RoleAssignment.objects.filter(user=world.officer_a).update(role=Role.CARD_OFFICER)
     forget_grants(world.officer_a)
-    response = _client(client, world.officer_a).post(f"/imports/{batch.pk}/undo/")
+    response = english_client(client, world.officer_a).post(f"/imports/{batch.pk}/undo/")
     assert response.status_code == 403
     assert Member.objects.filter(full_name=NAMES[0]).exists()
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 
 import pytest
-from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from python_calamine import CalamineWorkbook
 
@@ -14,22 +13,11 @@ from dangvien.core.models import AuditEntry
 from dangvien.imports.models import BatchStatus, ImportBatch
 from dangvien.imports.tasks import apply_import_batch
 from dangvien.members.models import Member
-from tests.imports.conftest import HEADER, write_xlsx
+from tests.imports.conftest import HEADER, english_client, write_xlsx
 
 pytestmark = pytest.mark.django_db
 
 NEW_ID = make_citizen_id("064", "M", 1985, 777_001)
-
-
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-def _client(client, user):
-    client.force_login(user)
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    return client
 
 
 def member_file(tmp_path, name: str = "members.xlsx") -> SimpleUploadedFile:
@@ -52,7 +40,7 @@ def upload(client, unit, file) -> ImportBatch:
 
 
 def test_upload_preview_confirm_done_and_rejected_download(client, world, tmp_path):
-    client = _client(client, world.officer_a)
+    client = english_client(client, world.officer_a)
     before = Member.objects.count()
     batch = upload(client, world.commune_a, member_file(tmp_path))
 
@@ -93,7 +81,7 @@ def test_upload_preview_confirm_done_and_rejected_download(client, world, tmp_pa
 
 
 def test_confirm_twice_does_not_import_twice(client, world, tmp_path):
-    client = _client(client, world.officer_a)
+    client = english_client(client, world.officer_a)
     batch = upload(client, world.commune_a, member_file(tmp_path))
     client.post(f"/imports/{batch.pk}/confirm/")
     apply_import_batch.call(batch.pk)
@@ -103,8 +91,8 @@ def test_confirm_twice_does_not_import_twice(client, world, tmp_path):
 
 
 def test_other_communes_officer_gets_404(client, world, tmp_path):
-    batch = upload(_client(client, world.officer_a), world.commune_a, member_file(tmp_path))
-    other = _client(client, world.officer_b)
+    batch = upload(english_client(client, world.officer_a), world.commune_a, member_file(tmp_path))
+    other = english_client(client, world.officer_b)
     for url in ("", "progress.json", "rejected.xlsx"):
         assert other.get(f"/imports/{batch.pk}/{url}").status_code == 404
     assert other.post(f"/imports/{batch.pk}/confirm/").status_code == 404
@@ -113,12 +101,12 @@ def test_other_communes_officer_gets_404(client, world, tmp_path):
 
 
 def test_province_officer_sees_a_communes_batch(client, world, tmp_path):
-    batch = upload(_client(client, world.officer_a), world.commune_a, member_file(tmp_path))
-    assert _client(client, world.province_officer).get(f"/imports/{batch.pk}/").status_code == 200
+    batch = upload(english_client(client, world.officer_a), world.commune_a, member_file(tmp_path))
+    assert english_client(client, world.province_officer).get(f"/imports/{batch.pk}/").status_code == 200
 
 
 def test_cannot_import_into_a_unit_outside_scope(client, world, tmp_path):
-    client = _client(client, world.officer_b)
+    client = english_client(client, world.officer_b)
     response = client.post("/imports/new/", {"unit": world.commune_a.pk, "file": member_file(tmp_path)})
     assert response.status_code == 200  # the form again, with the unit refused
     assert "errorlist" in response.content.decode()
@@ -127,11 +115,11 @@ def test_cannot_import_into_a_unit_outside_scope(client, world, tmp_path):
 
 
 def test_user_without_member_manage_is_refused(client, world):
-    assert _client(client, world.member_user_a1).get("/imports/new/").status_code == 403
+    assert english_client(client, world.member_user_a1).get("/imports/new/").status_code == 403
 
 
 def test_upload_form_offers_managed_units_and_the_template(client, world):
-    client = _client(client, world.officer_a)
+    client = english_client(client, world.officer_a)
     page = client.get(f"/imports/new/?unit={world.commune_a.pk}").content.decode()
     assert world.commune_a.name in page and world.commune_b.name not in page
     response = client.get("/imports/template.xlsx")
@@ -142,7 +130,7 @@ def test_upload_form_offers_managed_units_and_the_template(client, world):
 
 
 def test_a_file_that_is_not_a_spreadsheet_is_refused_clearly(client, world):
-    client = _client(client, world.officer_a)
+    client = english_client(client, world.officer_a)
     before = Member.objects.count()
     fake = SimpleUploadedFile("members.xlsx", b"this is not a spreadsheet at all")
     batch = upload(client, world.commune_a, fake)
@@ -158,7 +146,7 @@ def test_a_file_that_is_not_a_spreadsheet_is_refused_clearly(client, world):
 
 
 def test_a_file_of_another_type_is_refused_and_not_stored(client, world):
-    client = _client(client, world.officer_a)
+    client = english_client(client, world.officer_a)
     batch = upload(client, world.commune_a, SimpleUploadedFile("notes.pdf", b"%PDF-1.4"))
     assert batch.status == BatchStatus.REFUSED
     assert ".xlsx" in batch.error and not batch.file
@@ -166,7 +154,7 @@ def test_a_file_of_another_type_is_refused_and_not_stored(client, world):
 
 
 def test_in_progress_page_polls_and_has_a_fallback(client, world, tmp_path):
-    client = _client(client, world.officer_a)
+    client = english_client(client, world.officer_a)
     batch = upload(client, world.commune_a, member_file(tmp_path))
     ImportBatch.objects.filter(pk=batch.pk).update(status=BatchStatus.RUNNING, progress_done=1, progress_total=4)
     page = client.get(f"/imports/{batch.pk}/").content.decode()
@@ -215,7 +203,7 @@ def test_the_preview_names_the_members_an_update_changes(client, world, tmp_path
                  world.cell_a2.code, "Dự bị"])
     rows[2][4] = "03/09/2025"  # only the admission date changes: the name comes from the record
     path = write_xlsx(tmp_path / "updates.xlsx", rows)
-    batch = upload(_client(client, world.officer_a), world.commune_a,
+    batch = upload(english_client(client, world.officer_a), world.commune_a,
                    SimpleUploadedFile("updates.xlsx", path.read_bytes()))
     assert batch.count_updated == 2, batch.rejections
     assert [change["name"] for change in batch.changes_sample] == ["Nguyễn Thị Hạ", world.member_a2.full_name]
