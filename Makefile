@@ -67,6 +67,7 @@ test-postgres:
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check src tests bench
+	$(BIN)/lint-imports
 	$(BIN)/mypy src/dangvien
 
 bench: $(VENV)/.dev messages

@@ -90,8 +90,7 @@ def main() -> None:
     from dangvien.core.text import fold
     from dangvien.demo.generator import generate
     from dangvien.members.models import Member
-    from dangvien.members.selectors import MemberFilter, MemberPages, member_list
-    from dangvien.org.selectors import unit_tree_with_counts
+    from dangvien.members.selectors import MemberFilter, MemberPages, member_list, unit_tree_with_counts
 
     results: dict[str, dict] = {}
     try:

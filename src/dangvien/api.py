@@ -17,6 +17,7 @@ from ninja.security import django_auth
 
 from dangvien.core.errors import StaleEdit
 from dangvien.members.api import router as members_router
+from dangvien.members.tree_api import router as unit_tree_router
 from dangvien.org.api import router as units_router
 
 api = NinjaAPI(
@@ -24,6 +25,7 @@ api = NinjaAPI(
     docs_decorator=login_required,
 )
 api.add_router("/units", units_router)
+api.add_router("/units", unit_tree_router)
 api.add_router("/members", members_router)
 
 

@@ -8,7 +8,7 @@ urlpatterns = [
     path("", core_views.home, name="home"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("dangvien.accounts.urls")),
-    path("units/", include("dangvien.org.urls")),
+    path("units/", include("dangvien.members.tree_urls")),
     path("members/", include("dangvien.members.urls")),
     path("imports/", include("dangvien.imports.urls")),
     path("admin/", admin.site.urls),

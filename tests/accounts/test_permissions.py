@@ -15,9 +15,10 @@ from dangvien.accounts.permissions import (
     grants,
     has_role,
     require,
-    scope_paths,
+    scope_for,
     scope_q,
 )
+from dangvien.core.scope import Scope
 from dangvien.members.models import Member
 from dangvien.org.models import Unit, UnitKind
 from dangvien.org.services import unit_create
@@ -56,7 +57,7 @@ def test_commune_officer_holds_everything_but_cards_in_own_commune_only(world):
         assert where(world, officer, perm) == {"commune_a", "org_a", "cell_a1", "cell_a2"}, perm
     assert where(world, officer, Perm.CARD_MANAGE) == set()
     assert visible_units(officer, Perm.UNIT_VIEW) == {"GL-A", "GL-A-01", "GL-A-01-01", "GL-A-01-02"}
-    assert scope_paths(officer, Perm.MEMBER_MANAGE) == [world.commune_a.path]
+    assert scope_for(officer, Perm.MEMBER_MANAGE) == Scope.over([world.commune_a.path])
     assert not can(officer, Perm.UNIT_MANAGE, None)  # nothing above the provinces
 
 
@@ -87,7 +88,7 @@ def test_member_role_grants_nothing(world):
     for perm in Perm:
         assert where(world, user, perm) == set(), perm
         assert visible_units(user, perm) == set()
-        assert scope_paths(user, perm) == []
+        assert scope_for(user, perm).paths == () and not scope_for(user, perm).everywhere
     assert has_role(user, Role.MEMBER)
     assert not has_role(user, Role.ADMIN)
 
@@ -96,7 +97,7 @@ def test_admin_everywhere(world):
     for perm in Perm:
         assert where(world, world.admin, perm) == set(ALL_UNITS)
         assert can(world.admin, perm, None)
-        assert scope_paths(world.admin, perm) is None
+        assert scope_for(world.admin, perm).everywhere
         assert visible_units(world.admin, perm) == set(Unit.objects.values_list("code", flat=True))
     assert has_role(world.admin, Role.ADMIN)
 
@@ -234,17 +235,17 @@ def test_grants_are_cached_until_forgotten(world, django_assert_num_queries):
 
 
 def test_officer_of_the_only_province_holds_everywhere_until_a_second_province_exists(world):
-    from dangvien.accounts.permissions import ALL, forget_grants, scope_paths
+    from dangvien.accounts.permissions import forget_grants, scope_for
     from dangvien.org.models import UnitKind
     from dangvien.org.services import unit_create
 
     officer = world.province_officer
-    assert scope_paths(officer, Perm.MEMBER_VIEW) is ALL
-    assert scope_paths(world.officer_a, Perm.MEMBER_VIEW) == [world.commune_a.path]
+    assert scope_for(officer, Perm.MEMBER_VIEW).everywhere
+    assert scope_for(world.officer_a, Perm.MEMBER_VIEW).paths == (world.commune_a.path,)
     # Reaching everywhere is not reaching the top: only an administrator creates a province.
     assert not can(officer, Perm.UNIT_MANAGE, None)
 
     other = unit_create(actor=world.admin, kind=UnitKind.PROVINCE, code="KT", name="Đảng bộ tỉnh Kon Tum", parent=None)
     forget_grants(officer)
-    assert scope_paths(officer, Perm.MEMBER_VIEW) == [world.province.path]
+    assert scope_for(officer, Perm.MEMBER_VIEW).paths == (world.province.path,)
     assert not can(officer, Perm.MEMBER_VIEW, other)

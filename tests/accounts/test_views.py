@@ -12,7 +12,7 @@ def test_login_and_logout(client, world):
     page = client.get(reverse("accounts:login"))
     assert page.status_code == 200 and 'name="password"' in page.content.decode()
     response = client.post(reverse("accounts:login"), {"username": "xa_a", "password": PASSWORD}, follow=True)
-    assert response.redirect_chain[-1] == (reverse("org:tree"), 302)
+    assert response.redirect_chain[-1] == (reverse("units:tree"), 302)
     assert "xa_a" in response.content.decode()
     assert reverse("accounts:logout") in response.content.decode()
     # Logout is a POST (a GET link could be triggered by any page).
@@ -31,7 +31,7 @@ def test_wrong_password_shows_error(client, world):
 
 def test_admin_link_and_admin_site_only_for_admin_role(client, world):
     client.force_login(world.officer_a)
-    assert reverse("admin:index") not in client.get(reverse("org:tree")).content.decode()
+    assert reverse("admin:index") not in client.get(reverse("units:tree")).content.decode()
     response = client.get(reverse("admin:index"))
     assert response.status_code == 302 and response["Location"].startswith(reverse("admin:login"))
     # An is_staff flag alone does not open the admin; the admin role does.
@@ -39,7 +39,7 @@ def test_admin_link_and_admin_site_only_for_admin_role(client, world):
     world.officer_a.save()
     assert client.get(reverse("admin:index")).status_code == 302
     client.force_login(world.admin)
-    assert reverse("admin:index") in client.get(reverse("org:tree")).content.decode()
+    assert reverse("admin:index") in client.get(reverse("units:tree")).content.decode()
     assert client.get(reverse("admin:index")).status_code == 200
 
 

@@ -10,13 +10,14 @@ import openpyxl
 import pytest
 from django.core.management import CommandError, call_command
 
+from dangvien.core.scope import SEGMENT, subtree_filter
 from dangvien.demo.generator import PROVINCE_CODE, generate
 from dangvien.imports.columns import EXPORT_COLUMNS, Kind
 from dangvien.imports.export import csv_chunks, export_register, register_rows, write_template
 from dangvien.imports.reading import read_member_file
 from dangvien.members.models import Member
 from dangvien.members.selectors import members_visible_to
-from dangvien.org.models import SEGMENT, Unit, subtree_filter
+from dangvien.org.models import Unit
 from tests.factories import make_member, system_admin
 
 ROUND_TRIP_FIELDS = [c.field for c in EXPORT_COLUMNS if c.kind != Kind.IGNORED]

@@ -7,15 +7,16 @@ import datetime as dt
 import pytest
 
 from dangvien.core.errors import NotFound
+from dangvien.core.scope import subtree_filter, subtree_upper_bound
 from dangvien.members.models import Member, Status
+from dangvien.members.selectors import unit_tree_with_counts
 from dangvien.members.services import member_transfer_out
-from dangvien.org.models import Unit, UnitKind, subtree_filter, subtree_upper_bound
+from dangvien.org.models import Unit, UnitKind
 from dangvien.org.selectors import (
     UnitNode,
     unit_get_by_code_for,
     unit_get_for,
     unit_roots_for,
-    unit_tree_with_counts,
     units_visible_to,
 )
 from dangvien.org.services import unit_create

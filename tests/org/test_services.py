@@ -10,8 +10,9 @@ from django.utils import translation
 
 from dangvien.core.audit import audit_verify
 from dangvien.core.models import AuditEntry
+from dangvien.core.scope import MAX_CHILDREN, SEGMENT
 from dangvien.core.text import collation_key
-from dangvien.org.models import ALLOWED_CHILDREN, MAX_CHILDREN, SEGMENT, Unit, UnitKind
+from dangvien.org.models import ALLOWED_CHILDREN, Unit, UnitKind
 from dangvien.org.services import unit_create
 from tests.factories import system_admin
 

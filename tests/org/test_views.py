@@ -35,7 +35,7 @@ def test_tree_counts_roll_up_over_the_subtree(client, world):
     services.member_remove(actor=world.admin, member=gone, expected_version=gone.version, date=dt.date(2026, 1, 1),
                            reason="Bỏ sinh hoạt")
     client.force_login(world.officer_a)
-    response = client.get(reverse("org:tree"))
+    response = client.get(reverse("units:tree"))
     assert response.status_code == 200
     commune = _row(response, world.commune_a)
     # On the roll: Hà (exempted), Tám (official), Đức (probationary); Lan was removed.
@@ -46,29 +46,29 @@ def test_tree_counts_roll_up_over_the_subtree(client, world):
     assert {r.unit.pk for r in response.context["rows"]} == {world.commune_a.pk, world.org_a.pk,
                                                              world.cell_a1.pk, world.cell_a2.pk}
     html = response.content.decode()
-    assert reverse("org:unit", args=[world.cell_a1.pk]) in html
+    assert reverse("units:unit", args=[world.cell_a1.pk]) in html
     assert f'{reverse("members:list")}?unit={world.cell_a1.pk}' in html
     assert world.commune_b.name not in html
 
 
 def test_unit_page_shows_its_subtree_and_breadcrumb(client, world):
     client.force_login(world.province_officer)
-    response = client.get(reverse("org:unit", args=[world.org_a.pk]))
+    response = client.get(reverse("units:unit", args=[world.org_a.pk]))
     assert [r.unit.pk for r in response.context["rows"]] == [world.org_a.pk, world.cell_a1.pk, world.cell_a2.pk]
     assert [u.pk for u in response.context["ancestors"]] == [world.province.pk, world.commune_a.pk]
-    response = client.get(reverse("org:unit", args=[world.cell_a1.pk]))
+    response = client.get(reverse("units:unit", args=[world.cell_a1.pk]))
     assert response.context["can_admit"]
     assert reverse("members:admit") + f"?unit={world.cell_a1.pk}" in response.content.decode()
 
 
 def test_out_of_scope_unit_is_404(client, world):
     client.force_login(world.officer_a)
-    assert client.get(reverse("org:unit", args=[world.commune_b.pk])).status_code == 404
-    assert client.get(reverse("org:unit", args=[999999])).status_code == 404
+    assert client.get(reverse("units:unit", args=[world.commune_b.pk])).status_code == 404
+    assert client.get(reverse("units:unit", args=[999999])).status_code == 404
 
 
 def test_login_required(client, world):
-    response = client.get(reverse("org:tree"))
+    response = client.get(reverse("units:tree"))
     assert response.status_code == 302 and response["Location"].startswith(reverse("accounts:login"))
 
 
@@ -81,7 +81,7 @@ def _queries(client, url: str) -> int:
 @pytest.mark.parametrize("user", ["officer_a", "admin"])
 def test_tree_query_count_does_not_grow(client, world, user):
     client.force_login(getattr(world, user))
-    tree, unit = reverse("org:tree"), reverse("org:unit", args=[world.org_a.pk])
+    tree, unit = reverse("units:tree"), reverse("units:unit", args=[world.org_a.pk])
     before = (_queries(client, tree), _queries(client, unit))
     for c in range(5):
         cell = unit_create(actor=world.admin, kind=UnitKind.CELL, code=f"GL-A-01-Y{c}", name=f"Chi bộ {c}",

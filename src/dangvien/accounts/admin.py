@@ -1,5 +1,6 @@
-"""Users and role assignments in the admin. Role grants and revocations go through the accounts
-services, so that they are checked and audited like grants made anywhere else."""
+"""Who enters the admin (system administrators: the admin role, not Django's is_staff flag), and
+users and role assignments in it. Role grants and revocations go through the accounts services, so
+that they are checked and audited like grants made anywhere else."""
 
 from __future__ import annotations
 
@@ -7,14 +8,41 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from dangvien.accounts.models import RoleAssignment, User
+from dangvien.accounts.models import Role, RoleAssignment, User
+from dangvien.accounts.permissions import has_role
 from dangvien.accounts.services import role_check_grant, role_grant, role_revoke
 from dangvien.core.admin import SystemAdminMixin
 from dangvien.core.audit import audit_record
+
+
+def _admin_role(request: HttpRequest) -> bool:
+    user = request.user
+    return bool(user.is_active and user.is_authenticated and has_role(user, Role.ADMIN))
+
+
+class SystemAdminLoginForm(AdminAuthenticationForm):
+    """The admin login accepts holders of the admin role, whatever their is_staff flag."""
+
+    def confirm_login_allowed(self, user: Any) -> None:
+        AuthenticationForm.confirm_login_allowed(self, user)  # active accounts only
+        if not has_role(user, Role.ADMIN):
+            raise ValidationError(self.error_messages["invalid_login"], code="invalid_login",
+                                  params={"username": self.username_field.verbose_name})
+
+
+# The default site, so that apps' admin.py files keep using @admin.register; only who may enter changes.
+admin.site.has_permission = _admin_role  # type: ignore[method-assign]
+admin.site.login_form = SystemAdminLoginForm
+admin.site.site_header = _("Party member registry administration")
+admin.site.site_title = _("Party member registry")
+admin.site.index_title = _("Administration")
 
 
 def _assignment_form(actor: Any, base: type[forms.ModelForm]) -> type[forms.ModelForm]:

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.module_loading import autodiscover_modules
 from django.utils.translation import gettext_lazy as _
 
 
@@ -6,3 +7,8 @@ class AccountsConfig(AppConfig):
     name = "dangvien.accounts"
     label = "accounts"
     verbose_name = _("Accounts and roles")
+
+    def ready(self) -> None:
+        # Each app declares its permissions in its own permissions.py; load them all before any
+        # request asks what a role may do.
+        autodiscover_modules("permissions")

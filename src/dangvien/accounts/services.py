@@ -9,9 +9,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from dangvien.accounts.models import Role, RoleAssignment, User
-from dangvien.accounts.permissions import Perm, forget_grants, has_role, require
+from dangvien.accounts.permissions import ROLE_MANAGE, forget_grants, has_role, require, scope_for
 from dangvien.core.audit import audit_record
-from dangvien.org.models import MEMBER_UNIT_KINDS
 
 
 def role_check_grant(actor: Any, role: str, unit: Any) -> None:
@@ -26,21 +25,19 @@ def role_check_grant(actor: Any, role: str, unit: Any) -> None:
         return
     if unit is None:
         raise ValidationError({"unit": [_("This role is bound to a unit.")]})
-    if role in (Role.CELL_SECRETARY, Role.MEMBER) and unit.kind not in MEMBER_UNIT_KINDS:
+    if role in (Role.CELL_SECRETARY, Role.MEMBER) and not unit.holds_members:
         raise ValidationError({"unit": [_("This role is bound to a cell.")]})
-    require(actor, Perm.ROLE_MANAGE, unit)
+    require(actor, ROLE_MANAGE, unit)
 
 
 def user_create(*, actor: Any, username: str, password: str, full_name: str = "", member: Any = None) -> User:
     with transaction.atomic():
         if not has_role(actor, Role.ADMIN) and member is None:
             raise ValidationError({"username": [_("Only a system administrator creates staff accounts.")]})
-        if member is not None:
-            from dangvien.members.selectors import member_is_visible
-
-            if not member_is_visible(actor, member):
-                raise ValidationError({"member": [_("No such member.")]})
-            require(actor, Perm.ROLE_MANAGE, member.unit)
+        # Accounts for members are made by whoever manages roles in the member's unit; elsewhere the
+        # member is reported absent, as every out-of-scope record is.
+        if member is not None and not scope_for(actor, ROLE_MANAGE).covers(member.unit):
+            raise ValidationError({"member": [_("No such member.")]})
         if User.objects.filter(username=username).exists():
             raise ValidationError({"username": [_("This login name is taken.")]})
         user = User(username=username, first_name=full_name[:150], member=member)

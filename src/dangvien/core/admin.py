@@ -1,44 +1,23 @@
-"""The Django admin is for system administrators only (the admin role, not Django's is_staff
-flag), and shows registry data read-only: every write to it goes through the services, which
-check permissions and keep the audit trail and the member's history."""
+"""The admin's shared pieces: every model admin lets in whom the site lets in (accounts/admin.py
+opens the site to system administrators only), and registry data is shown read-only: every write
+goes through the services, which check permissions and keep the audit trail and the member's
+history."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.contrib import admin
-from django.contrib.admin.forms import AdminAuthenticationForm
-from django.contrib.auth.forms import AuthenticationForm
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest
-from django.utils.translation import gettext_lazy as _
 
-from dangvien.accounts.models import Role
-from dangvien.accounts.permissions import has_role
 from dangvien.core.models import AuditEntry
 
 
 def is_system_admin(request: HttpRequest) -> bool:
-    user = request.user
-    return bool(user.is_active and user.is_authenticated and has_role(user, Role.ADMIN))
+    """The site's own gate (set in accounts/admin.py), asked again for each model."""
+    return bool(admin.site.has_permission(request))
 
 
-class SystemAdminLoginForm(AdminAuthenticationForm):
-    """The admin login accepts holders of the admin role, whatever their is_staff flag."""
-
-    def confirm_login_allowed(self, user: Any) -> None:
-        AuthenticationForm.confirm_login_allowed(self, user)  # active accounts only
-        if not has_role(user, Role.ADMIN):
-            raise ValidationError(self.error_messages["invalid_login"], code="invalid_login",
-                                  params={"username": self.username_field.verbose_name})
-
-
-# The default site, so that apps' admin.py files keep using @admin.register; only who may enter changes.
-admin.site.has_permission = is_system_admin  # type: ignore[method-assign]
-admin.site.login_form = SystemAdminLoginForm
-admin.site.site_header = _("Party member registry administration")
-admin.site.site_title = _("Party member registry")
-admin.site.index_title = _("Administration")
 
 
 class SystemAdminMixin:

@@ -22,12 +22,13 @@ from django.utils import timezone
 from dangvien.accounts.models import Role, RoleAssignment, User
 from dangvien.core.audit import audit_record
 from dangvien.core.bulk import RowRecord, bulk_insert
+from dangvien.core.scope import SEGMENT
 from dangvien.core.text import collation_key
 from dangvien.demo.people import MemberFactory, MemberRow
 from dangvien.demo.tree import HOME_COMMUNE, PROVINCE_CODE, UnitSpec, gia_lai_communes, plan_tree
 from dangvien.members.models import Member, MemberEvent, Status
 from dangvien.members.services import derive_name_columns
-from dangvien.org.models import MEMBER_UNIT_KINDS, SEGMENT, Unit, UnitKind
+from dangvien.org.models import MEMBER_UNIT_KINDS, Unit, UnitKind
 
 DEFAULT_PASSWORD = "dangvien-demo-2026"
 BATCH = 5000  # members generated and written per round (memory stays flat)

@@ -13,7 +13,8 @@ from typing import Any
 
 from vietnam_provinces import Province, Ward
 
-from dangvien.org.models import SEGMENT, UnitKind
+from dangvien.core.scope import SEGMENT
+from dangvien.org.models import UnitKind
 
 PROVINCE_CODE = "GL"
 PROVINCE_NAME = "Đảng bộ tỉnh Gia Lai"

@@ -30,7 +30,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from dangvien.accounts.permissions import ALL, Perm, scope_paths, scope_q
+from dangvien.accounts.permissions import scope_for
 from dangvien.core.audit import audit_record, jsonable
 from dangvien.core.errors import NotFound, StaleEdit
 from dangvien.imports.models import SAMPLE_ROWS, BatchSource, BatchStatus, ImportBatch
@@ -39,6 +39,7 @@ from dangvien.imports.reading import read_member_file
 from dangvien.imports.services import import_apply, import_plan, require_import_rights
 from dangvien.imports.undo import NOT_UNDOABLE, import_undo, undo_refusal
 from dangvien.members.models import Member
+from dangvien.members.permissions import MEMBER_MANAGE
 from dangvien.org.models import Unit
 from dangvien.org.selectors import units_visible_to
 
@@ -53,9 +54,8 @@ ALLOWED_SUFFIXES = (".xlsx", ".csv")
 def batches_visible_to(actor: Any) -> QuerySet[ImportBatch]:
     if not getattr(actor, "is_authenticated", False):
         return ImportBatch.objects.none()
-    if scope_paths(actor, Perm.MEMBER_MANAGE) is ALL:
-        return ImportBatch.objects.all()  # (`Q(actor=...) | Q()` would drop the empty "everywhere" Q)
-    return ImportBatch.objects.filter(Q(actor=actor) | scope_q(actor, Perm.MEMBER_MANAGE, "unit__path"))
+    own = Q(actor_id=actor.pk) if getattr(actor, "pk", None) else Q(pk__in=[])  # the system operator has no id
+    return ImportBatch.objects.filter(own | scope_for(actor, MEMBER_MANAGE).q("unit__path"))
 
 
 def batch_get_for(actor: Any, batch_id: int) -> ImportBatch:
@@ -85,7 +85,7 @@ def _progress_key(batch_id: int) -> str:
 
 
 def units_managed_by(actor: Any) -> QuerySet[Unit]:
-    return units_visible_to(actor).filter(scope_q(actor, Perm.MEMBER_MANAGE))
+    return units_visible_to(actor).filter(scope_for(actor, MEMBER_MANAGE).q())
 
 
 # --- writes -------------------------------------------------------------------------------------
@@ -210,7 +210,7 @@ def batches_purge(*, actor: Any, older_than: dt.timedelta) -> int:
     """Expire the checked batches nobody confirmed within `older_than`, deleting their files (the
     counts and rejected rows stay on the batch). It spans every unit, so only for whoever manages
     members everywhere (the system operator, who runs it daily). Returns how many batches expired."""
-    if scope_paths(actor, Perm.MEMBER_MANAGE) is not ALL:
+    if not scope_for(actor, MEMBER_MANAGE).everywhere:
         raise PermissionDenied(_("Only someone who manages members everywhere may purge imports."))
     stale = ImportBatch.objects.filter(status=BatchStatus.PLANNED, planned_at__lt=timezone.now() - older_than)
     expired = 0

@@ -18,12 +18,14 @@ from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext as _
 
-from dangvien.accounts.permissions import Perm, scope_paths
+from dangvien.accounts.permissions import scope_for
 from dangvien.core.bulk import one_parameter
+from dangvien.core.scope import subtree_filter
 from dangvien.imports.columns import BY_FIELD
 from dangvien.members import validation
 from dangvien.members.models import Member, Status
-from dangvien.org.models import MEMBER_UNIT_KINDS, Unit, subtree_filter
+from dangvien.members.permissions import MEMBER_MANAGE
+from dangvien.org.models import MEMBER_UNIT_KINDS, Unit
 
 if TYPE_CHECKING:
     from dangvien.imports.reading import CellError, ParsedFile, ParsedRow
@@ -187,11 +189,11 @@ class Planner:
     def __init__(self, *, actor: Any, unit: Unit, parsed: ParsedFile):
         self.actor, self.unit, self.parsed = actor, unit, parsed
         self.header = _Headers(dict(parsed.columns))
-        self.manage_paths = scope_paths(actor, Perm.MEMBER_MANAGE)
+        self.manage_scope = scope_for(actor, MEMBER_MANAGE)
         self.units: dict[str, _Cell] = {}  # the units under `unit`, by code
 
     def in_scope(self, path: str) -> bool:
-        return self.manage_paths is None or any(path.startswith(p) for p in self.manage_paths)
+        return self.manage_scope.covers_path(path)
 
     def reject(self, row: _Row, name: str, message: str) -> None:
         row.reasons.append(Rejection(row.line, self.header(name) if name else "", message))

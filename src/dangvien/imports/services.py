@@ -21,10 +21,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from dangvien.accounts.permissions import Perm, forget_grants, require, scope_paths
+from dangvien.accounts.permissions import forget_grants, require, scope_for
 from dangvien.core.audit import audit_record, audit_record_many, jsonable
 from dangvien.core.bulk import RowRecord, bulk_insert, bulk_update, id_runs, one_parameter, reserve_ids
 from dangvien.core.errors import NotFound, StaleEdit
+from dangvien.core.scope import subtree_filter
 from dangvien.imports.models import BatchStatus, ImportBatch, ImportedUpdate
 from dangvien.imports.planning import (
     IDENTIFIERS,
@@ -37,8 +38,9 @@ from dangvien.imports.planning import (
 )
 from dangvien.members import validation
 from dangvien.members.models import EventKind, Member, MemberEvent, Status
+from dangvien.members.permissions import MEMBER_MANAGE
 from dangvien.members.services import NAME_COLUMNS, derive_name_columns, event_row, name_columns, row_snapshot
-from dangvien.org.models import MEMBER_UNIT_KINDS, Unit, subtree_filter
+from dangvien.org.models import MEMBER_UNIT_KINDS, Unit
 from dangvien.org.selectors import units_visible_to
 
 if TYPE_CHECKING:
@@ -126,7 +128,7 @@ def require_import_rights(actor: Any, unit: Unit) -> None:
     """May `actor` import into `unit`? Scope (404) before permission (403), as in every service."""
     if not units_visible_to(actor).filter(pk=unit.pk).exists():
         raise NotFound(_("No such unit."))
-    require(actor, Perm.MEMBER_MANAGE, unit)
+    require(actor, MEMBER_MANAGE, unit)
 
 
 def _stale(message: str) -> StaleEdit:
@@ -140,9 +142,8 @@ def _cells_still_managed(actor: Any, unit: Unit, plan: ImportPlan) -> dict[int, 
     wanted = {row.cell_id for row in plan.rows}
     found = dict(Unit.objects.filter(**subtree_filter(unit.path), kind__in=MEMBER_UNIT_KINDS)
                  .filter(pk__in=wanted).values_list("id", "path")) if wanted else {}
-    paths = scope_paths(actor, Perm.MEMBER_MANAGE)
-    lost = {pk for pk in wanted if pk not in found
-            or (paths is not None and not any(found[pk].startswith(p) for p in paths))}
+    scope = scope_for(actor, MEMBER_MANAGE)
+    lost = {pk for pk in wanted if pk not in found or not scope.covers_path(found[pk])}
     if lost:
         lines = sorted(row.line for row in plan.rows if row.cell_id in lost)
         raise _stale(_("The cells of lines %(lines)s changed since the check.") % {"lines": _short(lines)})

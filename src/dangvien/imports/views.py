@@ -26,12 +26,13 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from dangvien.accounts.permissions import Perm, can
+from dangvien.accounts.permissions import can
 from dangvien.imports import batches
 from dangvien.imports.export import csv_chunks, escape_cell, register_rows, write_template, write_xlsx
 from dangvien.imports.forms import UploadForm
 from dangvien.imports.models import BatchStatus, ImportBatch
 from dangvien.imports.undo import undo_blockers
+from dangvien.members.permissions import MEMBER_MANAGE
 from dangvien.org.models import Unit
 from dangvien.org.selectors import unit_get_for
 
@@ -50,7 +51,7 @@ def import_new(request: HttpRequest) -> HttpResponse:
     initial_unit: Unit | None = None
     if (unit_id := _int(request.GET.get("unit"))) is not None:
         initial_unit = unit_get_for(request.user, unit_id)
-        if not can(request.user, Perm.MEMBER_MANAGE, initial_unit):
+        if not can(request.user, MEMBER_MANAGE, initial_unit):
             raise PermissionDenied(_("You do not have permission to import members here."))
     units = batches.units_managed_by(request.user)
     if not units.exists():
@@ -100,7 +101,7 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     batch = batches.batch_live_progress(batches.batch_get_for(request.user, pk))
     rejections = Paginator(batch.rejections, REJECTIONS_PER_PAGE).get_page(request.GET.get("page"))
     context: dict[str, Any] = {"batch": batch, "rejections": rejections, "may_undo": False}
-    if batch.status == BatchStatus.DONE and batch.undone_at is None and can(request.user, Perm.MEMBER_MANAGE,
+    if batch.status == BatchStatus.DONE and batch.undone_at is None and can(request.user, MEMBER_MANAGE,
                                                                              batch.unit):
         context["may_undo"] = True
         context["undo_blocked"], context["undo_blockers"] = undo_blockers(batch)

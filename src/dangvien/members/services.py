@@ -13,12 +13,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from dangvien.accounts.permissions import Perm, can, require, scope_paths
+from dangvien.accounts.permissions import Permission, can, require, scope_for
 from dangvien.core.audit import audit_record, jsonable
 from dangvien.core.errors import NotFound, StaleEdit
 from dangvien.core.text import clean, nfc, parts_sort_key, search_key, split_name
 from dangvien.members import validation
 from dangvien.members.models import ON_ROLL_STATUSES, DisciplineForm, EventKind, Member, MemberEvent, Status
+from dangvien.members.permissions import MEMBER_EDIT_CONTACT, MEMBER_MANAGE
 from dangvien.members.selectors import member_is_visible
 from dangvien.org.models import MEMBER_UNIT_KINDS, Unit
 
@@ -50,11 +51,10 @@ def member_may_record(actor: Any, member: Member, kind: str) -> bool:
 def member_event_permitted(actor: Any, member: Member, kind: str) -> bool:
     """The permission half of member_may_record, whatever the member's status."""
     if kind != EventKind.TRANSFERRED_IN:
-        return can(actor, Perm.MEMBER_MANAGE, member.unit)
+        return can(actor, MEMBER_MANAGE, member.unit)
     if member.pending_unit is not None:
-        return can(actor, Perm.MEMBER_MANAGE, member.pending_unit)
-    paths = scope_paths(actor, Perm.MEMBER_MANAGE)
-    return paths is None or bool(paths)
+        return can(actor, MEMBER_MANAGE, member.pending_unit)
+    return scope_for(actor, MEMBER_MANAGE).has_units
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -124,7 +124,7 @@ def _require_member_unit(unit: Unit, field: str = "unit") -> None:
         raise ValidationError({field: [_("Members belong to a cell; %(unit)s is not one.") % {"unit": unit.name}]})
 
 
-def _locked(actor: Any, member: Member, expected_version: int, perm: Perm) -> Member:
+def _locked(actor: Any, member: Member, expected_version: int, perm: Permission) -> Member:
     """Re-read the member under a row lock, check scope and permission and the edit's version."""
     fresh = Member.objects.select_for_update(of=("self",)).select_related("unit").filter(pk=member.pk).first()
     if fresh is None or not member_is_visible(actor, fresh):
@@ -213,7 +213,7 @@ def _register(
     errors = validation.registration_errors(record, status)
     _require_member_unit(unit)
     with transaction.atomic():
-        require(actor, Perm.MEMBER_MANAGE, unit)
+        require(actor, MEMBER_MANAGE, unit)
         errors.update({k: v for k, v in _check_unique(record, None).items() if k not in errors})
         if errors:
             raise ValidationError(errors)
@@ -269,7 +269,7 @@ def member_recognize_official(
     decision: str = "", note: str = "",
 ) -> Member:
     with transaction.atomic():
-        member = _locked(actor, member, expected_version, Perm.MEMBER_MANAGE)
+        member = _locked(actor, member, expected_version, MEMBER_MANAGE)
         _check_status(member, ALLOWED_FROM[EventKind.RECOGNIZED_OFFICIAL], _("recognize as official"))
         _check_date(member, official_date, "official_date")
         start = member.admission_ceremony_date or member.admission_date
@@ -291,7 +291,7 @@ def member_transfer_out(
     """Official transfer. To a unit on this system, the member waits until that side accepts
     (member_transfer_in); to anywhere else, `destination` names it."""
     with transaction.atomic():
-        member = _locked(actor, member, expected_version, Perm.MEMBER_MANAGE)
+        member = _locked(actor, member, expected_version, MEMBER_MANAGE)
         _check_status(member, ALLOWED_FROM[EventKind.TRANSFERRED_OUT], _("transfer out"))
         _check_date(member, date)
         if destination_unit is not None:
@@ -323,7 +323,7 @@ def member_transfer_in(
             raise StaleEdit(_("This record was changed by someone else. Reload it and try again."), code="stale")
         _check_status(fresh, ALLOWED_FROM[EventKind.TRANSFERRED_IN], _("transfer in"))
         _require_member_unit(unit)
-        require(actor, Perm.MEMBER_MANAGE, unit)
+        require(actor, MEMBER_MANAGE, unit)
         if fresh.pending_unit and not unit.path.startswith(fresh.pending_unit.path):
             raise ValidationError({"unit": [_("This transfer is addressed to %(unit)s.") % {"unit": fresh.pending_unit}]})
         _check_date(fresh, date, changes_status=False)
@@ -344,7 +344,7 @@ def member_transfer_temporarily(
     """Temporary transfer (3 months to under a year, study up to two): the member stays counted in
     the home cell."""
     with transaction.atomic():
-        member = _locked(actor, member, expected_version, Perm.MEMBER_MANAGE)
+        member = _locked(actor, member, expected_version, MEMBER_MANAGE)
         _check_status(member, ALLOWED_FROM[EventKind.TEMPORARILY_OUT], _("transfer temporarily"))
         _check_date(member, date)
         if not clean(destination):
@@ -365,7 +365,7 @@ def member_return(
 ) -> Member:
     """Back from a temporary transfer."""
     with transaction.atomic():
-        member = _locked(actor, member, expected_version, Perm.MEMBER_MANAGE)
+        member = _locked(actor, member, expected_version, MEMBER_MANAGE)
         _check_status(member, ALLOWED_FROM[EventKind.RETURNED], _("record the return"))
         _check_date(member, date)
         before, was = member_snapshot(member), member.status
@@ -379,7 +379,7 @@ def member_exempt(
     decision: str = "", note: str = "",
 ) -> Member:
     with transaction.atomic():
-        member = _locked(actor, member, expected_version, Perm.MEMBER_MANAGE)
+        member = _locked(actor, member, expected_version, MEMBER_MANAGE)
         _check_status(member, ALLOWED_FROM[EventKind.EXEMPTED], _("exempt"))
         _check_date(member, date)
         if not clean(reason):
@@ -394,7 +394,7 @@ def member_lift_exemption(
     *, actor: Any, member: Member, expected_version: int, date: dt.date, decision: str = "", note: str = "",
 ) -> Member:
     with transaction.atomic():
-        member = _locked(actor, member, expected_version, Perm.MEMBER_MANAGE)
+        member = _locked(actor, member, expected_version, MEMBER_MANAGE)
         _check_status(member, ALLOWED_FROM[EventKind.EXEMPTION_LIFTED], _("lift the exemption"))
         _check_date(member, date)
         before, was = member_snapshot(member), member.status
@@ -409,7 +409,7 @@ def member_discipline(
 ) -> Member:
     """Discipline; expulsion ends membership. Probationary members: reprimand or warning only."""
     with transaction.atomic():
-        member = _locked(actor, member, expected_version, Perm.MEMBER_MANAGE)
+        member = _locked(actor, member, expected_version, MEMBER_MANAGE)
         _check_status(member, ALLOWED_FROM[EventKind.DISCIPLINED], _("discipline"))
         if form not in DisciplineForm.values:
             raise ValidationError({"form": [_("Choose a form of discipline.")]})
@@ -431,7 +431,7 @@ def member_remove(
 ) -> Member:
     """Removal from the roll (xóa tên)."""
     with transaction.atomic():
-        member = _locked(actor, member, expected_version, Perm.MEMBER_MANAGE)
+        member = _locked(actor, member, expected_version, MEMBER_MANAGE)
         _check_status(member, ALLOWED_FROM[EventKind.REMOVED], _("remove from the roll"))
         _check_date(member, date)
         if not clean(reason):
@@ -446,7 +446,7 @@ def member_record_death(
     *, actor: Any, member: Member, expected_version: int, date: dt.date, note: str = "",
 ) -> Member:
     with transaction.atomic():
-        member = _locked(actor, member, expected_version, Perm.MEMBER_MANAGE)
+        member = _locked(actor, member, expected_version, MEMBER_MANAGE)
         _check_status(member, ALLOWED_FROM[EventKind.DIED], _("record the death"))
         # Not bound to the current status date: if a later event was recorded in error, the death
         # must still be recordable on its true date.
@@ -464,7 +464,7 @@ def member_record_death(
 
 def _apply_changes(
     *, actor: Any, member: Member, expected_version: int, changes: dict[str, Any], allowed: list[str],
-    perm: Perm, note: str,
+    perm: Permission, note: str,
 ) -> Member:
     with transaction.atomic():
         # Scope (404) and permission (403) before the fields (400), as in every other service.
@@ -498,7 +498,7 @@ def member_correct(
 ) -> Member:
     """Correct profile data (a committee's data-correction decision)."""
     return _apply_changes(actor=actor, member=member, expected_version=expected_version, changes=changes,
-                          allowed=validation.PROFILE_FIELDS, perm=Perm.MEMBER_MANAGE, note=note)
+                          allowed=validation.PROFILE_FIELDS, perm=MEMBER_MANAGE, note=note)
 
 
 def member_update_contact(
@@ -506,4 +506,4 @@ def member_update_contact(
 ) -> Member:
     """Phone, residence and smartphone flag: a cell secretary may keep these current."""
     return _apply_changes(actor=actor, member=member, expected_version=expected_version, changes=changes,
-                          allowed=validation.CONTACT_FIELDS, perm=Perm.MEMBER_EDIT_CONTACT, note=note)
+                          allowed=validation.CONTACT_FIELDS, perm=MEMBER_EDIT_CONTACT, note=note)

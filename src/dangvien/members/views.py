@@ -19,11 +19,12 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from dangvien.accounts.permissions import Perm, can
+from dangvien.accounts.permissions import Permission, can
 from dangvien.core.errors import NotFound, StaleEdit
 from dangvien.members import forms as member_forms
 from dangvien.members import services
 from dangvien.members.models import DisciplineForm, EventKind, Member, MemberEvent, Status
+from dangvien.members.permissions import MEMBER_EDIT_CONTACT, MEMBER_MANAGE
 from dangvien.members.selectors import ORDERINGS, MemberFilter, MemberPages, member_get_for, member_history
 from dangvien.members.selectors import member_list as select_members
 from dangvien.org.models import Unit
@@ -100,7 +101,7 @@ def member_list(request: HttpRequest) -> HttpResponse:
         "filter": flt, "page_obj": page, "page_numbers": _page_numbers(page),
         "unit_choices": [(u, "– " * (u.depth - min_depth)) for u in unit_choices] if unit_choices is not None else None,
         "status_choices": Status.choices, "sort_choices": SORT_CHOICES,
-        "can_admit": unit is not None and unit.holds_members and can(request.user, Perm.MEMBER_MANAGE, unit),
+        "can_admit": unit is not None and unit.holds_members and can(request.user, MEMBER_MANAGE, unit),
     })
 
 
@@ -185,8 +186,8 @@ def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "history": [{"event": e, "status_label": _status_label(e.to_status), "details": _details(e),
                      "status_changed": bool(e.to_status) and e.from_status != e.to_status} for e in events],
         "actions": actions,
-        "can_correct": can(actor, Perm.MEMBER_MANAGE, member.unit),
-        "can_edit_contact": can(actor, Perm.MEMBER_EDIT_CONTACT, member.unit),
+        "can_correct": can(actor, MEMBER_MANAGE, member.unit),
+        "can_edit_contact": can(actor, MEMBER_EDIT_CONTACT, member.unit),
     })
 
 
@@ -245,7 +246,7 @@ def _posted(request: HttpRequest) -> Any:
     return request.POST if request.method == "POST" else None
 
 
-def _member_for_write(request: HttpRequest, pk: int, perm: Perm) -> Member:
+def _member_for_write(request: HttpRequest, pk: int, perm: Permission) -> Member:
     member = member_get_for(request.user, pk)  # 404 outside the actor's scope
     if not can(request.user, perm, member.unit):
         raise PermissionDenied(_("You do not have permission to change this member."))
@@ -279,7 +280,7 @@ def member_event(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     })
 
 
-def _correction(request: HttpRequest, pk: int, *, perm: Perm, form_class: type[member_forms.CorrectForm],
+def _correction(request: HttpRequest, pk: int, *, perm: Permission, form_class: type[member_forms.CorrectForm],
                 service: Callable[..., Member], title: str) -> HttpResponse:
     member = _member_for_write(request, pk, perm)
     form = form_class(_posted(request), initial=member_forms.profile_initial(member, form_class.names))
@@ -301,13 +302,13 @@ def _correction(request: HttpRequest, pk: int, *, perm: Perm, form_class: type[m
 
 @login_required
 def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    return _correction(request, pk, perm=Perm.MEMBER_MANAGE, form_class=member_forms.CorrectForm,
+    return _correction(request, pk, perm=MEMBER_MANAGE, form_class=member_forms.CorrectForm,
                        service=services.member_correct, title=_("Correct the record"))
 
 
 @login_required
 def member_contact(request: HttpRequest, pk: int) -> HttpResponse:
-    return _correction(request, pk, perm=Perm.MEMBER_EDIT_CONTACT, form_class=member_forms.ContactForm,
+    return _correction(request, pk, perm=MEMBER_EDIT_CONTACT, form_class=member_forms.ContactForm,
                        service=services.member_update_contact, title=_("Update contact details"))
 
 
@@ -318,7 +319,7 @@ def member_admit(request: HttpRequest) -> HttpResponse:
     if unit_id is None:
         raise NotFound("No unit given.")
     unit = unit_get_for(request.user, unit_id)
-    if not can(request.user, Perm.MEMBER_MANAGE, unit):
+    if not can(request.user, MEMBER_MANAGE, unit):
         raise PermissionDenied(_("You do not have permission to admit members here."))
     form = member_forms.AdmitForm(_posted(request))
     if request.method == "POST" and form.is_valid():

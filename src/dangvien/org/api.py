@@ -1,4 +1,5 @@
-"""JSON API over the unit tree: the same scoped reads as the HTML pages (org/selectors.py)."""
+"""JSON API over the unit tree: the same scoped reads as the pages (org/selectors.py). The subtree
+with member counts is served by members/tree_api.py."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from ninja import Query, Router, Schema
 from pydantic import Field
 
 from dangvien.org.models import Unit, UnitKind
-from dangvien.org.selectors import UnitNode, unit_get_for, unit_tree_with_counts, units_visible_to
+from dangvien.org.selectors import unit_get_for, units_visible_to
 
 router = Router(tags=["units"])
 
@@ -25,29 +26,6 @@ class UnitOut(Schema):
     @staticmethod
     def resolve_kind_label(unit: Unit) -> str:
         return str(UnitKind(unit.kind).label)
-
-
-class UnitTreeNode(Schema):
-    id: int
-    kind: UnitKind
-    code: str
-    name: str
-    depth: int
-    # Members in the whole subtree by status, and their sum.
-    counts: dict[str, int]
-    total: int
-    children: list[UnitTreeNode]
-
-
-UnitTreeNode.model_rebuild()
-
-
-def _tree_out(node: UnitNode) -> UnitTreeNode:
-    unit = node.unit
-    return UnitTreeNode(
-        id=unit.pk, kind=UnitKind(unit.kind), code=unit.code, name=unit.name, depth=unit.depth,
-        counts=dict(node.counts), total=node.total, children=[_tree_out(child) for child in node.children],
-    )
 
 
 class UnitListFilter(Schema):
@@ -69,14 +47,3 @@ def list_units(request: HttpRequest, filters: Query[UnitListFilter]) -> list[Uni
 @router.get("/{int:unit_id}", response=UnitOut, summary="One unit")
 def get_unit(request: HttpRequest, unit_id: int) -> Unit:
     return unit_get_for(request.user, unit_id)
-
-
-@router.get("/{int:unit_id}/tree", response=UnitTreeNode, summary="A unit's subtree with member counts")
-def get_unit_tree(
-    request: HttpRequest, unit_id: int,
-    depth: int | None = Query(None, ge=0, le=10, description="Levels below the unit; all when omitted."),
-) -> UnitTreeNode:
-    unit = unit_get_for(request.user, unit_id)
-    roots = unit_tree_with_counts(request.user, root=unit, max_depth=depth)
-    # The root is visible (checked above) and sorts first by path, so it is the first root.
-    return _tree_out(roots[0])

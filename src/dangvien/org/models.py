@@ -6,10 +6,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-# Each level adds SEGMENT digits to the path. Paths hold digits only, so the range
-# [path, next_sibling_path) is the subtree under any collation, on SQLite and PostgreSQL alike.
-SEGMENT = 4
-MAX_CHILDREN = 10**SEGMENT - 2  # the last segment value is kept free so a successor path exists
+# The path: SEGMENT digits a level (core.scope), so a subtree is one index range.
 
 
 class UnitKind(models.TextChoices):
@@ -56,13 +53,3 @@ class Unit(models.Model):
     @property
     def holds_members(self) -> bool:
         return self.kind in MEMBER_UNIT_KINDS
-
-
-def subtree_upper_bound(path: str) -> str:
-    """The smallest path after every descendant of `path`: its next sibling's path."""
-    return str(int(path) + 1).zfill(len(path))
-
-
-def subtree_filter(path: str, field: str = "path") -> dict[str, str]:
-    """Filter kwargs selecting `path` and all its descendants as an index range."""
-    return {f"{field}__gte": path, f"{field}__lt": subtree_upper_bound(path)}

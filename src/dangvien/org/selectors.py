@@ -6,18 +6,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
-from dangvien.accounts.permissions import Perm, scope_paths, scope_q
+from dangvien.accounts.permissions import scope_for
 from dangvien.core.errors import NotFound
-from dangvien.org.models import MEMBER_UNIT_KINDS, SEGMENT, Unit, subtree_filter
+from dangvien.core.scope import SEGMENT, subtree_filter
+from dangvien.org.models import MEMBER_UNIT_KINDS, Unit
+from dangvien.org.permissions import UNIT_VIEW
+from dangvien.org.rollup import Rollup
 
 
 def units_visible_to(actor: Any) -> QuerySet[Unit]:
     if not getattr(actor, "is_authenticated", False):
         return Unit.objects.none()
-    return Unit.objects.filter(scope_q(actor, Perm.UNIT_VIEW))
+    return Unit.objects.filter(scope_for(actor, UNIT_VIEW).q())
 
 
 def unit_get_for(actor: Any, unit_id: int) -> Unit:
@@ -48,24 +51,24 @@ def cell_for_transfer(code: str) -> Unit:
 
 def unit_roots_for(actor: Any) -> list[Unit]:
     """The top units of the actor's view: every province for an administrator, else each granted unit."""
-    paths = scope_paths(actor, Perm.UNIT_VIEW)
-    if paths is None:
+    scope = scope_for(actor, UNIT_VIEW)
+    if scope.everywhere:
         return list(Unit.objects.filter(parent__isnull=True))
-    return list(Unit.objects.filter(path__in=paths))
+    return list(Unit.objects.filter(path__in=scope.paths))
 
 
 def _top_depth(actor: Any, root: Unit | None) -> int:
     """Depth where the shown tree starts: the root's, else the shallowest unit the actor is granted."""
     if root is not None:
         return root.depth
-    paths = scope_paths(actor, Perm.UNIT_VIEW)
-    return 0 if not paths else min(len(p) // SEGMENT - 1 for p in paths)
+    scope = scope_for(actor, UNIT_VIEW)
+    return 0 if scope.everywhere or not scope.paths else min(len(p) // SEGMENT - 1 for p in scope.paths)
 
 
 @dataclass
 class UnitNode:
     unit: Unit
-    counts: dict[str, int] = field(default_factory=dict)  # status -> members in the whole subtree
+    counts: dict[Any, int] = field(default_factory=dict)  # e.g. status -> members in the whole subtree
     children: list[UnitNode] = field(default_factory=list)
 
     @property
@@ -73,42 +76,27 @@ class UnitNode:
         return sum(self.counts.values())
 
 
-def unit_tree_with_counts(actor: Any, root: Unit | None = None, max_depth: int | None = None) -> list[UnitNode]:
-    """The actor's units as a tree, each with member counts by status over its whole subtree.
-
-    Two queries whatever the size (a third for the paths of cells below a max_depth cut): the
-    units, and member counts grouped by (cell, status), rolled up to ancestors here.
-    """
-    from dangvien.members.models import Member
-
+def tree_units_for(actor: Any, root: Unit | None = None, max_depth: int | None = None) -> list[Unit]:
+    """The units a tree page shows: the actor's (under `root`, when given), at most `max_depth`
+    levels below the root or the actor's own top units, in path order."""
+    units = units_visible_to(actor)
     if root is not None:
-        units_qs = units_visible_to(actor).filter(**subtree_filter(root.path))
-    else:
-        units_qs = units_visible_to(actor)
+        units = units.filter(**subtree_filter(root.path))
     if max_depth is not None:
-        units_qs = units_qs.filter(depth__lte=max_depth + _top_depth(actor, root))
-    units = list(units_qs.order_by("path"))
-    if not units:
-        return []
-    scope = Q(**subtree_filter(root.path)) if root is not None else Q()
-    scope &= scope_q(actor, Perm.UNIT_VIEW)
-    # Counted by cell id over the (unit, status) index, with the scope as a subquery on units:
-    # about three times faster on PostgreSQL than grouping joined rows by path (docs/benchmarks.md).
-    rows = list(Member.objects.filter(unit_id__in=Unit.objects.filter(scope).values("id"))
-                .values_list("unit_id", "status").annotate(n=Count("*")).order_by())
-    paths = {u.pk: u.path for u in units}
-    missing = {unit_id for unit_id, _, _ in rows} - paths.keys()
-    if missing:  # cells below a max_depth cut
-        paths.update(Unit.objects.filter(pk__in=missing).values_list("id", "path"))
-    nodes = {u.path: UnitNode(u) for u in units}
-    # Add each cell's counts to every shown unit on its path (prefixes of SEGMENT digits), so a
-    # tree cut at max_depth still counts the members below the cut.
-    for unit_id, status, n in rows:
-        cell_path = paths[unit_id]
-        for end in range(SEGMENT, len(cell_path) + 1, SEGMENT):
-            node = nodes.get(cell_path[:end])
-            if node is not None:
-                node.counts[status] = node.counts.get(status, 0) + n
+        units = units.filter(depth__lte=max_depth + _top_depth(actor, root))
+    return list(units.order_by("path"))
+
+
+def tree_scope_q(actor: Any, root: Unit | None = None) -> Q:
+    """A filter on units: the actor's visible part of `root`'s subtree (all of it without a root).
+    Counts for a tree page are taken over these units."""
+    scope = scope_for(actor, UNIT_VIEW).q()
+    return scope & Q(**subtree_filter(root.path)) if root is not None else scope
+
+
+def unit_tree(units: list[Unit], counts: Rollup | None = None) -> list[UnitNode]:
+    """Units (in path order) as a forest, each node with its rolled-up counts."""
+    nodes = {u.path: UnitNode(u, dict(counts.at(u)) if counts else {}) for u in units}
     roots: list[UnitNode] = []
     for unit in units:  # path order: children come out sorted
         parent = nodes.get(unit.path[:-SEGMENT]) if unit.depth else None

@@ -6,10 +6,12 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from dangvien.accounts.permissions import Perm, require
+from dangvien.accounts.permissions import require
 from dangvien.core.audit import audit_record
+from dangvien.core.scope import MAX_CHILDREN, SEGMENT
 from dangvien.core.text import clean, collation_key
-from dangvien.org.models import ALLOWED_CHILDREN, MAX_CHILDREN, SEGMENT, Unit, UnitKind
+from dangvien.org.models import ALLOWED_CHILDREN, Unit, UnitKind
+from dangvien.org.permissions import UNIT_MANAGE
 
 
 def _next_child_path(parent: Unit | None) -> str:
@@ -25,7 +27,7 @@ def unit_create(*, actor, kind: str, code: str, name: str, parent: Unit | None) 
     """Create a unit under `parent` (None only for a province, by a system administrator)."""
     code, name = clean(code), clean(name)
     # Permission first, so that an actor outside the subtree cannot probe which codes exist there.
-    require(actor, Perm.UNIT_MANAGE, parent)
+    require(actor, UNIT_MANAGE, parent)
     errors: dict[str, list[str]] = {}
     if kind not in UnitKind.values:
         errors["kind"] = [_("Unknown unit kind.")]

@@ -8,16 +8,7 @@ from django import template
 from django.http import QueryDict
 from django.utils.html import format_html
 
-from dangvien.accounts.models import Role
-from dangvien.accounts.permissions import has_role
-
 register = template.Library()
-
-
-@register.filter
-def is_system_admin(user: Any) -> bool:
-    """Whether the header shows the Admin link (the same test the admin site applies)."""
-    return bool(getattr(user, "is_authenticated", False)) and has_role(user, Role.ADMIN)
 
 
 @register.simple_tag

@@ -2,7 +2,8 @@ from typing import Any
 
 from django import template
 
-from dangvien.accounts.permissions import Perm, scope_paths
+from dangvien.accounts.permissions import scope_for
+from dangvien.members.permissions import MEMBER_MANAGE
 
 register = template.Library()
 
@@ -12,5 +13,4 @@ def can_import(user: Any) -> bool:
     """Whether the user manages members anywhere (the nav then offers the import pages)."""
     if not getattr(user, "is_authenticated", False):
         return False
-    paths = scope_paths(user, Perm.MEMBER_MANAGE)
-    return paths is None or bool(paths)
+    return scope_for(user, MEMBER_MANAGE).has_units

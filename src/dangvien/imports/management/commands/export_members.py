@@ -8,7 +8,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from dangvien.core.cli import command_actor
+from dangvien.accounts.cli import command_actor
 from dangvien.core.errors import NotFound
 from dangvien.imports.export import FORMATS, export_register, format_from_path, write_template
 from dangvien.org.selectors import unit_get_by_code_for

@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError, OutputWrapper
 from django.db import transaction
 
-from dangvien.core.cli import command_actor
+from dangvien.accounts.cli import command_actor
 from dangvien.core.errors import NotFound
 from dangvien.imports.batches import batch_start_command
 from dangvien.imports.planning import ImportPlan

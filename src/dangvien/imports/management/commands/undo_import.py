@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from dangvien.core.cli import command_actor
+from dangvien.accounts.cli import command_actor
 from dangvien.core.errors import NotFound
 from dangvien.imports.batches import batch_get_for
 from dangvien.imports.undo import import_undo, undo_refusal

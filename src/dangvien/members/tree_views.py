@@ -1,5 +1,6 @@
-"""Unit tree pages. Each page runs a fixed number of queries whatever the tree's size: the tree
-and its member counts come from unit_tree_with_counts (two queries)."""
+"""Unit tree pages: the units with their member counts. Each page runs a fixed number of queries
+whatever the tree's size: the tree and its member counts come from unit_tree_with_counts (two
+queries)."""
 
 from __future__ import annotations
 
@@ -10,16 +11,13 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from dangvien.accounts.permissions import Perm, can
+from dangvien.accounts.permissions import can
+from dangvien.core.scope import SEGMENT
 from dangvien.members.models import ON_ROLL_STATUSES, Status
-from dangvien.org.models import SEGMENT, Unit
-from dangvien.org.selectors import (
-    UnitNode,
-    unit_get_for,
-    unit_roots_for,
-    unit_tree_with_counts,
-    units_visible_to,
-)
+from dangvien.members.permissions import MEMBER_MANAGE
+from dangvien.members.selectors import unit_tree_with_counts
+from dangvien.org.models import Unit
+from dangvien.org.selectors import UnitNode, unit_get_for, unit_roots_for, units_visible_to
 
 # Levels shown below each root; deeper units are reached through their own page. A big subtree
 # (a province holds thousands of grassroots organizations) is cut one level higher so that the
@@ -54,7 +52,7 @@ def _cut(actor: Any, roots: list[UnitNode], levels: int) -> list[TreeRow]:
             unit=node.unit, level=level,
             on_roll=sum(counts.get(s, 0) for s in ON_ROLL_STATUSES),
             official=counts.get(Status.OFFICIAL, 0), probationary=counts.get(Status.PROBATIONARY, 0),
-            can_admit=node.unit.holds_members and can(actor, Perm.MEMBER_MANAGE, node.unit),
+            can_admit=node.unit.holds_members and can(actor, MEMBER_MANAGE, node.unit),
         ))
         if level < levels:
             for child in node.children:
@@ -73,7 +71,7 @@ def tree(request: HttpRequest) -> HttpResponse:
     if tops:
         # One tree query for all tops, deep enough for the deepest one; _rows cuts each top.
         roots = unit_tree_with_counts(request.user, max_depth=max(u.depth for u in tops) + LEVELS_SHOWN)
-    return render(request, "org/tree.html", {"rows": _rows(request.user, roots), "unit": None, "ancestors": []})
+    return render(request, "members/unit_tree.html", {"rows": _rows(request.user, roots), "unit": None, "ancestors": []})
 
 
 @login_required
@@ -83,7 +81,7 @@ def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     roots = unit_tree_with_counts(request.user, root=unit, max_depth=LEVELS_SHOWN)
     prefixes = [unit.path[:end] for end in range(SEGMENT, len(unit.path), SEGMENT)]
     ancestors = list(units_visible_to(request.user).filter(path__in=prefixes).order_by("path")) if prefixes else []
-    return render(request, "org/tree.html", {
+    return render(request, "members/unit_tree.html", {
         "rows": _rows(request.user, roots), "unit": unit, "ancestors": ancestors,
-        "can_admit": unit.holds_members and can(request.user, Perm.MEMBER_MANAGE, unit),
+        "can_admit": unit.holds_members and can(request.user, MEMBER_MANAGE, unit),
     })

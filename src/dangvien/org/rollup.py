@@ -1,0 +1,70 @@
+"""Counts per unit, summed up the tree: the one engine behind every unit-tree report (the tree page's
+member counts, the card campaign's progress, the handbook's adoption).
+
+One GROUP BY over the rows by (unit id, keys), answered from the rows' own columns and indexes, and
+at most one more query for the paths of the units the caller did not load; each unit's counts are
+then added to every unit on its path in memory. The depth of the tree never adds a query.
+
+Scoping is the caller's: `rows` comes from a scoped selector (e.g. members_visible_to), so the counts
+hold only what the actor may see. A unit above the actor's scope gets the sum of its visible part.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Count, QuerySet
+
+from dangvien.core.scope import ancestor_paths
+from dangvien.org.models import Unit
+
+
+@dataclass
+class Rollup:
+    """Counts per unit path; each unit's counts cover its whole subtree. Keys are the values of the
+    grouping fields (one field: the value; several: a tuple; none: None)."""
+
+    by_path: dict[str, Counter] = field(default_factory=dict)
+
+    def at(self, unit: Unit | str) -> Counter:
+        """The counts of a unit (or path); empty for a unit with nothing below it."""
+        path = unit if isinstance(unit, str) else unit.path
+        return self.by_path.get(path, Counter())
+
+    def total(self, unit: Unit | str) -> int:
+        return sum(self.at(unit).values())
+
+
+def rollup(
+    rows: QuerySet, *, keys: Sequence[str] = (), unit_field: str = "unit", measure: Any = None,
+    paths: Mapping[int, str] | None = None,
+) -> Rollup:
+    """Count `rows` (or sum `measure`, an aggregate such as Sum("amount")) per unit and grouping
+    keys, and roll the counts up the tree.
+
+    unit_field: the rows' link to their unit ("unit", or across a relation: "member__unit").
+    paths: unit id -> path of units the caller already loaded (the rest are read in one query).
+    """
+    grouped = (rows.order_by().values_list(unit_field, *keys)
+               .annotate(n=measure if measure is not None else Count("*")))
+    counts = [(row[0], _key(row[1:-1]), row[-1]) for row in grouped]
+    unit_paths = dict(paths or {})
+    missing = {unit_id for unit_id, _, _ in counts if unit_id is not None} - unit_paths.keys()
+    if missing:
+        unit_paths.update(Unit.objects.filter(pk__in=missing).values_list("id", "path"))
+    result = Rollup()
+    for unit_id, key, n in counts:
+        if unit_id is None or not n:
+            continue
+        for path in ancestor_paths(unit_paths[unit_id]):
+            result.by_path.setdefault(path, Counter())[key] += n
+    return result
+
+
+def _key(values: tuple) -> Any:
+    if not values:
+        return None
+    return values[0] if len(values) == 1 else values

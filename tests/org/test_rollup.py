@@ -1,0 +1,92 @@
+"""org.rollup: counts per unit summed up the tree, checked against direct counts of each subtree."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+
+import pytest
+from django.db import transaction
+from django.db.models import Sum
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dangvien.core.scope import SEGMENT
+from dangvien.members.models import Member, Status
+from dangvien.org.models import Unit, UnitKind
+from dangvien.org.rollup import rollup
+
+pytestmark = pytest.mark.django_db
+
+STATUSES = [Status.OFFICIAL, Status.PROBATIONARY, Status.EXEMPTED, Status.DECEASED]
+
+
+def build_tree(parents: list[int | None]) -> list[Unit]:
+    """Units whose i-th has parent parents[i] (an earlier unit's index, or None for a root)."""
+    units: list[Unit] = []
+    children: Counter = Counter()
+    for i, parent_index in enumerate(parents):
+        parent = units[parent_index] if parent_index is not None else None
+        children[parent_index] += 1
+        number = children[parent_index]
+        # Roots from 9001 on: apart from the test world's province (0001).
+        path = parent.path + str(number).zfill(SEGMENT) if parent else str(9000 + number)
+        units.append(Unit.objects.create(kind=UnitKind.CELL, code=f"R{i}", name=f"Unit {i}", parent=parent,
+                                         path=path, depth=len(path) // SEGMENT - 1))
+    return units
+
+
+def add_members(units: list[Unit], placements: list[tuple[int, int]]) -> None:
+    Member.objects.bulk_create([
+        Member(unit=units[u % len(units)], status=STATUSES[s], full_name=f"Người {n}", sex="M", birth_year=1970,
+               admission_date=dt.date(2000, 1, 1), search_name=f" nguoi {n}", sort_key=f"{n:08d}")
+        for n, (u, s) in enumerate(placements)])
+
+
+@st.composite
+def forests(draw):
+    size = draw(st.integers(min_value=1, max_value=25))
+    parents: list[int | None] = []
+    for i in range(size):
+        parents.append(draw(st.one_of(st.none(), st.integers(0, i - 1))) if i else None)
+    placements = draw(st.lists(st.tuples(st.integers(0, 100), st.integers(0, len(STATUSES) - 1)), max_size=60))
+    return parents, placements
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(forest=forests())
+def test_every_unit_equals_a_direct_count_of_its_subtree(db, forest):
+    parents, placements = forest
+    with transaction.atomic():
+        units = build_tree(parents)
+        add_members(units, placements)
+        counts = rollup(Member.objects.filter(unit__in=units), keys=["status"])
+        for unit in units:
+            direct = Counter(status for status, path in Member.objects.filter(unit__in=units)
+                             .values_list("status", "unit__path") if path.startswith(unit.path))
+            assert counts.at(unit) == direct, unit.path
+            assert counts.total(unit) == sum(direct.values())
+        transaction.set_rollback(True)
+
+
+def test_two_queries_at_most_whatever_the_depth(django_assert_max_num_queries):
+    units = build_tree([None, 0, 1, 2, 3, 4, 5, 6])  # a chain eight levels deep
+    add_members(units, [(7, 0), (7, 1), (3, 0)])
+    with django_assert_max_num_queries(2):
+        counts = rollup(Member.objects.filter(unit__in=units), keys=["status"])
+    assert counts.at(units[0]) == {Status.OFFICIAL: 2, Status.PROBATIONARY: 1}
+    assert counts.at(units[4]) == {Status.OFFICIAL: 1, Status.PROBATIONARY: 1}
+    with django_assert_max_num_queries(1):  # the paths are known: one GROUP BY
+        rollup(Member.objects.filter(unit__in=units), paths={u.pk: u.path for u in units})
+
+
+def test_no_keys_several_keys_a_measure_and_a_relation(world):
+    counts = rollup(Member.objects.all())
+    assert counts.at(world.province) == {None: 3}
+    counts = rollup(Member.objects.all(), keys=["status", "sex"])
+    assert counts.at(world.commune_a) == {(Status.OFFICIAL, "F"): 1, (Status.PROBATIONARY, "M"): 1}
+    counts = rollup(Member.objects.all(), measure=Sum("birth_year"))
+    assert counts.total(world.commune_b) == world.member_b1.birth_year
+    events = rollup(world.member_a1.events.all(), unit_field="member__unit")
+    assert events.total(world.cell_a1) == world.member_a1.events.count()
+    assert events.total(world.cell_a2) == 0
