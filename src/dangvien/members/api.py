@@ -20,7 +20,14 @@ from pydantic import BeforeValidator, ConfigDict, Field
 from dangvien.core.errors import NotFound, PermissionDenied, ValidationError
 from dangvien.members import services
 from dangvien.members.models import DisciplineForm, EventKind, Member, MemberEvent, Status
-from dangvien.members.selectors import MemberFilter, MemberPages, member_get_for, member_history, member_list
+from dangvien.members.selectors import (
+    MemberFilter,
+    MemberPages,
+    member_get_for,
+    member_history,
+    member_list,
+    member_ref,
+)
 from dangvien.org.selectors import cell_for_transfer, unit_get_for
 
 router = Router(tags=["members"])
@@ -330,34 +337,30 @@ def _profile_data(payload: ProfileChanges) -> dict[str, Any]:
 @router.post("", response={201: MemberDetail, **WRITE_ERRORS}, summary="Enter an existing member's record")
 def register_member(request: HttpRequest, payload: MemberRegisterIn) -> Reply[Member]:
     unit = unit_get_for(request.user, payload.unit)
-    member = services.member_register(actor=request.user, unit=unit, data=_profile_data(payload),
-                                      status=payload.status, note=payload.note)
-    return Reply(201, member_get_for(request.user, member.pk))
+    return Reply(201, services.member_register(actor=request.user, unit=unit, data=_profile_data(payload),
+                                               status=payload.status, note=payload.note))
 
 
 @router.post("/admit", response={201: MemberDetail, **WRITE_ERRORS}, summary="Admit a new member")
 def admit_member(request: HttpRequest, payload: MemberAdmitIn) -> Reply[Member]:
     unit = unit_get_for(request.user, payload.unit)
-    member = services.member_admit(actor=request.user, unit=unit, data=_profile_data(payload),
-                                   decision=payload.decision, note=payload.note)
-    return Reply(201, member_get_for(request.user, member.pk))
+    return Reply(201, services.member_admit(actor=request.user, unit=unit, data=_profile_data(payload),
+                                            decision=payload.decision, note=payload.note))
 
 
 @router.patch("/{int:member_id}", response={200: MemberDetail, **WRITE_ERRORS}, summary="Correct profile data")
 def correct_member(request: HttpRequest, member_id: int, payload: MemberCorrectIn) -> Member:
-    member = member_get_for(request.user, member_id)
-    services.member_correct(actor=request.user, member=member, expected_version=payload.version,
-                            changes=payload.changes.model_dump(exclude_unset=True), note=payload.note)
-    return member_get_for(request.user, member_id)
+    # The service reads the member itself, in scope and under its lock: the one read of this request.
+    return services.member_correct(actor=request.user, member=member_ref(member_id), expected_version=payload.version,
+                                   changes=payload.changes.model_dump(exclude_unset=True), note=payload.note)
 
 
 @router.patch("/{int:member_id}/contact", response={200: MemberDetail, **WRITE_ERRORS},
               summary="Update phone, residence and smartphone flag")
 def update_contact(request: HttpRequest, member_id: int, payload: MemberContactIn) -> Member:
-    member = member_get_for(request.user, member_id)
-    services.member_update_contact(actor=request.user, member=member, expected_version=payload.version,
-                                   changes=payload.changes.model_dump(exclude_unset=True), note=payload.note)
-    return member_get_for(request.user, member_id)
+    return services.member_update_contact(
+        actor=request.user, member=member_ref(member_id), expected_version=payload.version,
+        changes=payload.changes.model_dump(exclude_unset=True), note=payload.note)
 
 
 # --- lifecycle events: one route per kind, generated from this table ------------------------------
@@ -425,9 +428,9 @@ def _add_event_route(route: EventRoute) -> None:
         args = payload.model_dump(exclude={"version"})
         if isinstance(payload, DisciplineIn):
             args["form"] = payload.form.value  # the service compares plain strings
-        route.service(actor=request.user, member=member, expected_version=payload.version,
-                      **route.resolve(request.user, member, args))
-        return member_get_for(request.user, member_id)
+        # The service re-reads the member under its lock and returns it: no third read.
+        return route.service(actor=request.user, member=member, expected_version=payload.version,
+                             **route.resolve(request.user, member, args))
 
     # Ninja reads the body type from the annotation; each route gets its own.
     handler.__annotations__ = {**handler.__annotations__, "payload": route.body}

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from dangvien.accounts.permissions import scope_for
 from dangvien.core.errors import NotFound
@@ -52,6 +53,22 @@ def member_get_for(actor: Any, member_id: int) -> Member:
     if member is None:
         raise NotFound("No such member.")
     return member
+
+
+def member_lock_for(actor: Any, member_id: int) -> Member:
+    """The member row locked for a write (SELECT ... FOR UPDATE, inside the service's transaction),
+    if the actor may see it: one query for the scope, the row and its units. NotFound otherwise."""
+    member = (members_visible_to(actor).select_for_update(of=("self",)).select_related("unit", "pending_unit")
+              .filter(pk=member_id).first())
+    if member is None:
+        raise NotFound(_("No such member."))
+    return member
+
+
+def member_ref(member_id: int) -> Member:
+    """A member named by id only, for a service: the service reads the record itself, in scope and
+    under its lock (member_lock_for), so the caller need not read it first."""
+    return Member(pk=member_id)
 
 
 @dataclass(frozen=True)

@@ -11,16 +11,17 @@ from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from dangvien.accounts.permissions import Permission, can, require, scope_for
 from dangvien.core.audit import audit_record, jsonable
-from dangvien.core.errors import NotFound, StaleEdit
+from dangvien.core.errors import StaleEdit
 from dangvien.core.text import clean, nfc, parts_sort_key, search_key, split_name
 from dangvien.members import validation
 from dangvien.members.models import ON_ROLL_STATUSES, DisciplineForm, EventKind, Member, MemberEvent, Status
 from dangvien.members.permissions import MEMBER_EDIT_CONTACT, MEMBER_MANAGE
-from dangvien.members.selectors import member_is_visible
+from dangvien.members.selectors import member_lock_for
 from dangvien.org.models import MEMBER_UNIT_KINDS, Unit
 
 # The statuses each lifecycle event may start from. Services enforce it; pages and the API read it
@@ -106,16 +107,26 @@ def name_columns(*, full_name: str, birth_name: str, aliases: str) -> tuple[str,
     return family, middle, given, search_name, parts_sort_key(family, middle, given)
 
 
+UNIQUE_IDENTIFIERS = ("citizen_id", "profile_number", "card_number")
+
+
 def _check_unique(record: dict[str, Any], exclude_pk: int | None) -> dict[str, list[str]]:
-    errors: dict[str, list[str]] = {}
+    """Errors for the identifiers in `record` that another member already has (one query)."""
+    wanted = {field: record[field] for field in UNIQUE_IDENTIFIERS if record.get(field)}
+    if not wanted:
+        return {}
+    query = Q()
+    for field, value in wanted.items():
+        query |= Q(**{field: value})
+    others = Member.objects.filter(query)
+    if exclude_pk is not None:
+        others = others.exclude(pk=exclude_pk)
     labels = {"citizen_id": _("citizen ID"), "profile_number": _("profile number"), "card_number": _("card number")}
-    for field, label in labels.items():
-        value = record.get(field)
-        others = Member.objects.filter(**{field: value})
-        if exclude_pk is not None:
-            others = others.exclude(pk=exclude_pk)
-        if value and others.exists():
-            errors[field] = [_("Another member already has this %(label)s.") % {"label": label}]
+    errors: dict[str, list[str]] = {}
+    for row in others.values_list(*wanted):
+        for (field, value), found in zip(wanted.items(), row, strict=True):
+            if found == value:
+                errors[field] = [_("Another member already has this %(label)s.") % {"label": labels[field]}]
     return errors
 
 
@@ -126,9 +137,7 @@ def _require_member_unit(unit: Unit, field: str = "unit") -> None:
 
 def _locked(actor: Any, member: Member, expected_version: int, perm: Permission) -> Member:
     """Re-read the member under a row lock, check scope and permission and the edit's version."""
-    fresh = Member.objects.select_for_update(of=("self",)).select_related("unit").filter(pk=member.pk).first()
-    if fresh is None or not member_is_visible(actor, fresh):
-        raise NotFound(_("No such member."))
+    fresh = member_lock_for(actor, member.pk)
     if not can(actor, perm, fresh.unit):
         raise PermissionDenied(_("You do not have permission to change this member."))
     if fresh.version != expected_version:
@@ -314,9 +323,7 @@ def member_transfer_in(
 ) -> Member:
     """The receiving committee takes in a member transferred out to it."""
     with transaction.atomic():
-        fresh = Member.objects.select_for_update(of=("self",)).select_related("unit", "pending_unit").filter(pk=member.pk).first()
-        if fresh is None or not member_is_visible(actor, fresh):
-            raise NotFound(_("No such member."))
+        fresh = member_lock_for(actor, member.pk)
         if not member_event_permitted(actor, fresh, EventKind.TRANSFERRED_IN):
             raise PermissionDenied(_("You do not have permission to take this member in."))
         if fresh.version != expected_version:
@@ -479,7 +486,8 @@ def _apply_changes(
         record = {**{f: getattr(member, f) for f in validation.PROFILE_FIELDS}, **changes}
         errors = validation.correction_errors(record, member.status, changes,
                                               was_official=bool(member.official_date))
-        errors.update({k: v for k, v in _check_unique(record, member.pk).items() if k not in errors})
+        changed_identifiers = {f: record[f] for f in UNIQUE_IDENTIFIERS if f in changes}
+        errors.update({k: v for k, v in _check_unique(changed_identifiers, member.pk).items() if k not in errors})
         if errors:
             raise ValidationError(errors)
         for field, value in changes.items():
