@@ -8,7 +8,7 @@ DEMO_SEED ?= 2026
 DEMO_PASSWORD ?= dangvien-demo-2026
 HOST ?= 127.0.0.1
 PORT ?= 8000
-# PostgreSQL for the second test run; CI (.ci/run) makes sure it answers.
+# PostgreSQL for the second test run; `make test` makes sure one answers there (scripts/test-services).
 TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/dangvien
 PYTEST_WORKERS ?= 2
 
@@ -53,9 +53,11 @@ serve: $(VENV)/.main messages
 	$(BIN)/dangvien db_worker --no-reload -v0 & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn dangvien.wsgi:application --bind $(HOST):$(PORT) --workers 3
 
+# Installs Chromium and PostgreSQL when missing and makes sure a PostgreSQL server answers
+# (scripts/test-services: the machine's own, started if stopped, else a throwaway one under var/).
 test: system-deps $(VENV)/.dev messages
-	$(MAKE) -s test-sqlite
-	$(MAKE) -s test-postgres
+	@url=$$(TEST_POSTGRES_URL='$(TEST_POSTGRES_URL)' scripts/test-services) && \
+	$(MAKE) -s test-sqlite && $(MAKE) -s test-postgres TEST_POSTGRES_URL="$$url"
 
 test-sqlite:
 	@echo "== test suite on SQLite =="
