@@ -240,6 +240,13 @@ def expected_status(route: Route, scope: Scope | None, target: str) -> int:
     return route.ok if target in allowed else 403
 
 
+def check_private_headers(response: Any) -> None:
+    """Every answer, whatever its status, forbids inline scripts and any stored copy."""
+    policy = response.headers.get("Content-Security-Policy", "")
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy, policy
+    assert "no-store" in response.headers.get("Cache-Control", ""), response.headers.get("Cache-Control")
+
+
 def _state() -> tuple:
     """Everything a refused request must leave as it was."""
     rows = list(Member.objects.order_by("pk").values_list(
@@ -284,6 +291,7 @@ def test_scope(route: Route, role: str) -> None:
         before = _state()
         response = _request(client, route, url, body)
         got = response.status_code
+        check_private_headers(response)
         if got != expected:
             problems.append(f"{target_name}: expected {expected}, got {got} {response.content[:300]!r}")
             continue

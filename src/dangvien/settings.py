@@ -2,6 +2,7 @@
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -44,6 +45,8 @@ INSTALLED_APPS = [
     "ninja",  # serves the API docs' Swagger UI from our static files instead of a CDN
     "django_tasks",
     "django_tasks_db",
+    "axes",
+    "csp",
     "dangvien.core",
     "dangvien.org",
     "dangvien.accounts",
@@ -53,7 +56,6 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "dangvien.core.middleware.ServerTimingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -63,9 +65,17 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "dangvien.core.middleware.PrivateResponsesMiddleware",
+    "dangvien.accounts.middleware.IdleSessionMiddleware",
     "dangvien.core.middleware.NFCInputMiddleware",
     "dangvien.core.middleware.DatabaseBusyMiddleware",
+    # Last: it answers a locked-out login before the view (django-axes).
+    "axes.middleware.AxesMiddleware",
 ]
+# Server-Timing tells a browser how long the server took: for benchmarks and debugging only.
+if DEBUG or _env_bool("DANGVIEN_SERVER_TIMING", False):
+    MIDDLEWARE.insert(0, "dangvien.core.middleware.ServerTimingMiddleware")
 
 ROOT_URLCONF = "dangvien.urls"
 WSGI_APPLICATION = "dangvien.wsgi.application"
@@ -157,15 +167,65 @@ STORAGES = {
 }
 MEDIA_ROOT = VAR_DIR / "media"
 
+AUTHENTICATION_BACKENDS = [
+    # Refuses a locked-out login before the password is even checked (django-axes).
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Login throttling: after AXES_FAILURE_LIMIT failures in a row, the account (from any address) and
+# the client address (for any account) are locked for AXES_COOLOFF_TIME; the 6th try is refused
+# even with the right password. An administrator lifts a lock with `dangvien axes_reset_username NAME`.
+AXES_FAILURE_LIMIT = int(os.environ.get("DANGVIEN_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("DANGVIEN_LOGIN_LOCK_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "dangvien.accounts.views.locked_out"
+AXES_VERBOSE = False
+# Behind a reverse proxy, the client's address is the last one it adds to X-Forwarded-For.
+if _env_bool("DANGVIEN_BEHIND_PROXY", False):
+    AXES_IPWARE_PROXY_COUNT = 1
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Sessions end with the browser, and after DANGVIEN["SESSION_IDLE_MINUTES"] without a request
+# (accounts.middleware.IdleSessionMiddleware: shorter for officers, who hold other people's data).
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_AGE = 12 * 3600  # the longest any session lives, idle or not
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = _env_bool("DANGVIEN_SECURE_COOKIES", False)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+# DANGVIEN_HTTPS=true, the production setting behind HTTPS: every request redirected to HTTPS,
+# HSTS for a year, cookies sent over HTTPS only. Off by default so that `make demo` serves plain HTTP.
+HTTPS = _env_bool("DANGVIEN_HTTPS", False)
+SECURE_SSL_REDIRECT = HTTPS
+SECURE_HSTS_SECONDS = 365 * 24 * 3600 if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
+
+# Content-Security-Policy: scripts, styles, fonts and images from this site only; no inline script.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # An ordinary 403 or 404 is logged as one line, without the traceback Django attaches to it.
+    "filters": {"no_client_error_traceback": {"()": "dangvien.core.logging.NoClientErrorTraceback"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["no_client_error_traceback"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("DANGVIEN_LOG_LEVEL", "WARNING")},
 }
 
@@ -183,4 +243,10 @@ DANGVIEN = {
     # A checked file nobody confirmed is deleted after this many days (`dangvien purge-imports`, run
     # daily): an uploaded member list holds citizen IDs.
     "IMPORT_UNCONFIRMED_DAYS": 7,
+    # A session without a request for this long ends (minutes): officers hold other people's data;
+    # members (the handbook, often on a shared family phone) a little longer.
+    "SESSION_IDLE_MINUTES": {
+        "officer": int(os.environ.get("DANGVIEN_OFFICER_IDLE_MINUTES", "30")),
+        "member": int(os.environ.get("DANGVIEN_MEMBER_IDLE_MINUTES", "120")),
+    },
 }

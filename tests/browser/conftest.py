@@ -24,3 +24,13 @@ def browser_context_args(browser_context_args):
     return {**browser_context_args, "locale": "vi-VN"}
 
 
+
+@pytest.fixture(autouse=True)
+def _no_blocked_content(page):
+    """Any script or style the Content-Security-Policy blocks fails the test: the page would be
+    broken for users."""
+    blocked: list[str] = []
+    page.on("console", lambda message: blocked.append(message.text)
+            if "Content Security Policy" in message.text else None)
+    yield
+    assert not blocked, blocked

@@ -12,3 +12,9 @@ class AccountsConfig(AppConfig):
         # Each app declares its permissions in its own permissions.py; load them all before any
         # request asks what a role may do.
         autodiscover_modules("permissions")
+        # The idle-session clock starts with the login itself, saved with it.
+        from django.contrib.auth.signals import user_logged_in
+
+        from dangvien.accounts.middleware import start_the_clock
+
+        user_logged_in.connect(start_the_clock, dispatch_uid="dangvien.accounts.start_the_clock")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -68,3 +68,17 @@ def role_revoke(*, actor: Any, assignment: RoleAssignment) -> None:
                      unit_path=assignment.unit.path if assignment.unit else "")
         assignment.delete()
         forget_grants(assignment.user)
+
+
+def user_set_password(*, actor: Any, user: User, password: str) -> User:
+    """A user changes their own password (the form has checked the old one and the rules); an
+    administrator may set anyone's. The session that made the change stays logged in (the view
+    keeps its hash)."""
+    with transaction.atomic():
+        if getattr(actor, "pk", None) != user.pk and not has_role(actor, Role.ADMIN):
+            raise PermissionDenied(_("You can only change your own password."))
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        # Which account and who: never the password or its hash.
+        audit_record(actor=actor, action="user.password_changed", object_type="user", object_id=user.pk)
+        return user

@@ -1,5 +1,7 @@
 import time
 
+from django.utils.cache import add_never_cache_headers, patch_cache_control
+
 
 class ServerTimingMiddleware:
     """Adds a Server-Timing header (total server time in ms), which benchmarks and browsers read."""
@@ -11,6 +13,21 @@ class ServerTimingMiddleware:
         start = time.perf_counter()
         response = self.get_response(request)
         response["Server-Timing"] = f"app;dur={(time.perf_counter() - start) * 1000:.1f}"
+        return response
+
+
+class PrivateResponsesMiddleware:
+    """Pages and API answers carry personal data: no browser or proxy may keep a copy
+    (`Cache-Control: no-store`). Static files are served before this runs (whitenoise), cached."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if "Cache-Control" not in response:
+            add_never_cache_headers(response)
+            patch_cache_control(response, private=True)
         return response
 
 
