@@ -75,10 +75,72 @@ def fold(value: str) -> str:
     return " ".join(stripped.casefold().split())
 
 
+# Apostrophes seen in names: straight, curly (iOS and Word type ’), and the modifier letter.
+APOSTROPHES = "'\u2019\u2018\u02bc"
+_TO_STRAIGHT_APOSTROPHE = str.maketrans({ch: "'" for ch in APOSTROPHES[1:]})
+_NO_APOSTROPHE = str.maketrans({ch: None for ch in APOSTROPHES})
+
+
+def clean_name(value: str | None) -> str:
+    """A personal name as stored: clean(), with every apostrophe the straight one (H’Bơ -> H'Bơ)."""
+    return clean(value).translate(_TO_STRAIGHT_APOSTROPHE)
+
+
+# What a personal name may hold besides letters and combining marks.
+_NAME_PUNCTUATION = frozenset(" -.'")
+_NAME_PUNCTUATION_TO_SPACE = str.maketrans({ch: " " for ch in "-.'"})
+
+
+def name_problem(value: str, extra: str = "") -> tuple[str, str] | None:
+    """The first character a personal name may not hold, and why: ("control", ch) for invisible
+    control and format characters (bidirectional overrides and isolates, zero-width characters),
+    ("symbol", ch) for symbols and emoji, ("character", ch) for anything else that is not a letter,
+    a space, a hyphen, a dot or an apostrophe (digits included). `extra` allows more (the separators
+    of a list of aliases). None when the name is fine."""
+    # Fast path (an import checks a province's names): letters between the allowed punctuation.
+    if all(word.isalpha() for word in value.translate(_NAME_PUNCTUATION_TO_SPACE).split()):
+        return None
+    for ch in value:
+        if ch in _NAME_PUNCTUATION or ch in extra:
+            continue
+        category = unicodedata.category(ch)
+        if category[0] in "LM":  # letters, and the marks of letters NFC leaves uncomposed
+            continue
+        if category in ("Cc", "Cf", "Co", "Cs", "Cn", "Zl", "Zp") or (category == "Zs" and ch != " "):
+            return "control", ch
+        if category[0] == "S":
+            return "symbol", ch
+        return "character", ch
+    return None
+
+
 def search_key(value: str) -> str:
     """The stored search form of a name: folded and framed by spaces, so that a query word can be
-    matched as a word prefix with one `LIKE '% word%'` test."""
-    return f" {fold(value)} "
+    matched as a word prefix with one `LIKE '% word%'` test. A word with an apostrophe (H'Ngăn) is
+    also stored joined (hngan) and split (h ngan), so that each way of typing it finds it."""
+    return f" {' '.join(_search_words(fold(value)))} "
+
+
+def search_words(query: str) -> list[str]:
+    """A typed query as the words to find: folded, apostrophes dropped (H’Ngăn, h'ngan -> hngan)."""
+    return [word for word in fold(query).translate(_NO_APOSTROPHE).split(" ") if word]
+
+
+_NO_APOSTROPHE = str.maketrans({ch: None for ch in APOSTROPHES})
+
+
+_APOSTROPHE_TO_SPACE = str.maketrans({ch: " " for ch in APOSTROPHES})
+
+
+def _search_words(folded: str) -> list[str]:
+    words: list[str] = []
+    for word in folded.split(" "):
+        if any(ch in APOSTROPHES for ch in word):
+            words.append(word.translate(_NO_APOSTROPHE))  # hngan
+            words.extend(word.translate(_APOSTROPHE_TO_SPACE).split())  # h ngan
+        else:
+            words.append(word)
+    return words
 
 
 def split_name(full_name: str) -> tuple[str, str, str]:

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from dangvien.accounts.permissions import scope_for
 from dangvien.core.errors import NotFound
 from dangvien.core.scope import subtree_filter
-from dangvien.core.text import fold
+from dangvien.core.text import search_words
 from dangvien.members.models import Member, MemberEvent
 from dangvien.members.permissions import MEMBER_VIEW
 from dangvien.org.models import Unit
@@ -102,7 +102,7 @@ def search_q(query: str) -> Q:
                 | Q(card_number__startswith=compact) | Q(old_id_number__startswith=compact))
     # Last word first: it is usually the given name, the rarest part, so on a scan the database
     # (which tests the terms in order) rejects most rows on the first test (docs/benchmarks.md).
-    for word in reversed(fold(text).split(" ")):
+    for word in reversed(search_words(text)):
         q &= Q(search_name__contains=f" {word}")
     return q
 

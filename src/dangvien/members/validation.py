@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dangvien.core import citizen_id
-from dangvien.core.text import clean
+from dangvien.core.text import clean, clean_name, name_problem
 from dangvien.members.models import Member, ServiceBackground, Sex, Status
 
 TEXT_FIELDS = [
@@ -22,6 +22,8 @@ TEXT_FIELDS = [
     "professional_qualification", "foreign_language", "occupation_at_admission", "occupation",
     "badge_number",
 ]
+# Personal names: letters, spaces, hyphens, dots and apostrophes only; aliases are a list of names.
+NAME_FIELDS = {"full_name": "", "birth_name": "", "aliases": ",;"}
 DATE_FIELDS = ["date_of_birth", "admission_date", "admission_ceremony_date", "official_date"]
 # Everything a data correction may change (status and unit change only through lifecycle events).
 PROFILE_FIELDS = [
@@ -76,7 +78,7 @@ def normalize(data: dict[str, Any]) -> dict[str, Any]:
     out = dict(data)
     for field in TEXT_FIELDS:
         if field in out:
-            out[field] = clean(out[field])
+            out[field] = clean_name(out[field]) if field in NAME_FIELDS else clean(out[field])
     for field in ("citizen_id", "profile_number", "card_number"):
         if field in out:
             value = _IDENTIFIER_JUNK.sub("", clean(out[field] or ""))
@@ -95,6 +97,22 @@ def _same_if_equal(value: str, changed: str) -> str:
     return value if changed == value else changed
 
 
+def _name_error(name: str, separators: str) -> str | None:
+    """What is wrong with a personal name, naming the character (by its code when invisible)."""
+    if any(map(str.isdigit, name)):
+        return _("A name cannot contain digits.")
+    problem = name_problem(name, separators)
+    if problem is None:
+        return None
+    kind, ch = problem
+    if kind == "control":
+        return _("A name cannot contain invisible control or formatting characters (U+%(code)s).") % {
+            "code": f"{ord(ch):04X}"}
+    if kind == "symbol":
+        return _("A name cannot contain symbols or emoji (“%(char)s”).") % {"char": ch}
+    return _("A name may hold only letters, spaces, hyphens, dots and apostrophes, not “%(char)s”.") % {"char": ch}
+
+
 def check(record: dict[str, Any]) -> dict[str, list[str]]:
     """Every problem with a full member record, by field. `record` holds every profile field."""
     errors: dict[str, list[str]] = {}
@@ -108,8 +126,9 @@ def check(record: dict[str, Any]) -> dict[str, list[str]]:
             add(field, _("At most %(limit)s characters.") % {"limit": limit})
     if not record.get("full_name"):
         add("full_name", _("The full name is required."))
-    elif any(map(str.isdigit, record["full_name"])):
-        add("full_name", _("A name cannot contain digits."))
+    for field, separators in NAME_FIELDS.items():
+        if message := _name_error(record.get(field) or "", separators):
+            add(field, message)
     if record.get("sex") not in _SEXES:
         add("sex", _("Choose male or female."))
     if record.get("service_background", "") not in _SERVICE_BACKGROUNDS:
