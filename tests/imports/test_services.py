@@ -413,3 +413,25 @@ def test_a_plan_is_on_the_record(world):
     assert AuditEntry.objects.count() == before + 1
     assert (entry.action, entry.actor_username, entry.after["rows"]) == ("import.plan", "xa_a", 1)
     assert plan.counts["rejected"] == 1
+
+
+def test_an_out_of_scope_member_is_never_linked_across_rows(world):
+    """Two rows carrying a foreign member's citizen ID and that member's profile number: each row
+    learns only that its number is taken, never that both belong to one person."""
+    Member.objects.filter(pk=world.member_b1.pk).update(profile_number="123456GL")
+    foreign = Member.objects.get(pk=world.member_b1.pk)
+    plan = import_plan(actor=world.officer_a, unit=world.commune_a, parsed=parsed(
+        new_values(world.cell_a1, citizen_id=foreign.citizen_id),
+        new_values(world.cell_a1, profile_number=foreign.profile_number),
+    ))
+    messages = {line: [message for _column, message in reasons(plan, line)] for line in (2, 3)}
+    assert len(messages[2]) == 1 and len(messages[3]) == 1, messages
+    for line, other in ((2, "3"), (3, "2")):
+        assert "outside your scope" in messages[line][0] or "ngoài phạm vi" in messages[line][0]
+        assert other not in messages[line][0]
+    # In scope, the same file shape is named as one member twice (the officer may see that).
+    mine = Member.objects.get(pk=world.member_a1.pk)
+    Member.objects.filter(pk=mine.pk).update(profile_number="654321GL")
+    plan = import_plan(actor=world.officer_a, unit=world.commune_a, parsed=parsed(
+        values_of(mine), values_of(mine, citizen_id=None, profile_number="654321GL")))
+    assert any("2, 3" in message for _column, message in reasons(plan, 2))

@@ -284,14 +284,17 @@ class Planner:
         for row in rows:
             if row.match is None:
                 continue
-            targets[row.match["id"]].append(row.line)
             label = _label(row.matched_by)
             path, code = units.get(row.match["unit_id"], ("", ""))
             if not self.in_scope(path):
+                # Only that the number is taken: never which record holds it, nor that two rows'
+                # numbers belong to one person (docs/roles.md).
                 self.reject(row, row.matched_by, _(
                     "A member outside your scope has this %(label)s: the row is not merged with that record.")
                     % {"label": label})
-            elif row.cell is not None and row.match["unit_id"] != row.cell.id:
+                continue
+            targets[row.match["id"]].append(row.line)
+            if row.cell is not None and row.match["unit_id"] != row.cell.id:
                 self.reject(row, "cell_code", _(
                     "The member with this %(label)s is recorded in cell %(recorded)s, not %(code)s: the row is "
                     "not merged (a move between cells is recorded as a transfer).")
@@ -302,7 +305,7 @@ class Planner:
                     "lifecycle events, not imported.")
                     % {"old": Status(row.match["status"]).label, "new": _status_label(row.status)})
         for row in rows:
-            if row.match and len(others := [n for n in targets[row.match["id"]] if n != row.line]):
+            if row.match and (others := [n for n in targets.get(row.match["id"], []) if n != row.line]):
                 self.reject(row, row.matched_by, _("Lines %(lines)s are the same member: the file must hold "
                                                    "each member once.") % {"lines": _lines([row.line, *others])})
 
