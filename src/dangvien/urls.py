@@ -1,11 +1,11 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from dangvien.accounts import views as account_views
 from dangvien.api import api
-from dangvien.core import views as core_views
 
 urlpatterns = [
-    path("", core_views.home, name="home"),
+    path("", account_views.home, name="home"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("dangvien.accounts.urls")),
     path("units/", include("dangvien.members.tree_urls")),

@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 
 from dangvien.members import services
 from dangvien.members.models import Status
@@ -94,3 +95,36 @@ def test_tree_query_count_does_not_grow(client, world, user):
     assert (_queries(client, tree), _queries(client, unit)) == before
     response = client.get(unit)
     assert _row(response, world.org_a).on_roll == 62
+
+
+def test_kind_labels_follow_the_unit_name(world):
+    from dangvien.org.models import Unit
+
+    def label(kind: str, name: str) -> str:
+        return Unit(kind=kind, name=name).kind_label
+
+    with translation.override("en"):
+        assert label(UnitKind.COMMUNE, "Đảng bộ phường Pleiku") == "Ward committee"
+        assert label(UnitKind.COMMUNE, "Đảng bộ xã Ia Grai") == "Commune committee"
+        assert label(UnitKind.COMMUNE, "Đảng bộ đặc khu Phú Quốc") == "Special zone committee"
+        assert label(UnitKind.PROVINCE, "Đảng bộ thành phố Huế") == "City committee"
+        assert label(UnitKind.PROVINCE, "Đảng bộ tỉnh Gia Lai") == "Provincial committee"
+        assert label(UnitKind.CELL, "Chi bộ phường 3") == "Cell"
+
+
+def test_every_unit_row_offers_its_register_export(client, world):
+    client.force_login(world.officer_a)
+    html = client.get(reverse("units:tree")).content.decode()
+    for unit in (world.commune_a, world.org_a, world.cell_a1):
+        for fmt in ("xlsx", "csv"):
+            assert reverse("imports:export", args=[unit.pk, fmt]) in html
+
+
+def test_a_plain_member_lands_on_their_own_record(client, world):
+    client.force_login(world.member_user_a1)
+    response = client.get(reverse("home"))
+    assert response["Location"] == reverse("members:detail", args=[world.member_a1.pk])
+    page = client.get(response["Location"]).content.decode()
+    assert f'?unit={world.cell_a1.pk}"' not in page  # the cell's member list would be a 404 for them
+    client.force_login(world.secretary_a1)
+    assert client.get(reverse("home"))["Location"] == reverse("units:tree")

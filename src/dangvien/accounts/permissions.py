@@ -174,3 +174,9 @@ def require(actor: Any, perm: Permission, unit: Any) -> None:
 
 def has_role(actor: Any, role: str) -> bool:
     return role in grants(actor).roles or (role == Role.ADMIN and grants(actor).is_admin)
+
+
+def is_officer(actor: Any) -> bool:
+    """Whether the actor holds any role but member (officers, secretaries, administrators)."""
+    held = grants(actor)
+    return held.is_admin or bool(held.roles - {Role.MEMBER})

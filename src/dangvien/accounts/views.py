@@ -1,4 +1,4 @@
-"""Login pages: the password change page (login and logout are Django's own views)."""
+"""Where a user lands, and the login pages (logout is Django's own view)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,23 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
 
+from dangvien.accounts.permissions import is_officer
 from dangvien.accounts.services import user_set_password
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Officers land on their units; a member with no other role on their own record."""
+    user = request.user
+    if user.member_id and not is_officer(user):
+        return redirect("members:detail", user.member_id)
+    return redirect("units:tree")
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):

@@ -4,7 +4,7 @@ queries)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -26,7 +26,7 @@ LEVELS_SHOWN = 2
 MAX_ROWS = 400
 
 
-@dataclass(frozen=True)
+@dataclass
 class TreeRow:
     unit: Unit
     level: int  # 0 for a root of the page
@@ -34,33 +34,38 @@ class TreeRow:
     official: int
     probationary: int
     can_admit: bool
+    children: list[TreeRow] = field(default_factory=list)  # the rows shown below it
 
 
 def _rows(actor: Any, roots: list[UnitNode]) -> list[TreeRow]:
-    """The tree flattened in display order, LEVELS_SHOWN levels below each root (fewer when that
-    would make too long a page)."""
+    """The page's top rows, each with the rows below it, LEVELS_SHOWN levels below each root (fewer
+    when that would make too long a page)."""
     rows = _cut(actor, roots, LEVELS_SHOWN)
-    return rows if len(rows) <= MAX_ROWS else _cut(actor, roots, 1)
+    return rows if len(_flat(rows)) <= MAX_ROWS else _cut(actor, roots, 1)
 
 
-def _cut(actor: Any, roots: list[UnitNode], levels: int) -> list[TreeRow]:
-    rows: list[TreeRow] = []
-
-    def walk(node: UnitNode, level: int) -> None:
+def _cut(actor: Any, nodes: list[UnitNode], levels: int, level: int = 0) -> list[TreeRow]:
+    rows = []
+    for node in nodes:
         counts = node.counts
         rows.append(TreeRow(
             unit=node.unit, level=level,
             on_roll=sum(counts.get(s, 0) for s in ON_ROLL_STATUSES),
             official=counts.get(Status.OFFICIAL, 0), probationary=counts.get(Status.PROBATIONARY, 0),
             can_admit=node.unit.holds_members and can(actor, MEMBER_MANAGE, node.unit),
+            children=_cut(actor, node.children, levels, level + 1) if level < levels else [],
         ))
-        if level < levels:
-            for child in node.children:
-                walk(child, level + 1)
-
-    for root in roots:
-        walk(root, 0)
     return rows
+
+
+def _flat(rows: list[TreeRow]) -> list[TreeRow]:
+    """Every row in display order."""
+    return [item for row in rows for item in (row, *_flat(row.children))]
+
+
+def _page(request: HttpRequest, roots: list[UnitNode], **context: Any) -> HttpResponse:
+    tree = _rows(request.user, roots)
+    return render(request, "members/unit_tree.html", {"tree": tree, "rows": _flat(tree), **context})
 
 
 @login_required
@@ -71,7 +76,7 @@ def tree(request: HttpRequest) -> HttpResponse:
     if tops:
         # One tree query for all tops, deep enough for the deepest one; _rows cuts each top.
         roots = unit_tree_with_counts(request.user, max_depth=max(u.depth for u in tops) + LEVELS_SHOWN)
-    return render(request, "members/unit_tree.html", {"rows": _rows(request.user, roots), "unit": None, "ancestors": []})
+    return _page(request, roots, unit=None, ancestors=[])
 
 
 @login_required
@@ -81,7 +86,5 @@ def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     roots = unit_tree_with_counts(request.user, root=unit, max_depth=LEVELS_SHOWN)
     prefixes = [unit.path[:end] for end in range(SEGMENT, len(unit.path), SEGMENT)]
     ancestors = list(units_visible_to(request.user).filter(path__in=prefixes).order_by("path")) if prefixes else []
-    return render(request, "members/unit_tree.html", {
-        "rows": _rows(request.user, roots), "unit": unit, "ancestors": ancestors,
-        "can_admit": unit.holds_members and can(request.user, MEMBER_MANAGE, unit),
-    })
+    return _page(request, roots, unit=unit, ancestors=ancestors,
+                 can_admit=unit.holds_members and can(request.user, MEMBER_MANAGE, unit))

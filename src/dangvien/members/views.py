@@ -28,6 +28,7 @@ from dangvien.members.permissions import MEMBER_EDIT_CONTACT, MEMBER_MANAGE
 from dangvien.members.selectors import ORDERINGS, MemberFilter, MemberPages, member_get_for, member_history
 from dangvien.members.selectors import member_list as select_members
 from dangvien.org.models import Unit
+from dangvien.org.permissions import UNIT_VIEW
 from dangvien.org.selectors import unit_get_by_code_for, unit_get_for, units_visible_to
 
 LIST_COLUMNS = ["id", "full_name", "sex", "birth_year", "status", "citizen_id", "unit__id", "unit__name"]
@@ -188,6 +189,7 @@ def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "actions": actions,
         "can_correct": can(actor, MEMBER_MANAGE, member.unit),
         "can_edit_contact": can(actor, MEMBER_EDIT_CONTACT, member.unit),
+        "can_view_unit": can(actor, UNIT_VIEW, member.unit),  # a member reading their own record may not
     })
 
 

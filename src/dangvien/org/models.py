@@ -29,6 +29,12 @@ ALLOWED_CHILDREN: dict[str, set[str]] = {
     UnitKind.CELL: {UnitKind.PARTY_GROUP},
     UnitKind.PARTY_GROUP: set(),
 }
+# Kinds whose label depends on the place, read from the unit's name (QĐ 294-QĐ/TW names them so).
+_NAMED_KINDS = [
+    (UnitKind.COMMUNE, "đảng bộ phường", _("Ward committee")),
+    (UnitKind.COMMUNE, "đảng bộ đặc khu", _("Special zone committee")),
+    (UnitKind.PROVINCE, "đảng bộ thành phố", _("City committee")),
+]
 # Units that members belong to (a "chi bộ").
 MEMBER_UNIT_KINDS = frozenset({UnitKind.CELL, UnitKind.GRASSROOTS_CELL})
 
@@ -49,6 +55,17 @@ class Unit(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def kind_label(self) -> str:
+        """The kind as the unit calls itself: a commune-level committee is a commune's, a ward's or a
+        special zone's (Đảng bộ xã / phường / đặc khu), a province-level one a province's or a
+        city's, as its name says."""
+        name = self.name.casefold()
+        for kind, prefix, label in _NAMED_KINDS:
+            if self.kind == kind and name.startswith(prefix):
+                return str(label)
+        return str(UnitKind(self.kind).label)
 
     @property
     def holds_members(self) -> bool:

@@ -6,8 +6,9 @@ from typing import Any
 
 from django import template
 
+from dangvien.accounts import permissions
 from dangvien.accounts.models import Role
-from dangvien.accounts.permissions import grants, has_role
+from dangvien.accounts.permissions import has_role
 
 register = template.Library()
 
@@ -20,8 +21,5 @@ def is_system_admin(user: Any) -> bool:
 
 @register.filter
 def is_officer(user: Any) -> bool:
-    """Whether the user holds any role but member (the header then offers the API docs)."""
-    if not getattr(user, "is_authenticated", False):
-        return False
-    held = grants(user)
-    return held.is_admin or bool(held.roles - {Role.MEMBER})
+    """Whether the header offers the officers' links (the API docs)."""
+    return bool(getattr(user, "is_authenticated", False)) and permissions.is_officer(user)
