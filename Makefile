@@ -75,9 +75,11 @@ lint: $(VENV)/.dev
 bench: $(VENV)/.dev messages
 	$(BIN)/python bench/run.py
 
-lock:
-	uv pip compile -q requirements/main.in --generate-hashes --python-version 3.11 -o requirements/main.txt
-	uv pip compile -q requirements/dev.in --generate-hashes --python-version 3.11 -o requirements/dev.txt
+# uv pins the locks (hashes, no download addresses); it is installed into the virtualenv for this only.
+lock: | $(BIN)/python
+	@$(BIN)/python -m uv --version >/dev/null 2>&1 || $(BIN)/pip install -q --disable-pip-version-check uv
+	$(BIN)/python -m uv pip compile -q requirements/main.in --generate-hashes --python-version 3.11 -o requirements/main.txt
+	$(BIN)/python -m uv pip compile -q requirements/dev.in --generate-hashes --python-version 3.11 -o requirements/dev.txt
 
 clean:
 	rm -rf $(VENV) var
