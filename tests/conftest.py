@@ -1,6 +1,19 @@
 import pytest
+import time_machine
 
+from tests.clock import NOW
 from tests.factories import build_world
+
+
+@pytest.fixture(autouse=True)
+def clock():
+    """Every test runs at tests.clock.NOW, frozen: "today" is the same day in every test, on every day
+    the suite runs. A test that needs time to pass asks for this fixture and moves it
+    (`clock.shift(dt.timedelta(minutes=31))`). The live server runs in a thread of this process and
+    sees this clock too (time-machine patches the process's clock); a child process does not, and
+    tests/cli.py starts it at NOW with its own clock running."""
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
 
 
 @pytest.fixture(autouse=True)
@@ -19,7 +32,6 @@ def _plain_static_files(settings):
 @pytest.fixture
 def world(db):
     return build_world()
-
 
 
 def _ci_skips(config) -> int:

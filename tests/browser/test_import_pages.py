@@ -47,8 +47,11 @@ def test_officer_imports_a_file_and_downloads_the_rejected_rows(page: Page, live
 
     expect(page).to_have_url(re.compile(r"/imports/\d+/$"))
     batch = ImportBatch.objects.get()
+    # Each count in its place (the <dd> after its label): the first row is new, the second rejected.
     counts = page.locator("#batch-counts")
-    expect(counts).to_contain_text("1")
+    expect(counts.locator("dt")).to_have_text(["Đảng viên mới", "Đảng viên được cập nhật", "Không thay đổi",
+                                               "Dòng bị từ chối"])
+    expect(counts.locator("dd")).to_have_text(["1", "0", "0", "1"])
     expect(page.locator("#rejections tbody tr")).to_have_count(1)
     expect(page.locator("#rejections tbody tr")).to_contain_text("Ngày sinh")
     expect(page.locator("#rejections tbody tr")).to_contain_text("31/02/1960")

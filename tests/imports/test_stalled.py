@@ -11,7 +11,6 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
-from django.utils import timezone
 
 from dangvien.core.citizen_id import make as make_citizen_id
 from dangvien.core.models import AuditEntry
@@ -41,19 +40,21 @@ def _queued(world, tmp_path: pathlib.Path) -> ImportBatch:
     return batches.batch_confirm(actor=world.officer_a, batch=batch)
 
 
-def _quiet_since(batch: ImportBatch, minutes: int, status: str | None = None) -> None:
-    ImportBatch.objects.filter(pk=batch.pk).update(progress_at=timezone.now() - dt.timedelta(minutes=minutes),
-                                                   **({"status": status} if status else {}))
+def _quiet_for(clock, batch: ImportBatch, minutes: int, status: str | None = None) -> None:
+    """The batch (put in `status`, as a worker would have) shows no sign of life while the clock moves on."""
+    if status:
+        ImportBatch.objects.filter(pk=batch.pk).update(status=status)
+    clock.shift(dt.timedelta(minutes=minutes))
 
 
-def test_a_batch_nobody_runs_can_be_given_up_from_its_page(client, world, tmp_path):
+def test_a_batch_nobody_runs_can_be_given_up_from_its_page(client, world, tmp_path, clock):
     batch = _queued(world, tmp_path)
     client = english_client(client, world.officer_a)
     assert "Stop waiting" not in client.get(f"/imports/{batch.pk}/").content.decode()  # just queued
     assert batch.status == BatchStatus.QUEUED
     response = client.post(f"/imports/{batch.pk}/abandon/", follow=True)
     assert "not stalled" in response.content.decode()
-    _quiet_since(batch, settings.DANGVIEN["IMPORT_STALLED_MINUTES"] + 1)
+    _quiet_for(clock, batch, settings.DANGVIEN["IMPORT_STALLED_MINUTES"] + 1)
 
     page = client.get(f"/imports/{batch.pk}/").content.decode()
     assert "No sign of progress" in page and "Stop waiting" in page
@@ -71,10 +72,10 @@ def test_a_batch_nobody_runs_can_be_given_up_from_its_page(client, world, tmp_pa
     assert not Member.objects.filter(citizen_id=NEW_ID).exists()
 
 
-def test_a_slow_run_that_commits_after_all_has_the_last_word(world, tmp_path):
+def test_a_slow_run_that_commits_after_all_has_the_last_word(world, tmp_path, clock):
     batch = _queued(world, tmp_path)
     parsed = read_member_file(pathlib.Path(batch.file.path))  # the worker has read the file...
-    _quiet_since(batch, 60, BatchStatus.RUNNING)  # ...and then went quiet for an hour
+    _quiet_for(clock, batch, 60, BatchStatus.RUNNING)  # ...and then went quiet for an hour
     batches.batch_abandon(actor=world.officer_a, batch=ImportBatch.objects.get(pk=batch.pk))
     assert ImportBatch.objects.get(pk=batch.pk).status == BatchStatus.FAILED
 
@@ -85,12 +86,12 @@ def test_a_slow_run_that_commits_after_all_has_the_last_word(world, tmp_path):
     assert Member.objects.filter(citizen_id=NEW_ID).exists()
 
 
-def test_a_stalled_undo_is_given_up_and_the_import_stays(world, tmp_path):
+def test_a_stalled_undo_is_given_up_and_the_import_stays(world, tmp_path, clock):
     batch = _queued(world, tmp_path)
     apply_import_batch.call(batch.pk)
     batch = batches.batch_undo_request(actor=world.officer_a, batch=ImportBatch.objects.get(pk=batch.pk))
     assert batch.status == BatchStatus.UNDO_QUEUED
-    _quiet_since(batch, 30, BatchStatus.UNDOING)
+    _quiet_for(clock, batch, 30, BatchStatus.UNDOING)
     batches.batch_abandon(actor=world.officer_a, batch=ImportBatch.objects.get(pk=batch.pk))
     batch.refresh_from_db()
     assert batch.status == BatchStatus.DONE and "nothing was changed" in batch.undo_error
@@ -100,9 +101,9 @@ def test_a_stalled_undo_is_given_up_and_the_import_stays(world, tmp_path):
 
 
 @pytest.mark.django_db(transaction=True)  # the PostgreSQL reporter writes through its own connection
-def test_progress_reports_keep_a_running_import_alive(world, tmp_path):
+def test_progress_reports_keep_a_running_import_alive(world, tmp_path, clock):
     batch = _queued(world, tmp_path)
-    _quiet_since(batch, 60, BatchStatus.RUNNING)
+    _quiet_for(clock, batch, 60, BatchStatus.RUNNING)
     report, close = batches._progress_reporter(batch.pk)
     try:
         report(1, 1)  # what import_apply calls after each written round
@@ -120,7 +121,7 @@ def test_progress_reports_keep_a_running_import_alive(world, tmp_path):
 # --- unconfirmed uploads --------------------------------------------------------------------------
 
 
-def test_unconfirmed_checks_expire_and_their_files_are_deleted(client, world, tmp_path):
+def test_unconfirmed_checks_expire_and_their_files_are_deleted(client, world, tmp_path, clock):
     from io import StringIO
 
     from django.core.management import call_command
@@ -129,9 +130,9 @@ def test_unconfirmed_checks_expire_and_their_files_are_deleted(client, world, tm
                                                           "19/05/2013", "GL-A-01-01", "Chính thức"]])
     old = batches.batch_upload(actor=world.officer_a, unit=world.commune_a,
                                upload=SimpleUploadedFile("old.csv", path.read_bytes()))
+    clock.shift(dt.timedelta(days=8))  # checked, never confirmed, and a week and a day go by
     fresh = batches.batch_upload(actor=world.officer_a, unit=world.commune_a,
                                  upload=SimpleUploadedFile("fresh.csv", path.read_bytes()))
-    ImportBatch.objects.filter(pk=old.pk).update(planned_at=timezone.now() - dt.timedelta(days=8))
     old_file = pathlib.Path(old.file.path)
 
     with pytest.raises(PermissionDenied):

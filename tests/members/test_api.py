@@ -15,6 +15,7 @@ from dangvien.core.citizen_id import make as make_citizen_id
 from dangvien.core.models import AuditEntry
 from dangvien.members import services
 from dangvien.members.models import EventKind, Member, Status
+from tests.clock import TODAY
 from tests.factories import World
 
 JSON = "application/json"
@@ -176,7 +177,7 @@ def test_register_stores_nfc(world, as_user):
 @pytest.mark.parametrize(("overrides", "field"), [
     ({"citizen_id": "064085"}, "citizen_id"),  # too short
     ({"citizen_id": make_citizen_id("064", "F", 1985, 1)}, "citizen_id"),  # says female, record male
-    ({"admission_date": (dt.date.today() + dt.timedelta(days=30)).isoformat()}, "admission_date"),  # future
+    ({"admission_date": (TODAY + dt.timedelta(days=30)).isoformat()}, "admission_date"),  # future
     ({"official_date": "2011-01-01"}, "official_date"),  # before admission
     ({"status": "probationary"}, "official_date"),  # probationary with an official date
     ({"phone": "12345"}, "phone"),
@@ -276,7 +277,7 @@ def test_correct_stale_version_is_409_and_saves_nothing(world, as_user):
 @pytest.mark.parametrize(("changes", "field"), [
     ({"citizen_id": "999999999999"}, "citizen_id"),  # 999 is not a province code
     ({"official_date": "2009-01-01"}, "official_date"),  # before admission (2010-03-02)
-    ({"date_of_birth": (dt.date.today() + dt.timedelta(days=1)).isoformat()}, "date_of_birth"),
+    ({"date_of_birth": (TODAY + dt.timedelta(days=1)).isoformat()}, "date_of_birth"),
     ({"official_date": None}, "official_date"),  # an official member needs it
 ])
 def test_correct_refuses_bad_data_and_saves_nothing(world, as_user, changes, field):
@@ -433,7 +434,7 @@ def test_transfer_in_to_a_cell_the_actor_does_not_have(world, as_user):
     ("deceased", "recognize-official", {"official_date": "2026-09-10"}, "status"),
     # Official date before the end of probation (admitted 2025-09-02).
     ("member_a2", "recognize-official", {"official_date": "2026-01-10"}, "official_date"),
-    ("member_a1", "exempt", {"date": (dt.date.today() + dt.timedelta(days=3)).isoformat(), "reason": "Ốm"}, "date"),
+    ("member_a1", "exempt", {"date": (TODAY + dt.timedelta(days=3)).isoformat(), "reason": "Ốm"}, "date"),
     ("member_a1", "remove", {"date": "2009-01-01", "reason": "Bỏ sinh hoạt"}, "date"),  # before admission
     ("member_a1", "exempt", {"date": "2026-07-01", "reason": "  "}, "reason"),
     ("member_a1", "return", {"date": "2026-07-01"}, "status"),  # not temporarily out

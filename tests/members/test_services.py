@@ -24,6 +24,7 @@ from dangvien.members.models import DisciplineForm, EventKind, Member, MemberEve
 from dangvien.members.selectors import MemberFilter, member_get_for, member_list
 from dangvien.org.models import UnitKind
 from dangvien.org.services import unit_create
+from tests.clock import at
 from tests.factories import make_member
 
 P, O, E = Status.PROBATIONARY, Status.OFFICIAL, Status.EXEMPTED  # noqa: E741
@@ -435,11 +436,11 @@ def test_temporary_transfer_period(world, until, message):
 
 
 @pytest.mark.parametrize("event", [e for e in EVENTS if e not in ("transfer_in", "recognize_official")])
-def test_event_dates_in_the_future_or_before_admission_are_refused(world, event, monkeypatch):
+def test_event_dates_in_the_future_or_before_admission_are_refused(world, event, clock):
     status = next(s for s in STATUSES if s in ALLOWED[event])
     member = member_in(world, status)
     before = state(member)
-    monkeypatch.setattr(validation, "today", lambda: DAY - dt.timedelta(days=1))  # DAY is now tomorrow
+    clock.move_to(at(DAY - dt.timedelta(days=1)))  # DAY is now tomorrow
     with pytest.raises(ValidationError) as exc:
         _event(event)(world, member)
     assert exc.value.message_dict == {"date": ["This date is in the future."]}

@@ -11,8 +11,7 @@ from django.utils import translation
 from dangvien.core.citizen_id import make
 from dangvien.members import validation
 from dangvien.members.validation import check, normalize
-
-TODAY = dt.date(2026, 11, 21)
+from tests.clock import TODAY  # the suite's frozen today (tests/conftest.py)
 
 
 @pytest.fixture(autouse=True)
@@ -20,11 +19,6 @@ def _english():
     # Messages are asserted in English (the msgids); the default language is Vietnamese.
     with translation.override("en"):
         yield
-
-
-@pytest.fixture(autouse=True)
-def _fixed_today(monkeypatch):
-    monkeypatch.setattr(validation, "today", lambda: TODAY)
 
 
 def record(**changes) -> dict:
