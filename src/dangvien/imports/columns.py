@@ -1,18 +1,17 @@
 """The columns of member import and export files: each member field with its Vietnamese header,
 its English header (the field name) and the other spellings committees use (docs/import-format.md).
 
-Headers are matched by `header_key`: case, diacritics, tone placement, Unicode normalization,
-spaces, underscores and punctuation are ignored, so "Họ và tên", "HO VA TEN", "họ_và_tên" and
-"full_name"/"Full name" all find the same column.
+Headers are matched by `header_key` (core.tabular, the reader): case, diacritics, tone placement,
+Unicode normalization, spaces, underscores and punctuation are ignored, so "Họ và tên", "HO VA TEN",
+"họ_và_tên" and "full_name"/"Full name" all find the same column.
 """
 
 from __future__ import annotations
 
 import enum
-import re
 from dataclasses import dataclass
 
-from dangvien.core.text import fold
+from dangvien.core.tabular import header_key
 
 
 class Kind(enum.StrEnum):
@@ -41,11 +40,6 @@ class Column:
     @property
     def headers(self) -> tuple[str, ...]:
         return (self.vietnamese, self.english, *self.aliases)
-
-
-def header_key(header: str) -> str:
-    """The form headers are compared in: folded, letters and digits only."""
-    return re.sub(r"[^0-9a-z]", "", fold(header))
 
 
 # Order: the order of the template file, close to the member's profile form (2-HSĐV).

@@ -22,8 +22,8 @@ from django.utils.translation import gettext as _
 from rustpy_xlsxwriter import FastExcel, Format
 
 from dangvien.core.scope import subtree_filter
+from dangvien.core.tabular import ESCAPED_STARTS
 from dangvien.imports.columns import COLUMNS, EXPORT_COLUMNS, REQUIRED_FIELDS, Kind
-from dangvien.imports.reading import ESCAPED_STARTS
 from dangvien.members.models import ServiceBackground, Sex, Status
 from dangvien.members.selectors import members_visible_to
 from dangvien.org.models import Unit
