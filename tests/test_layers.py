@@ -41,6 +41,7 @@ def test_the_code_keeps_its_layers(source_copy):
     ("org/upward.py", "def f():\n    from dangvien.imports import services\n"),  # hidden in a function
     ("members/upward.py", "import dangvien.demo.generator\n"),  # the registry reaching a feature app
     ("imports/upward.py", "from dangvien.demo import people\n"),  # two feature apps of one layer
+    ("imports/tasks.py", "def f():\n    from dangvien.imports import batches\n"),  # a task importing its service
 ])
 def test_an_upward_import_breaks_the_contract(source_copy, module, line):
     (source_copy / "dangvien" / module).write_text(line)

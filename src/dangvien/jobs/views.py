@@ -17,6 +17,8 @@ def progress_response(job: LongJob, *, caption: str | None = None) -> JsonRespon
 
 
 def result_response(job: Job) -> FileResponse:
+    """The job's result file as a download. A file of personal data (an export) is audited by the
+    app's view, as every export is."""
     if not job.result_file:
         raise NotFound(_("This job has no result file (yet, or any more)."))
     return FileResponse(job.result_file.open("rb"), as_attachment=True, filename=job.result_name)
