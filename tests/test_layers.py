@@ -37,9 +37,11 @@ def test_the_code_keeps_its_layers(source_copy):
 
 @pytest.mark.parametrize(("module", "line"), [
     ("core/upward.py", "from dangvien.members.models import Member\n"),  # core reaching up to the registry
+    ("jobs/upward.py", "from dangvien.accounts.permissions import scope_for\n"),  # jobs knows no app's permissions
     ("org/upward.py", "def f():\n    from dangvien.imports import services\n"),  # hidden in a function
     ("members/upward.py", "import dangvien.demo.generator\n"),  # the registry reaching a feature app
     ("imports/upward.py", "from dangvien.demo import people\n"),  # two feature apps of one layer
+    ("imports/tasks.py", "def f():\n    from dangvien.imports import batches\n"),  # a task importing its service
 ])
 def test_an_upward_import_breaks_the_contract(source_copy, module, line):
     (source_copy / "dangvien" / module).write_text(line)

@@ -5,7 +5,7 @@ the permission code under test. For each (role, route) the test walks every targ
 - hidden → 404 (the same as absent); anonymous → 401 on the API, a redirect to the login on pages;
 - visible but not writable → 403; permitted → the route's success code;
 - after every refused write nothing changed (rows, history, audit); a permitted write adds exactly
-  one audit row.
+  one audit row; so does a permitted audited read (an export), which changes nothing else.
 
 A new route is one line in ROUTES.
 """
@@ -185,6 +185,7 @@ class Route:
     body: Callable[[World, Any], dict[str, Any]] | None = None
     setup: Callable[[World, Member], None] | None = None
     ok: int = 200
+    audited: bool = False  # a read that leaves an audit row (who exported what)
 
     @property
     def id(self) -> str:
@@ -212,8 +213,8 @@ ROUTES: list[Route] = [
     # HTML pages
     R("page", "GET", "/units/{unit}/", UNITS, VIEW),
     R("page", "GET", "/members/?unit={unit}", UNITS, VIEW),
-    R("page", "GET", "/imports/export/{unit}.csv", UNITS, VIEW),
-    R("page", "GET", "/imports/export/{unit}.xlsx", UNITS, VIEW),
+    R("page", "GET", "/imports/export/{unit}.csv", UNITS, VIEW, audited=True),
+    R("page", "GET", "/imports/export/{unit}.xlsx", UNITS, VIEW, audited=True),
     R("page", "GET", "/members/{member}/", MEMBERS, VIEW),
     R("page", "GET", "/members/{member}/edit/", MEMBERS, MANAGE),
     R("page", "POST", "/members/{member}/edit/", MEMBERS, MANAGE, _correct_form, ok=302),
@@ -301,7 +302,10 @@ def test_scope(route: Route, role: str) -> None:
         if got == 404 and route.surface == "api":
             assert set(response.json()) == {"detail"}  # nothing about the object
         refused = scope is None or got != route.ok
-        if route.method == "GET" or refused:
+        if route.audited and not refused:
+            assert after[:2] == before[:2], f"{target_name}: {route.method} {url} ({got}) changed data"
+            assert after[2] == before[2] + 1, f"{target_name}: an audited read must add one audit row"
+        elif route.method == "GET" or refused:
             assert after == before, f"{target_name}: {route.method} {url} ({got}) changed data"
         else:
             assert after[2] == before[2] + 1, f"{target_name}: a permitted write must add one audit row"

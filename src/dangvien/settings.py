@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "dangvien.core",
+    "dangvien.jobs",
     "dangvien.org",
     "dangvien.accounts",
     "dangvien.members",
@@ -129,8 +130,8 @@ TASKS = {
     }
 }
 
-# "progress": a running import's progress on SQLite, where the import's transaction holds the only
-# write lock (imports/batches.py). Files under var/, so the worker and the web processes share it.
+# "progress": a running job's progress on SQLite, where the job's transaction holds the only write
+# lock (jobs/progress.py). Files under var/, so the worker and the web processes share it.
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "progress": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
@@ -237,9 +238,12 @@ DANGVIEN = {
     "MEMBER_PAGE_SIZE": 50,
     # Largest member import file accepted (XLSX or CSV); a 141,794-member province is 19 MB as XLSX, 35 MB as CSV.
     "IMPORT_MAX_BYTES": 64 * 1024 * 1024,
-    # A queued or running import (or undo) with no sign of life for this long may be given up by an
-    # officer: a province takes about a minute, and a run that stops has written nothing.
-    "IMPORT_STALLED_MINUTES": 10,
+    # A queued or running job (an import, an undo, an export...) with no sign of life for this long
+    # may be given up by an officer: a province's import takes about a minute and reports progress
+    # every few seconds, and a run that stops has written nothing.
+    "JOB_STALLED_MINUTES": 10,
+    # A job's result file (an export) is deleted after this many days (`dangvien purge-jobs`, daily).
+    "JOB_RESULT_DAYS": 7,
     # A checked file nobody confirmed is deleted after this many days (`dangvien purge-imports`, run
     # daily): an uploaded member list holds citizen IDs.
     "IMPORT_UNCONFIRMED_DAYS": 7,

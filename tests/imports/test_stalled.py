@@ -14,11 +14,12 @@ from django.db import connection
 
 from dangvien.core.citizen_id import make as make_citizen_id
 from dangvien.core.models import AuditEntry
-from dangvien.imports import batches
+from dangvien.imports import batches, selectors
 from dangvien.imports.models import BatchStatus, ImportBatch
 from dangvien.imports.reading import read_member_file
 from dangvien.imports.services import import_apply, import_plan
 from dangvien.imports.tasks import apply_import_batch
+from dangvien.jobs import progress
 from dangvien.members.models import Member
 from tests.imports.conftest import HEADER, english_client, write_csv
 
@@ -54,7 +55,7 @@ def test_a_batch_nobody_runs_can_be_given_up_from_its_page(client, world, tmp_pa
     assert batch.status == BatchStatus.QUEUED
     response = client.post(f"/imports/{batch.pk}/abandon/", follow=True)
     assert "not stalled" in response.content.decode()
-    _quiet_for(clock, batch, settings.DANGVIEN["IMPORT_STALLED_MINUTES"] + 1)
+    _quiet_for(clock, batch, settings.DANGVIEN["JOB_STALLED_MINUTES"] + 1)
 
     page = client.get(f"/imports/{batch.pk}/").content.decode()
     assert "No sign of progress" in page and "Stop waiting" in page
@@ -104,10 +105,10 @@ def test_a_stalled_undo_is_given_up_and_the_import_stays(world, tmp_path, clock)
 def test_progress_reports_keep_a_running_import_alive(world, tmp_path, clock):
     batch = _queued(world, tmp_path)
     _quiet_for(clock, batch, 60, BatchStatus.RUNNING)
-    report, close = batches._progress_reporter(batch.pk)
+    report, close = progress.progress_reporter(ImportBatch, batch.pk)
     try:
         report(1, 1)  # what import_apply calls after each written round
-        alive = batches.batch_live_progress(ImportBatch.objects.get(pk=batch.pk))
+        alive = selectors.batch_live_progress(ImportBatch.objects.get(pk=batch.pk))
         assert not alive.stalled
         with pytest.raises(ValidationError, match="not stalled"):
             batches.batch_abandon(actor=world.officer_a, batch=alive)
@@ -115,7 +116,7 @@ def test_progress_reports_keep_a_running_import_alive(world, tmp_path, clock):
         close()
     if connection.vendor != "postgresql":
         # On SQLite the sign of life is in the progress cache: gone with it, the batch is quiet again.
-        assert batches.batch_live_progress(ImportBatch.objects.get(pk=batch.pk)).stalled
+        assert selectors.batch_live_progress(ImportBatch.objects.get(pk=batch.pk)).stalled
 
 
 # --- unconfirmed uploads --------------------------------------------------------------------------

@@ -14,9 +14,10 @@ from django_tasks_db.models import DBTaskResult
 from dangvien.accounts.models import RoleAssignment
 from dangvien.accounts.permissions import forget_grants
 from dangvien.core.citizen_id import make as make_citizen_id
-from dangvien.imports import batches
+from dangvien.imports import batches, selectors
 from dangvien.imports.models import BatchStatus, ImportBatch
 from dangvien.imports.tasks import apply_import_batch
+from dangvien.jobs import progress
 from dangvien.members.models import Member
 from tests.imports.conftest import HEADER, write_csv
 
@@ -108,13 +109,13 @@ def test_a_role_withdrawn_before_the_run_fails_the_batch_cleanly(world, tmp_path
 def test_a_crash_in_the_middle_leaves_nothing_half_applied(world, tmp_path, monkeypatch):
     batch = _queued(world, tmp_path)
 
-    def crashing_reporter(batch_id):
+    def crashing_reporter(model, batch_id):
         def report(done: int, total: int) -> None:
             raise RuntimeError("worker killed")
 
         return report, lambda: None
 
-    monkeypatch.setattr(batches, "_progress_reporter", crashing_reporter)
+    monkeypatch.setattr(progress, "progress_reporter", crashing_reporter)
     monkeypatch.setattr("dangvien.imports.services.BATCH", 1)  # the crash comes after the first row is written
     apply_import_batch.call(batch.pk)
     batch.refresh_from_db()
@@ -130,17 +131,17 @@ def test_progress_is_visible_to_other_connections_before_commit(world, tmp_path)
         # SQLite has one writer at a time: a second connection would wait behind the apply
         # transaction, so the reporter writes to the file cache the web processes read.
         ImportBatch.objects.filter(pk=batch.pk).update(status=BatchStatus.RUNNING)
-        report, close = batches._progress_reporter(batch.pk)
+        report, close = progress.progress_reporter(ImportBatch, batch.pk)
         with transaction.atomic():  # as inside import_apply
             report(2, 3)
             on_disk = FileBasedCache(settings.CACHES["progress"]["LOCATION"], {})  # another process's view
-            assert on_disk.get(batches._progress_key(batch.pk))[:2] == (2, 3)
-            seen = batches.batch_live_progress(ImportBatch.objects.get(pk=batch.pk))
+            assert on_disk.get(progress.progress_key(ImportBatch, batch.pk))[:2] == (2, 3)
+            seen = selectors.batch_live_progress(ImportBatch.objects.get(pk=batch.pk))
             assert (seen.progress_done, seen.progress_total, seen.percent) == (2, 3, 66)
         close()
-        assert batches.batch_live_progress(ImportBatch.objects.get(pk=batch.pk)).progress_done == 0
+        assert selectors.batch_live_progress(ImportBatch.objects.get(pk=batch.pk)).progress_done == 0
         return
-    report, close = batches._progress_reporter(batch.pk)
+    report, close = progress.progress_reporter(ImportBatch, batch.pk)
     observer = connections.create_connection("default")
     try:
         with transaction.atomic():  # as inside import_apply

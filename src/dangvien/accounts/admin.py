@@ -1,25 +1,34 @@
 """Who enters the admin (system administrators: the admin role, not Django's is_staff flag), and
-users and role assignments in it. Role grants and revocations go through the accounts services, so
-that they are checked and audited like grants made anywhere else."""
+users and role assignments in it. Every write goes through the accounts services (accounts,
+passwords, role grants and revocations), so that it is checked and audited like a write made
+anywhere else."""
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Any
 
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.admin import UserAdmin
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AdminPasswordChangeForm, AuthenticationForm
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
 from dangvien.accounts.models import Role, RoleAssignment, User
 from dangvien.accounts.permissions import has_role
-from dangvien.accounts.services import role_check_grant, role_grant, role_revoke
+from dangvien.accounts.services import (
+    USER_FIELDS,
+    role_check_grant,
+    role_grant,
+    role_revoke,
+    user_create,
+    user_password_set,
+    user_update,
+)
 from dangvien.core.admin import SystemAdminMixin
-from dangvien.core.audit import audit_record
 
 
 def _admin_role(request: HttpRequest) -> bool:
@@ -89,23 +98,59 @@ class RoleAssignmentInline(admin.TabularInline):
         return SystemAdminMixin.has_delete_permission(self, request, obj)  # type: ignore[arg-type]
 
 
+# Who is changing a password: Django's password view builds its form without the request, and the
+# form's save() must call the service as that administrator. A context variable, so that concurrent
+# requests in threads (or tasks) never see each other's.
+_password_actor: ContextVar[Any] = ContextVar("password_actor")
+
+
+def _without(fieldsets: Any, dropped: set[str]) -> tuple:
+    return tuple((name, {**options, "fields": [f for f in options["fields"] if f not in dropped]})
+                 for name, options in fieldsets)
+
+
+class PasswordForm(AdminPasswordChangeForm):
+    def save(self, commit: bool = True) -> Any:
+        password = self.cleaned_data["password1"] if self.cleaned_data["set_usable_password"] else None
+        self.user = user_password_set(actor=_password_actor.get(), user=self.user, password=password)
+        return self.user
+
+
 @admin.register(User)
 class DangvienUserAdmin(SystemAdminMixin, UserAdmin):
     inlines = [RoleAssignmentInline]
     raw_id_fields = ["member"]
-    fieldsets = (*(UserAdmin.fieldsets or ()), (_("Party member"), {"fields": ["member"]}))
+    change_password_form = PasswordForm
+    # Django's groups and per-model permissions are not used (the admin role opens the admin, roles
+    # bound to units decide the rest), so their fields are left out: the service changes USER_FIELDS.
+    # The dates are the system's to keep.
+    fieldsets = (*_without(UserAdmin.fieldsets or (), {"groups", "user_permissions"}),
+                 (_("Party member"), {"fields": ["member"]}))
+    readonly_fields = ["last_login", "date_joined"]
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Accounts are deactivated, never deleted: their audit rows and role history stay whole.
         return False
 
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
-        super().save_model(request, obj, form, change)
-        changed = sorted(f for f in form.changed_data if "password" not in f)
-        if changed or not change:
-            audit_record(actor=request.user, action="user.admin_change" if change else "user.admin_create",
-                         object_type="user", object_id=obj.pk,
-                         after={f: form.cleaned_data.get(f) for f in changed if f in form.cleaned_data})
+        if change:
+            # `obj` already holds the form's values; the service reads the stored row for the old ones.
+            user_update(actor=request.user, user=obj,
+                        changes={f: form.cleaned_data[f] for f in form.changed_data if f in USER_FIELDS})
+            return
+        data = form.cleaned_data
+        created = user_create(actor=request.user, username=data["username"],
+                              password=data["password1"] if data.get("set_usable_password", True) else None)
+        # The admin goes on with `obj` (the role inlines, the redirect): make it the saved account.
+        obj.pk, obj.password, obj.date_joined = created.pk, created.password, created.date_joined
+        obj._state.adding, obj._state.db = False, created._state.db
+
+    def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> HttpResponse:
+        token = _password_actor.set(request.user)
+        try:
+            return super().user_change_password(request, id, form_url)
+        finally:
+            _password_actor.reset(token)
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         if formset.model is not RoleAssignment:

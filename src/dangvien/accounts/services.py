@@ -30,7 +30,9 @@ def role_check_grant(actor: Any, role: str, unit: Any) -> None:
     require(actor, ROLE_MANAGE, unit)
 
 
-def user_create(*, actor: Any, username: str, password: str, full_name: str = "", member: Any = None) -> User:
+def user_create(*, actor: Any, username: str, password: str | None, full_name: str = "",
+                member: Any = None) -> User:
+    """A new login. `password` None: no usable password (the account cannot log in until one is set)."""
     with transaction.atomic():
         if not has_role(actor, Role.ADMIN) and member is None:
             raise ValidationError({"username": [_("Only a system administrator creates staff accounts.")]})
@@ -41,12 +43,66 @@ def user_create(*, actor: Any, username: str, password: str, full_name: str = ""
         if User.objects.filter(username=username).exists():
             raise ValidationError({"username": [_("This login name is taken.")]})
         user = User(username=username, first_name=full_name[:150], member=member)
-        user.set_password(password)
+        if password is None:
+            user.set_unusable_password()
+        else:
+            user.set_password(password)
         user.full_clean(exclude=["password"])
         user.save()
         audit_record(actor=actor, action="user.create", object_type="user", object_id=user.pk,
                      after={"username": username, "member": member})
         return user
+
+
+# What an administrator may change on an account (the admin's user form). Roles go through
+# role_grant/role_revoke, the password through user_password_set; Django's groups and per-model
+# permissions are not used (docs/roles.md).
+USER_FIELDS = frozenset({"username", "first_name", "last_name", "email", "is_active", "is_staff", "is_superuser",
+                         "member"})
+
+
+def _require_admin(actor: Any) -> None:
+    if not has_role(actor, Role.ADMIN):
+        raise PermissionDenied(_("Only a system administrator may change accounts."))
+
+
+def user_update(*, actor: Any, user: User, changes: dict[str, Any]) -> User:
+    """Change an account's fields (USER_FIELDS), as the stored row holds them now: the audit row has
+    the old and new value of each field that really changed. Returns the saved user."""
+    if unknown := set(changes) - USER_FIELDS:
+        raise ValueError(f"user_update: fields {sorted(unknown)} are not changed here")
+    with transaction.atomic():
+        _require_admin(actor)
+        stored = User.objects.select_for_update().get(pk=user.pk)
+        changed = {name: value for name, value in changes.items() if getattr(stored, name) != value}
+        if not changed:
+            return stored
+        before = {name: getattr(stored, name) for name in changed}
+        for name, value in changed.items():
+            setattr(stored, name, value)
+        stored.full_clean(exclude=["password"])
+        stored.save(update_fields=list(changed))
+        audit_record(actor=actor, action="user.update", object_type="user", object_id=stored.pk,
+                     before=before, after=changed)
+        forget_grants(stored)  # is_active and is_superuser decide what it may do
+        return stored
+
+
+def user_password_set(*, actor: Any, user: User, password: str | None) -> User:
+    """Set an account's password (None: disable password login). The audit row says whether a
+    password was usable before and after, never the password or its hash."""
+    with transaction.atomic():
+        _require_admin(actor)
+        stored = User.objects.select_for_update().get(pk=user.pk)
+        before = {"usable_password": stored.has_usable_password()}
+        if password is None:
+            stored.set_unusable_password()
+        else:
+            stored.set_password(password)
+        stored.save(update_fields=["password"])
+        audit_record(actor=actor, action="user.password_set", object_type="user", object_id=stored.pk,
+                     before=before, after={"usable_password": stored.has_usable_password()})
+        return stored
 
 
 def role_grant(*, actor: Any, user: User, role: str, unit: Any) -> RoleAssignment:

@@ -5,6 +5,9 @@ needs neither the whole list in memory nor more than a few seconds (docs/import-
 Every text cell that a spreadsheet would take for a formula (starting with = + - @, a tab or a
 carriage return) is written with an apostrophe in front (CSV injection); the reader takes it off
 again, so an export re-imports unchanged.
+
+Every export of a register is audited ("members.exported": who, which unit's subtree, the format and
+the number of members), whether from the page or `dangvien export-members`.
 """
 
 from __future__ import annotations
@@ -17,16 +20,20 @@ from collections.abc import Iterator
 from typing import IO, Any, BinaryIO, cast
 
 import xlsxwriter
+from django.db.models import QuerySet
 from django.utils import translation
 from django.utils.translation import gettext as _
 from rustpy_xlsxwriter import FastExcel, Format
 
+from dangvien.core.audit import audit_record
+from dangvien.core.errors import NotFound
 from dangvien.core.scope import subtree_filter
 from dangvien.core.tabular import ESCAPED_STARTS
 from dangvien.imports.columns import COLUMNS, EXPORT_COLUMNS, REQUIRED_FIELDS, Kind
-from dangvien.members.models import ServiceBackground, Sex, Status
+from dangvien.members.models import Member, ServiceBackground, Sex, Status
 from dangvien.members.selectors import members_visible_to
 from dangvien.org.models import Unit
+from dangvien.org.selectors import units_visible_to
 
 CHUNK_SIZE = 2000
 FORMATS = ("xlsx", "csv")
@@ -47,13 +54,16 @@ def format_from_path(path: pathlib.Path) -> str:
     return suffix if suffix in FORMATS else "xlsx"
 
 
+def _register_members(actor: Any, unit: Unit) -> QuerySet[Member]:
+    return members_visible_to(actor).filter(unit_id__in=Unit.objects.filter(**subtree_filter(unit.path)).values("id"))
+
+
 def register_rows(actor: Any, unit: Unit) -> Iterator[list[Any]]:
     """The register rows of the members of `unit`'s subtree whom `actor` may see, in the Vietnamese
     list order, as typed values in EXPORT_COLUMNS order (dates as dates, a year alone as "1958")."""
     units = {pk: (code, name) for pk, code, name in
              Unit.objects.filter(**subtree_filter(unit.path)).values_list("pk", "code", "name")}
-    members = (members_visible_to(actor)
-               .filter(unit_id__in=Unit.objects.filter(**subtree_filter(unit.path)).values("id"))
+    members = (_register_members(actor, unit)
                .order_by("sort_key", "id")
                .values_list("unit_id", "birth_year", *_MEMBER_FIELDS))
     with translation.override("vi"):
@@ -162,18 +172,48 @@ def _xlsx_value(value: Any) -> Any:
 _WIDTHS = {Kind.DATE: 12, Kind.SEX: 8, Kind.IGNORED: 8, Kind.IDENTIFIER: 15}
 
 
-def export_register(*, actor: Any, unit: Unit, path: pathlib.Path, fmt: str | None = None) -> int:
-    """Write the register of `unit`'s subtree as `actor` sees it to `path`; returns the row count."""
-    fmt = fmt or format_from_path(path)
+# --- the exports (audited) ---------------------------------------------------------------------
+
+
+def _require_visible(actor: Any, unit: Unit) -> None:
+    # Anyone who sees a unit may export its register: the rows are the members they may see.
+    if not units_visible_to(actor).filter(pk=unit.pk).exists():
+        raise NotFound(_("No such unit."))
+
+
+def _exported(actor: Any, unit: Unit, fmt: str, rows: int) -> None:
+    audit_record(actor=actor, action="members.exported", object_type="unit", object_id=unit.pk, unit_path=unit.path,
+                 after={"format": fmt, "rows": rows})
+
+
+def export_register(*, actor: Any, unit: Unit, path: pathlib.Path | IO[bytes], fmt: str | None = None) -> int:
+    """Write the register of `unit`'s subtree as `actor` sees it to `path` (a file name, or an open
+    binary file: then give `fmt`); returns the row count."""
+    fmt = fmt or (format_from_path(path) if isinstance(path, pathlib.Path) else None)
     if fmt not in FORMATS:
         raise ValueError(_("Unknown export format %(format)s.") % {"format": fmt})
+    _require_visible(actor, unit)
     rows = register_rows(actor, unit)
     if fmt == "xlsx":
-        return write_xlsx(rows, path)
-    counted = _Counted(rows)
-    with path.open("wb") as target:
-        write_csv(iter(counted), target)
-    return counted.count
+        count = write_xlsx(rows, path)
+    else:
+        counted = _Counted(rows)
+        if isinstance(path, pathlib.Path):
+            with path.open("wb") as target:
+                write_csv(iter(counted), target)
+        else:
+            write_csv(iter(counted), path)
+        count = counted.count
+    _exported(actor, unit, fmt, count)
+    return count
+
+
+def export_register_csv_stream(*, actor: Any, unit: Unit) -> Iterator[bytes]:
+    """The register of `unit`'s subtree as `actor` sees it, as CSV chunks for a streamed response.
+    Audited before the first byte is sent, with the number of members it holds."""
+    _require_visible(actor, unit)
+    _exported(actor, unit, "csv", _register_members(actor, unit).count())
+    return csv_chunks(register_rows(actor, unit))
 
 
 class _Counted:
@@ -185,6 +225,29 @@ class _Counted:
         for row in self._rows:
             self.count += 1
             yield row
+
+
+# --- an import's rejected rows ------------------------------------------------------------------
+
+
+def write_rejections_xlsx(rejections: list[dict[str, Any]], target: IO[bytes]) -> None:
+    """An import's rejected rows (line, column, reason) as an XLSX file."""
+    workbook = xlsxwriter.Workbook(target, {"in_memory": True, "strings_to_formulas": False,
+                                            "strings_to_numbers": False, "strings_to_urls": False})
+    sheet = workbook.add_worksheet(_("Rejected rows")[:31])
+    bold = workbook.add_format({"bold": True})
+    for col, title in enumerate([_("Line"), _("Column"), _("Reason")]):
+        sheet.write_string(0, col, title, bold)
+    sheet.set_column(0, 0, 8)
+    sheet.set_column(1, 1, 20)
+    sheet.set_column(2, 2, 90)
+    for row, item in enumerate(rejections, start=1):
+        sheet.write_number(row, 0, item["line"])
+        # The header and the message may quote the file's own cells: defuse formulas.
+        sheet.write_string(row, 1, escape_cell(str(item["column"])))
+        sheet.write_string(row, 2, escape_cell(str(item["message"])))
+    sheet.freeze_panes(1, 0)
+    workbook.close()
 
 
 # --- template ----------------------------------------------------------------------------------

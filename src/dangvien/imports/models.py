@@ -1,12 +1,15 @@
 """A stored import: the uploaded file, its checked plan (counts, rejections, a sample of changes),
 once confirmed the background task's progress and result, and what undoing it needs (the members
-it created, and the values it replaced on the members it updated)."""
+it created, and the values it replaced on the members it updated). The batch is its own long job
+(jobs.models.LongJob: progress, sign of life, stall), for the import and then for its undo."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from dangvien.jobs.models import LongJob
 
 SAMPLE_ROWS = 200  # changes shown on the preview page; the file itself holds the rest
 
@@ -30,7 +33,10 @@ class BatchSource(models.TextChoices):
     COMMAND = "command", _("Command line")
 
 
-class ImportBatch(models.Model):
+class ImportBatch(LongJob):
+    # A worker is at it (or should be) while the import or its undo is queued or running.
+    LIVE = frozenset({BatchStatus.QUEUED, BatchStatus.RUNNING, BatchStatus.UNDO_QUEUED, BatchStatus.UNDOING})
+
     # Empty for an import run at the server shell by the system operator (`import-members` without --user).
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                               related_name="+")
@@ -46,12 +52,8 @@ class ImportBatch(models.Model):
     count_rejected = models.PositiveIntegerField(default=0)
     rejections = models.JSONField(default=list, blank=True)  # [{"line", "column", "message"}]
     changes_sample = models.JSONField(default=list, blank=True)  # [{"line", "action", "name", "fields"}]
-    progress_done = models.PositiveIntegerField(default=0)
-    progress_total = models.PositiveIntegerField(default=0)
-    progress_at = models.DateTimeField(null=True, blank=True)  # the worker's last sign of life
     result_created = models.PositiveIntegerField(default=0)
     result_updated = models.PositiveIntegerField(default=0)
-    error = models.TextField(blank=True)
     # For undo, written in the import's own transaction: the ids of the members it created, as
     # [first, last] runs (ids are reserved in blocks, so a province is a few dozen runs).
     created_ranges = models.JSONField(default=list, blank=True)
@@ -59,10 +61,7 @@ class ImportBatch(models.Model):
     undone_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                   related_name="+")
     undo_error = models.TextField(blank=True)  # why the last undo was refused
-    created_at = models.DateTimeField(auto_now_add=True)
     planned_at = models.DateTimeField(null=True, blank=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -81,13 +80,6 @@ class ImportBatch(models.Model):
         return self.status == BatchStatus.PLANNED and self.writes_something
 
     @property
-    def in_progress(self) -> bool:
-        return self.status in {BatchStatus.QUEUED, BatchStatus.RUNNING, BatchStatus.UNDO_QUEUED,
-                               BatchStatus.UNDOING}
-
-    stalled = False  # set by imports.batches.batch_live_progress
-
-    @property
     def ran(self) -> bool:
         """The import was applied (it may since have been undone, or be being undone)."""
         return self.status in {BatchStatus.DONE, BatchStatus.UNDO_QUEUED, BatchStatus.UNDOING, BatchStatus.UNDONE}
@@ -95,12 +87,6 @@ class ImportBatch(models.Model):
     @property
     def created_count(self) -> int:
         return sum(last - first + 1 for first, last in self.created_ranges)
-
-    @property
-    def percent(self) -> int:
-        if self.status == BatchStatus.DONE:
-            return 100
-        return int(100 * self.progress_done / self.progress_total) if self.progress_total else 0
 
 
 class ImportedUpdate(models.Model):

@@ -1,5 +1,6 @@
-"""Import pages: upload and check, preview, confirm, progress, result. Views stay thin: the
-batch services in batches.py do the work and the checks."""
+"""Import pages: upload and check, preview, confirm, progress, result; the register export. Views
+stay thin: reads go through selectors.py, writes through the services in batches.py and export.py,
+which do the work, the checks and the audit."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ import tempfile
 from collections.abc import Callable
 from typing import Any
 
-import xlsxwriter
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -27,11 +27,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from dangvien.accounts.permissions import can
-from dangvien.imports import batches
-from dangvien.imports.export import csv_chunks, escape_cell, register_rows, write_template, write_xlsx
+from dangvien.imports import batches, selectors
+from dangvien.imports.export import FORMATS, export_register, export_register_csv_stream, write_template
 from dangvien.imports.forms import UploadForm
 from dangvien.imports.models import BatchStatus, ImportBatch
 from dangvien.imports.undo import undo_blockers
+from dangvien.jobs.views import progress_response
 from dangvien.members.permissions import MEMBER_MANAGE
 from dangvien.org.models import Unit
 from dangvien.org.selectors import unit_get_for
@@ -53,7 +54,7 @@ def import_new(request: HttpRequest) -> HttpResponse:
         initial_unit = unit_get_for(request.user, unit_id)
         if not can(request.user, MEMBER_MANAGE, initial_unit):
             raise PermissionDenied(_("You do not have permission to import members here."))
-    units = batches.units_managed_by(request.user)
+    units = selectors.units_managed_by(request.user)
     if not units.exists():
         raise PermissionDenied(_("You do not have permission to import members."))
     form = UploadForm(request.POST if request.method == "POST" else None,
@@ -62,7 +63,7 @@ def import_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         batch = batches.batch_upload(actor=request.user, unit=form.chosen_unit(), upload=form.cleaned_data["file"])
         return redirect("imports:detail", pk=batch.pk)
-    recent = batches.batches_visible_to(request.user).filter(actor_id=request.user.pk).select_related("unit")[:10]
+    recent = selectors.batches_visible_to(request.user).filter(actor_id=request.user.pk).select_related("unit")[:10]
     return render(request, "imports/new.html", {"form": form, "recent": recent})
 
 
@@ -80,27 +81,29 @@ def import_template(request: HttpRequest) -> HttpResponseBase:
 def export_register_view(request: HttpRequest, unit_pk: int, fmt: str) -> HttpResponseBase:
     """The member register (7-HSĐV columns) of a unit the user can see, only the members they may
     see: CSV streamed row by row; XLSX written to a temporary file (the format needs its whole
-    archive before the first byte) and sent from there, so memory stays flat either way."""
+    archive before the first byte) and sent from there, so memory stays flat either way. Audited."""
     unit = unit_get_for(request.user, unit_pk)
-    rows = register_rows(request.user, unit)
+    if fmt not in FORMATS:
+        raise Http404("Unknown format.")
     name = f"so-dang-vien-{unit.code}.{fmt}"
     if fmt == "csv":
-        response = StreamingHttpResponse(csv_chunks(rows), content_type="text/csv; charset=utf-8")
+        chunks = export_register_csv_stream(actor=request.user, unit=unit)
+        response = StreamingHttpResponse(chunks, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
-    if fmt != "xlsx":
-        raise Http404("Unknown format.")
     spool = tempfile.TemporaryFile()
-    write_xlsx(rows, spool)
+    export_register(actor=request.user, unit=unit, path=spool, fmt=fmt)
     spool.seek(0)
     return FileResponse(spool, as_attachment=True, filename=name)
 
 
 @login_required
 def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    batch = batches.batch_live_progress(batches.batch_get_for(request.user, pk))
+    batch = selectors.batch_live_progress(selectors.batch_get_for(request.user, pk))
     rejections = Paginator(batch.rejections, REJECTIONS_PER_PAGE).get_page(request.GET.get("page"))
-    context: dict[str, Any] = {"batch": batch, "rejections": rejections, "may_undo": False}
+    context: dict[str, Any] = {"batch": batch, "rejections": rejections, "may_undo": False,
+                               # The import's progress bar; an undo shows its status only.
+                               "show_bar": batch.status in {BatchStatus.QUEUED, BatchStatus.RUNNING, BatchStatus.DONE}}
     if batch.status == BatchStatus.DONE and batch.undone_at is None and can(request.user, MEMBER_MANAGE,
                                                                              batch.unit):
         context["may_undo"] = True
@@ -129,7 +132,7 @@ def import_abandon(request: HttpRequest, pk: int) -> HttpResponse:
 def _queue(request: HttpRequest, pk: int, service: Callable[..., ImportBatch], done: str) -> HttpResponse:
     """Run a batch service (queue a task, or stop waiting for one); a refusal becomes a message on
     the batch's page."""
-    batch = batches.batch_get_for(request.user, pk)
+    batch = selectors.batch_get_for(request.user, pk)
     try:
         service(actor=request.user, batch=batch)
     except ValidationError as error:
@@ -142,40 +145,14 @@ def _queue(request: HttpRequest, pk: int, service: Callable[..., ImportBatch], d
 @login_required
 @require_GET
 def import_progress(request: HttpRequest, pk: int) -> JsonResponse:
-    batch = batches.batch_live_progress(batches.batch_get_for(request.user, pk))
-    return JsonResponse(_progress(batch))
-
-
-def _progress(batch: ImportBatch) -> dict[str, Any]:
-    return {"status": batch.status, "status_label": str(batch.get_status_display()),
-            "done": batch.progress_done, "total": batch.progress_total, "percent": batch.percent,
-            "finished": not batch.in_progress or batch.stalled,
-            "text": _("%(done)s of %(total)s rows written") % {"done": batch.progress_done,
-                                                                "total": batch.progress_total}}
+    return progress_response(selectors.batch_get_for(request.user, pk), caption=_("%(done)s of %(total)s rows written"))
 
 
 @login_required
 @require_GET
 def import_rejected_xlsx(request: HttpRequest, pk: int) -> HttpResponseBase:
-    batch = batches.batch_get_for(request.user, pk)
-    buffer = io.BytesIO()
-    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False,
-                                            "strings_to_numbers": False, "strings_to_urls": False})
-    sheet = workbook.add_worksheet(_("Rejected rows")[:31])
-    bold = workbook.add_format({"bold": True})
-    for col, title in enumerate([_("Line"), _("Column"), _("Reason")]):
-        sheet.write_string(0, col, title, bold)
-    sheet.set_column(0, 0, 8)
-    sheet.set_column(1, 1, 20)
-    sheet.set_column(2, 2, 90)
-    for row, item in enumerate(batch.rejections, start=1):
-        sheet.write_number(row, 0, item["line"])
-        # The header and the message may quote the file's own cells: defuse formulas.
-        sheet.write_string(row, 1, escape_cell(str(item["column"])))
-        sheet.write_string(row, 2, escape_cell(str(item["message"])))
-    sheet.freeze_panes(1, 0)
-    workbook.close()
-    buffer.seek(0)
+    batch = selectors.batch_get_for(request.user, pk)
+    buffer = batches.batch_rejections_export(actor=request.user, batch=batch)
     return FileResponse(buffer, as_attachment=True, filename=f"import-{batch.pk}-rejected.xlsx",
                         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 

@@ -11,7 +11,7 @@ from django.db import transaction
 
 from dangvien.accounts.cli import command_actor
 from dangvien.core.errors import NotFound
-from dangvien.imports.batches import batch_start_command
+from dangvien.imports.batches import batch_start_command, import_failed_record, import_refused_record
 from dangvien.imports.planning import ImportPlan
 from dangvien.imports.reading import read_member_file
 from dangvien.imports.services import import_apply, import_plan
@@ -56,6 +56,8 @@ class Command(BaseCommand):
         if parsed.file_errors:
             for error in parsed.file_errors:
                 self.stderr.write(f"{options['file']}: {error}")
+            import_refused_record(actor=actor, unit=unit, name=options["file"].name,
+                                  reason=" ".join(e.message for e in parsed.file_errors))
             raise CommandError("The file was refused; nothing was imported.")
         try:
             plan = import_plan(actor=actor, unit=unit, parsed=parsed)
@@ -82,6 +84,7 @@ class Command(BaseCommand):
                                       record_to=batch)
         except (ValidationError, PermissionDenied, NotFound) as exc:
             message = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+            import_failed_record(actor=actor, unit=unit, name=options["file"].name, reason=message)
             raise CommandError(message) from exc
         self.stdout.write(f"Imported in {time.perf_counter() - started:.1f} s: {len(result.created_ids):,} members "
                           f"created, {len(result.updated_ids):,} updated, {result.audit_rows:,} audit rows written.")

@@ -7,7 +7,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from dangvien.accounts.cli import command_actor
 from dangvien.core.errors import NotFound
-from dangvien.imports.batches import batch_get_for
+from dangvien.imports.batches import batch_undo_refused_record
+from dangvien.imports.selectors import batch_get_for
 from dangvien.imports.undo import import_undo, undo_refusal
 
 
@@ -28,6 +29,7 @@ class Command(BaseCommand):
         except NotFound:
             raise CommandError(f"No import #{options['batch']} in your scope.") from None
         if reason := undo_refusal(batch):
+            batch_undo_refused_record(actor=actor, batch=batch, reason=reason)
             raise CommandError(f"Import #{batch.pk} ({batch.get_status_display()}): {reason}")
         summary = f"{batch.created_count:,} members added and {batch.result_updated:,} updated by import #{batch.pk}"
         if options["dry_run"]:
@@ -35,7 +37,10 @@ class Command(BaseCommand):
             return
         try:
             result = import_undo(actor=actor, batch=batch)
-        except (ValidationError, PermissionDenied, NotFound) as exc:
-            raise CommandError(" ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)) from exc
+        except ValidationError as exc:  # a member changed since the check above
+            batch_undo_refused_record(actor=actor, batch=batch, reason=" ".join(exc.messages))
+            raise CommandError(" ".join(exc.messages)) from exc
+        except (PermissionDenied, NotFound) as exc:
+            raise CommandError(str(exc)) from exc
         self.stdout.write(f"Undone: {result.deleted:,} members deleted, {result.restored:,} restored, "
                           f"{result.audit_rows:,} audit rows written.")
