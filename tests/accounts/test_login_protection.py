@@ -97,7 +97,7 @@ def test_every_user_changes_their_password(world, role):
     assert user.check_password("a-new-Passphrase-42")
     entry = AuditEntry.objects.order_by("-seq").first()
     assert AuditEntry.objects.count() == before + 1
-    assert (entry.action, entry.object_id, entry.actor_id) == ("user.password_changed", str(user.pk), user.pk)
+    assert (entry.action, entry.object_id, entry.actor_id) == ("user.password_set", str(user.pk), user.pk)
     assert "Passphrase" not in str(entry.after) and "pbkdf2" not in str(entry.after)
 
 

@@ -89,10 +89,12 @@ def user_update(*, actor: Any, user: User, changes: dict[str, Any]) -> User:
 
 
 def user_password_set(*, actor: Any, user: User, password: str | None) -> User:
-    """Set an account's password (None: disable password login). The audit row says whether a
-    password was usable before and after, never the password or its hash."""
+    """Set an account's password (None: disable password login): a user their own (the password
+    page has checked the old one), an administrator anyone's. The audit row says whether a password
+    was usable before and after, never the password or its hash."""
     with transaction.atomic():
-        _require_admin(actor)
+        if getattr(actor, "pk", None) != user.pk or password is None:
+            _require_admin(actor)
         stored = User.objects.select_for_update().get(pk=user.pk)
         before = {"usable_password": stored.has_usable_password()}
         if password is None:
@@ -124,17 +126,3 @@ def role_revoke(*, actor: Any, assignment: RoleAssignment) -> None:
                      unit_path=assignment.unit.path if assignment.unit else "")
         assignment.delete()
         forget_grants(assignment.user)
-
-
-def user_set_password(*, actor: Any, user: User, password: str) -> User:
-    """A user changes their own password (the form has checked the old one and the rules); an
-    administrator may set anyone's. The session that made the change stays logged in (the view
-    keeps its hash)."""
-    with transaction.atomic():
-        if getattr(actor, "pk", None) != user.pk and not has_role(actor, Role.ADMIN):
-            raise PermissionDenied(_("You can only change your own password."))
-        user.set_password(password)
-        user.save(update_fields=["password"])
-        # Which account and who: never the password or its hash.
-        audit_record(actor=actor, action="user.password_changed", object_type="user", object_id=user.pk)
-        return user

@@ -15,7 +15,7 @@ from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
 
 from dangvien.accounts.permissions import is_officer
-from dangvien.accounts.services import user_set_password
+from dangvien.accounts.services import user_password_set
 
 
 @login_required
@@ -33,9 +33,9 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
     def form_valid(self, form: Any) -> HttpResponse:
         # Saved through the service (checked, audited), not by the form itself.
-        user_set_password(actor=self.request.user, user=self.request.user,
-                          password=form.cleaned_data["new_password1"])
-        update_session_auth_hash(self.request, self.request.user)
+        user = user_password_set(actor=self.request.user, user=self.request.user,
+                                 password=form.cleaned_data["new_password1"])
+        update_session_auth_hash(self.request, user)  # this session stays logged in
         messages.success(self.request, _("Your password was changed."))
         return super(auth_views.PasswordChangeView, self).form_valid(form)  # redirect, without form.save()
 
