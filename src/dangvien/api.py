@@ -3,7 +3,10 @@
 Authentication is the Django session (the same login as the pages), so Ninja checks the CSRF token
 on every unsafe request. Service errors map to HTTP as the views map them to messages:
 ValidationError → 422 and StaleEdit → 409, both as {"detail": first message, "errors": {field: [...]}};
-PermissionDenied → 403; out of scope or absent → 404 (the two look the same).
+PermissionDenied → 403; out of scope or absent → 404 (the two look the same). A request the schema
+refuses (a missing field, a number out of bounds) is a 422 of the same shape; an unparsable body a
+400; a write while the database is busy a 503. The published schema says so for every operation
+(ERROR_RESPONSES), and tests/api/test_contract.py holds the API to it.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
+from ninja.errors import HttpError
+from ninja.errors import ValidationError as RequestInvalid
 from ninja.security import django_auth
 
 from dangvien.core.errors import StaleEdit
@@ -20,7 +25,35 @@ from dangvien.members.api import router as members_router
 from dangvien.members.tree_api import router as unit_tree_router
 from dangvien.org.api import router as units_router
 
-api = NinjaAPI(
+ERROR_SCHEMA = {
+    "title": "ErrorOut", "type": "object", "required": ["detail"],
+    "properties": {
+        "detail": {"type": "string", "title": "The first message"},
+        "errors": {"anyOf": [{"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+                             {"type": "null"}], "title": "Messages by field"},
+    },
+}
+# The answers every operation may give besides its own (reads: the first group; writes: all).
+READ_ERRORS = {401: "Not logged in", 404: "No such object, or outside your scope",
+               422: "The request does not fit the schema"}
+WRITE_ERRORS = {**READ_ERRORS, 400: "The request body is not JSON", 403: "Not permitted here",
+                409: "The record changed since you read it", 503: "The database is busy: try again"}
+
+
+class DangvienAPI(NinjaAPI):
+    def get_openapi_schema(self, **kwargs):  # type: ignore[no-untyped-def]
+        schema = super().get_openapi_schema(**kwargs)
+        schema.setdefault("components", {}).setdefault("schemas", {})["ErrorOut"] = ERROR_SCHEMA
+        for operations in schema.get("paths", {}).values():
+            for method, operation in operations.items():
+                errors = READ_ERRORS if method == "get" else WRITE_ERRORS
+                for status, description in errors.items():
+                    operation["responses"].setdefault(status, {"description": description, "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}})
+        return schema
+
+
+api = DangvienAPI(
     title="dangvien API", version="1", auth=django_auth, urls_namespace="api",
     docs_decorator=login_required,
 )
@@ -56,6 +89,29 @@ def _stale_edit(request: HttpRequest, exc: StaleEdit) -> HttpResponse:
 def _permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
     message = str(exc) or _("You do not have permission to do this here.")
     return api.create_response(request, {"detail": message}, status=403)
+
+
+@api.exception_handler(RequestInvalid)
+def _request_invalid(request: HttpRequest, exc: RequestInvalid) -> HttpResponse:
+    """Ninja's own refusals (a missing field, a number out of bounds) in the one error shape."""
+    errors: dict[str, list[str]] = {}
+    for error in exc.errors:
+        where = _field_name(tuple(error.get("loc", ()))) or "__all__"
+        errors.setdefault(where, []).append(str(error.get("msg", "")))
+    first = next(iter(errors.items()))
+    return api.create_response(request, {"detail": f"{first[0]}: {first[1][0]}", "errors": errors}, status=422)
+
+
+def _field_name(location: tuple) -> str:
+    """The field a refusal names, as the client wrote it: ("body", "payload", "changes", "phone") ->
+    "changes.phone" (Ninja's own parameter name dropped), ("query", "page") -> "page"."""
+    parts = location[2:] if location[:1] == ("body",) else location[1:]
+    return ".".join(str(part) for part in parts)
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
 
 
 @api.exception_handler(Http404)

@@ -18,6 +18,7 @@ from ninja import Status as Reply
 from pydantic import BeforeValidator, ConfigDict, Field
 
 from dangvien.core.errors import NotFound, PermissionDenied, ValidationError
+from dangvien.core.urls import MAX_ID
 from dangvien.members import services
 from dangvien.members.models import DisciplineForm, EventKind, Member, MemberEvent, Status
 from dangvien.members.selectors import (
@@ -190,7 +191,7 @@ class ProfileChanges(ContactChanges):
 class MemberRegisterIn(ProfileChanges):
     """The record of an existing member (data entry): status official or probationary."""
 
-    unit: int = Field(description="The cell the member belongs to.")
+    unit: int = Field(ge=1, le=MAX_ID, description="The cell the member belongs to.")
     status: Literal["official", "probationary", "exempted", "temporarily_out"] = "official"
     note: str = ""
     full_name: str = Field(max_length=_max("full_name"))
@@ -202,7 +203,7 @@ class MemberAdmitIn(ProfileChanges):
     """A new admission: probationary from the admission decision date; the full date of birth is
     required and the age limits apply."""
 
-    unit: int = Field(description="The cell the member is admitted to.")
+    unit: int = Field(ge=1, le=MAX_ID, description="The cell the member is admitted to.")
     decision: str = Field("", max_length=_max("decision", MemberEvent))
     note: str = ""
     full_name: str = Field(max_length=_max("full_name"))
@@ -249,7 +250,7 @@ class TransferOutIn(DecidedEventIn):
 
 class TransferInIn(DecidedEventIn):
     date: dt.date
-    unit: int = Field(description="The receiving cell.")
+    unit: int = Field(ge=1, le=MAX_ID, description="The receiving cell.")
 
 
 class TransferTemporarilyIn(DecidedEventIn):
@@ -297,7 +298,7 @@ class MemberListQuery(Schema):
     unit: Annotated[int | None, _blank_is_none] = Field(None, description="Only this unit's subtree.")
     status: Annotated[Status | None, _blank_is_none] = None
     order: Literal["name", "-name", "birth", "-birth", "admission", "-admission"] = "name"
-    page: int = Field(1, ge=1)
+    page: int = Field(1, ge=1, le=10_000_000)  # bounded: the offset must fit the database's integers
     page_size: int = Field(settings.DANGVIEN["MEMBER_PAGE_SIZE"], ge=1, le=200)
 
 
@@ -315,12 +316,12 @@ def list_members(request: HttpRequest, params: Query[MemberListQuery]) -> dict[s
     }
 
 
-@router.get("/{int:member_id}", response=MemberDetail, summary="One member's record")
+@router.get("/{id:member_id}", response=MemberDetail, summary="One member's record")
 def get_member(request: HttpRequest, member_id: int) -> Member:
     return member_get_for(request.user, member_id)
 
 
-@router.get("/{int:member_id}/history", response=list[MemberEventOut], summary="Activity history")
+@router.get("/{id:member_id}/history", response=list[MemberEventOut], summary="Activity history")
 def get_history(request: HttpRequest, member_id: int) -> list[MemberEvent]:
     return list(member_history(request.user, member_id))
 
@@ -348,14 +349,14 @@ def admit_member(request: HttpRequest, payload: MemberAdmitIn) -> Reply[Member]:
                                             decision=payload.decision, note=payload.note))
 
 
-@router.patch("/{int:member_id}", response={200: MemberDetail, **WRITE_ERRORS}, summary="Correct profile data")
+@router.patch("/{id:member_id}", response={200: MemberDetail, **WRITE_ERRORS}, summary="Correct profile data")
 def correct_member(request: HttpRequest, member_id: int, payload: MemberCorrectIn) -> Member:
     # The service reads the member itself, in scope and under its lock: the one read of this request.
     return services.member_correct(actor=request.user, member=member_ref(member_id), expected_version=payload.version,
                                    changes=payload.changes.model_dump(exclude_unset=True), note=payload.note)
 
 
-@router.patch("/{int:member_id}/contact", response={200: MemberDetail, **WRITE_ERRORS},
+@router.patch("/{id:member_id}/contact", response={200: MemberDetail, **WRITE_ERRORS},
               summary="Update phone, residence and smartphone flag")
 def update_contact(request: HttpRequest, member_id: int, payload: MemberContactIn) -> Member:
     return services.member_update_contact(
@@ -436,7 +437,7 @@ def _add_event_route(route: EventRoute) -> None:
     handler.__annotations__ = {**handler.__annotations__, "payload": route.body}
     name = "event_" + route.kind.replace("-", "_")
     handler.__name__ = handler.__qualname__ = name
-    router.post(f"/{{int:member_id}}/events/{route.kind}", response={200: MemberDetail, **WRITE_ERRORS},
+    router.post(f"/{{id:member_id}}/events/{route.kind}", response={200: MemberDetail, **WRITE_ERRORS},
                 summary=route.summary, operation_id=f"member_{name}", url_name=f"member_{name}")(handler)
 
 

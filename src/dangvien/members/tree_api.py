@@ -35,7 +35,7 @@ def _tree_out(node: UnitNode) -> UnitTreeNode:
     )
 
 
-@router.get("/{int:unit_id}/tree", response=UnitTreeNode, summary="A unit's subtree with member counts")
+@router.get("/{id:unit_id}/tree", response=UnitTreeNode, summary="A unit's subtree with member counts")
 def get_unit_tree(
     request: HttpRequest, unit_id: int,
     depth: int | None = Query(None, ge=0, le=10, description="Levels below the unit; all when omitted."),

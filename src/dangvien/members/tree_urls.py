@@ -5,5 +5,5 @@ from dangvien.members import tree_views
 app_name = "units"
 urlpatterns = [
     path("", tree_views.tree, name="tree"),
-    path("<int:pk>/", tree_views.unit_detail, name="unit"),
+    path("<id:pk>/", tree_views.unit_detail, name="unit"),
 ]

@@ -7,6 +7,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from pydantic import Field
 
+from dangvien.core.urls import MAX_ID
 from dangvien.org.models import Unit, UnitKind
 from dangvien.org.selectors import unit_get_for, units_visible_to
 
@@ -29,7 +30,7 @@ class UnitOut(Schema):
 
 
 class UnitListFilter(Schema):
-    parent: int | None = Field(None, description="Only the direct children of this unit.")
+    parent: int | None = Field(None, ge=1, le=MAX_ID, description="Only the direct children of this unit.")
     kind: UnitKind | None = None
 
 
@@ -44,6 +45,6 @@ def list_units(request: HttpRequest, filters: Query[UnitListFilter]) -> list[Uni
     return list(units.order_by("path"))
 
 
-@router.get("/{int:unit_id}", response=UnitOut, summary="One unit")
+@router.get("/{id:unit_id}", response=UnitOut, summary="One unit")
 def get_unit(request: HttpRequest, unit_id: int) -> Unit:
     return unit_get_for(request.user, unit_id)
