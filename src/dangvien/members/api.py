@@ -6,20 +6,18 @@ Django Ninja reads their body types from the live annotations.
 """
 
 import datetime as dt
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union
 
 from django.conf import settings
 from django.http import HttpRequest
-from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 from ninja import Status as Reply
-from pydantic import BeforeValidator, ConfigDict, Field
+from pydantic import BeforeValidator, ConfigDict, Field, create_model
 
-from dangvien.core.errors import NotFound, PermissionDenied, ValidationError
 from dangvien.members import services
-from dangvien.members.models import DisciplineForm, EventKind, Member, MemberEvent, Status
+from dangvien.members.events import EventAction, EventType, event_types, recordable_event_types
+from dangvien.members.models import Member, MemberEvent, Status
+from dangvien.members.schemas import max_length
 from dangvien.members.selectors import (
     MemberFilter,
     MemberPages,
@@ -28,15 +26,9 @@ from dangvien.members.selectors import (
     member_list,
     member_ref,
 )
-from dangvien.org.selectors import cell_for_transfer, unit_get_for
+from dangvien.org.selectors import unit_get_for
 
 router = Router(tags=["members"])
-
-
-def _max(field: str, model: Any = Member) -> int:
-    """The column's length, so an over-long value is a 422 here rather than a database error
-    (PostgreSQL enforces varchar lengths; SQLite does not)."""
-    return model._meta.get_field(field).max_length
 
 
 # --- output schemas ----------------------------------------------------------------------------
@@ -117,6 +109,8 @@ class MemberDetail(Schema):
 
 
 class MemberEventOut(Schema):
+    """An entry of the activity history; `details` depends on `kind` (one schema a kind below)."""
+
     id: int
     kind: str
     kind_label: str
@@ -128,15 +122,22 @@ class MemberEventOut(Schema):
     to_status: str
     decision: str
     note: str
-    details: dict[str, Any]
-
-    @staticmethod
-    def resolve_kind_label(event: MemberEvent) -> str:
-        return str(EventKind(event.kind).label)
 
     @staticmethod
     def resolve_actor(event: MemberEvent) -> str | None:
         return event.actor.username if event.actor else None
+
+
+def _history_event_schema(event_type: EventType) -> Any:
+    """The history entry of one kind: its `kind` a constant, its `details` the kind's payload."""
+    constant: Any = Literal[event_type.kind]
+    return create_model(f"{event_type.details.__name__}Event", __base__=MemberEventOut,
+                        kind=(constant, ...), details=(event_type.details, ...))
+
+
+# Every registered kind, told apart by `kind`: the OpenAPI document shows each kind's details.
+HISTORY: Any = list[Annotated[Union[tuple(_history_event_schema(t) for t in event_types())],  # type: ignore[misc]  # noqa: UP007
+                              Field(discriminator="kind")]]
 
 
 class ErrorOut(Schema):
@@ -150,9 +151,9 @@ class ErrorOut(Schema):
 class ContactChanges(Schema):
     model_config = ConfigDict(extra="forbid")
 
-    phone: str | None = Field(None, max_length=_max("phone"))
-    permanent_residence: str | None = Field(None, max_length=_max("permanent_residence"))
-    temporary_residence: str | None = Field(None, max_length=_max("temporary_residence"))
+    phone: str | None = Field(None, max_length=max_length("phone"))
+    permanent_residence: str | None = Field(None, max_length=max_length("permanent_residence"))
+    temporary_residence: str | None = Field(None, max_length=max_length("temporary_residence"))
     has_smartphone: bool | None = None
 
 
@@ -160,31 +161,31 @@ class ProfileChanges(ContactChanges):
     """Profile fields (members/validation.py PROFILE_FIELDS). Only the fields sent are changed; null
     clears a field. Status and cell change only through lifecycle events."""
 
-    full_name: str | None = Field(None, max_length=_max("full_name"))
-    birth_name: str | None = Field(None, max_length=_max("birth_name"))
-    aliases: str | None = Field(None, max_length=_max("aliases"))
+    full_name: str | None = Field(None, max_length=max_length("full_name"))
+    birth_name: str | None = Field(None, max_length=max_length("birth_name"))
+    aliases: str | None = Field(None, max_length=max_length("aliases"))
     sex: str | None = Field(None, description="M or F")
     date_of_birth: dt.date | None = None
     birth_year: int | None = Field(None, description="When only the year of birth is known.")
-    place_of_birth: str | None = Field(None, max_length=_max("place_of_birth"))
-    hometown: str | None = Field(None, max_length=_max("hometown"))
-    ethnicity: str | None = Field(None, max_length=_max("ethnicity"))
-    religion: str | None = Field(None, max_length=_max("religion"))
+    place_of_birth: str | None = Field(None, max_length=max_length("place_of_birth"))
+    hometown: str | None = Field(None, max_length=max_length("hometown"))
+    ethnicity: str | None = Field(None, max_length=max_length("ethnicity"))
+    religion: str | None = Field(None, max_length=max_length("religion"))
     citizen_id: str | None = Field(None, max_length=20, description="12 digits; spaces and dots are ignored.")
     old_id_number: str | None = Field(None, max_length=15)
-    education: str | None = Field(None, max_length=_max("education"))
-    political_theory: str | None = Field(None, max_length=_max("political_theory"))
-    professional_qualification: str | None = Field(None, max_length=_max("professional_qualification"))
-    foreign_language: str | None = Field(None, max_length=_max("foreign_language"))
-    occupation_at_admission: str | None = Field(None, max_length=_max("occupation_at_admission"))
-    occupation: str | None = Field(None, max_length=_max("occupation"))
+    education: str | None = Field(None, max_length=max_length("education"))
+    political_theory: str | None = Field(None, max_length=max_length("political_theory"))
+    professional_qualification: str | None = Field(None, max_length=max_length("professional_qualification"))
+    foreign_language: str | None = Field(None, max_length=max_length("foreign_language"))
+    occupation_at_admission: str | None = Field(None, max_length=max_length("occupation_at_admission"))
+    occupation: str | None = Field(None, max_length=max_length("occupation"))
     service_background: str | None = Field(None, description="'', army, police or retired")
     admission_date: dt.date | None = None
     admission_ceremony_date: dt.date | None = None
     official_date: dt.date | None = None
     profile_number: str | None = Field(None, max_length=20)
     card_number: str | None = Field(None, max_length=30)
-    badge_number: str | None = Field(None, max_length=_max("badge_number"))
+    badge_number: str | None = Field(None, max_length=max_length("badge_number"))
 
 
 class MemberRegisterIn(ProfileChanges):
@@ -193,7 +194,7 @@ class MemberRegisterIn(ProfileChanges):
     unit: int = Field(description="The cell the member belongs to.")
     status: Literal["official", "probationary", "exempted", "temporarily_out"] = "official"
     note: str = ""
-    full_name: str = Field(max_length=_max("full_name"))
+    full_name: str = Field(max_length=max_length("full_name"))
     sex: str = Field(description="M or F")
     admission_date: dt.date
 
@@ -203,9 +204,9 @@ class MemberAdmitIn(ProfileChanges):
     required and the age limits apply."""
 
     unit: int = Field(description="The cell the member is admitted to.")
-    decision: str = Field("", max_length=_max("decision", MemberEvent))
+    decision: str = Field("", max_length=max_length("decision", MemberEvent))
     note: str = ""
-    full_name: str = Field(max_length=_max("full_name"))
+    full_name: str = Field(max_length=max_length("full_name"))
     sex: str = Field(description="M or F")
     date_of_birth: dt.date
     admission_date: dt.date
@@ -221,68 +222,6 @@ class MemberContactIn(Schema):
     version: int
     changes: ContactChanges
     note: str = ""
-
-
-class EventIn(Schema):
-    model_config = ConfigDict(extra="forbid")
-
-    version: int = Field(description="The version of the record the change was made on.")
-    note: str = ""
-
-
-class DecidedEventIn(EventIn):
-    decision: str = Field("", max_length=_max("decision", MemberEvent), description="Decision number.")
-
-
-class RecognizeOfficialIn(DecidedEventIn):
-    official_date: dt.date
-
-
-class TransferOutIn(DecidedEventIn):
-    date: dt.date
-    destination: str = Field("", description="Where the member goes, when it is not a cell on this system.")
-    destination_unit: str | None = Field(
-        None, max_length=32,
-        description="The code (not the id) of the receiving cell when it is on this system (any cell, not only yours); "
-                    "that side then takes the member in.")
-
-
-class TransferInIn(DecidedEventIn):
-    date: dt.date
-    unit: int = Field(description="The receiving cell.")
-
-
-class TransferTemporarilyIn(DecidedEventIn):
-    date: dt.date
-    destination: str = Field(max_length=_max("temporary_unit"))
-    until: dt.date | None = None
-
-
-class ReturnIn(EventIn):
-    date: dt.date
-
-
-class ExemptIn(DecidedEventIn):
-    date: dt.date
-    reason: str
-
-
-class LiftExemptionIn(DecidedEventIn):
-    date: dt.date
-
-
-class DisciplineIn(DecidedEventIn):
-    date: dt.date
-    form: DisciplineForm
-
-
-class RemoveIn(DecidedEventIn):
-    date: dt.date
-    reason: str
-
-
-class RecordDeathIn(EventIn):
-    date: dt.date
 
 
 # --- reads -------------------------------------------------------------------------------------
@@ -320,7 +259,8 @@ def get_member(request: HttpRequest, member_id: int) -> Member:
     return member_get_for(request.user, member_id)
 
 
-@router.get("/{int:member_id}/history", response=list[MemberEventOut], summary="Activity history")
+@router.get("/{int:member_id}/history", response=HISTORY, summary="Activity history",
+            by_alias=True)
 def get_history(request: HttpRequest, member_id: int) -> list[MemberEvent]:
     return list(member_history(request.user, member_id))
 
@@ -363,82 +303,24 @@ def update_contact(request: HttpRequest, member_id: int, payload: MemberContactI
         changes=payload.changes.model_dump(exclude_unset=True), note=payload.note)
 
 
-# --- lifecycle events: one route per kind, generated from this table ------------------------------
+# --- lifecycle events: one route per recordable kind of the table (members/event_kinds.py) ------
 
 
-def _transfer_out_args(actor: Any, member: Member, args: dict[str, Any]) -> dict[str, Any]:
-    """A transfer may go to any cell of the system, not only to cells the actor can see (the page
-    does the same): the receiving cell is named by its code, which the transfer letter carries."""
-    code = (args["destination_unit"] or "").strip()
-    try:
-        unit = cell_for_transfer(code) if code else None
-    except ValidationError as error:
-        raise ValidationError({"destination_unit": error.messages}) from None
-    return {**args, "destination_unit": unit}
-
-
-def _transfer_in_args(actor: Any, member: Member, args: dict[str, Any]) -> dict[str, Any]:
-    """Checked before the cell is looked up so that an actor who may not take anyone in gets a
-    403, as on the page, whatever the body says."""
-    if not services.member_event_permitted(actor, member, EventKind.TRANSFERRED_IN):
-        raise PermissionDenied(_("You do not have permission to change this member."))
-    try:
-        unit = unit_get_for(actor, args["unit"])
-    except NotFound:
-        raise ValidationError({"unit": [_("You have no such cell.")]}) from None
-    return {**args, "unit": unit}
-
-
-def _as_is(actor: Any, member: Member, args: dict[str, Any]) -> dict[str, Any]:
-    return args
-
-
-@dataclass(frozen=True)
-class EventRoute:
-    kind: str  # the URL segment, as on the pages
-    body: type[EventIn]
-    service: Callable[..., Member]
-    summary: str
-    # Turns the body into the service's keyword arguments (codes and ids into units).
-    resolve: Callable[[Any, Member, dict[str, Any]], dict[str, Any]] = _as_is
-
-
-EVENT_ROUTES = [
-    EventRoute("recognize-official", RecognizeOfficialIn, services.member_recognize_official,
-               "Recognize a probationary member as official"),
-    EventRoute("transfer-out", TransferOutIn, services.member_transfer_out, "Official transfer out",
-               _transfer_out_args),
-    EventRoute("transfer-in", TransferInIn, services.member_transfer_in, "Take in a member transferred out",
-               _transfer_in_args),
-    EventRoute("transfer-temporarily", TransferTemporarilyIn, services.member_transfer_temporarily,
-               "Temporary transfer"),
-    EventRoute("return", ReturnIn, services.member_return, "Return from a temporary transfer"),
-    EventRoute("exempt", ExemptIn, services.member_exempt, "Exempt from activities"),
-    EventRoute("lift-exemption", LiftExemptionIn, services.member_lift_exemption, "Lift an exemption"),
-    EventRoute("discipline", DisciplineIn, services.member_discipline, "Discipline"),
-    EventRoute("remove", RemoveIn, services.member_remove, "Remove from the roll"),
-    EventRoute("record-death", RecordDeathIn, services.member_record_death, "Record a death"),
-]
-EVENT_KINDS = [route.kind for route in EVENT_ROUTES]
-
-
-def _add_event_route(route: EventRoute) -> None:
+def _add_event_route(action: EventAction) -> None:
     def handler(request: HttpRequest, member_id: int, payload: Any) -> Member:
         member = member_get_for(request.user, member_id)
-        args = payload.model_dump(exclude={"version"})
-        if isinstance(payload, DisciplineIn):
-            args["form"] = payload.form.value  # the service compares plain strings
         # The service re-reads the member under its lock and returns it: no third read.
-        return route.service(actor=request.user, member=member, expected_version=payload.version,
-                             **route.resolve(request.user, member, args))
+        return action.service(actor=request.user, member=member, expected_version=payload.version,
+                              **payload.service_kwargs(request.user, member))
 
     # Ninja reads the body type from the annotation; each route gets its own.
-    handler.__annotations__ = {**handler.__annotations__, "payload": route.body}
-    name = "event_" + route.kind.replace("-", "_")
+    handler.__annotations__ = {**handler.__annotations__, "payload": action.body}
+    name = "event_" + action.slug.replace("-", "_")
     handler.__name__ = handler.__qualname__ = name
-    router.post(f"/{{int:member_id}}/events/{route.kind}", response={200: MemberDetail, **WRITE_ERRORS},
-                summary=route.summary, operation_id=f"member_{name}", url_name=f"member_{name}")(handler)
+    router.post(f"/{{int:member_id}}/events/{action.slug}", response={200: MemberDetail, **WRITE_ERRORS},
+                summary=action.summary, operation_id=f"member_{name}", url_name=f"member_{name}")(handler)
 
 
-for _route in EVENT_ROUTES:
-    _add_event_route(_route)
+for _event_type in recordable_event_types():
+    assert _event_type.action is not None
+    _add_event_route(_event_type.action)
