@@ -17,7 +17,7 @@ from pydantic import BeforeValidator, ConfigDict, Field, create_model
 from dangvien.members import services
 from dangvien.members.events import EventAction, EventType, event_types, recordable_event_types
 from dangvien.members.models import Member, MemberEvent, Status
-from dangvien.members.schemas import max_length
+from dangvien.members.schemas import max_length as _max
 from dangvien.members.selectors import (
     MemberFilter,
     MemberPages,
@@ -151,9 +151,9 @@ class ErrorOut(Schema):
 class ContactChanges(Schema):
     model_config = ConfigDict(extra="forbid")
 
-    phone: str | None = Field(None, max_length=max_length("phone"))
-    permanent_residence: str | None = Field(None, max_length=max_length("permanent_residence"))
-    temporary_residence: str | None = Field(None, max_length=max_length("temporary_residence"))
+    phone: str | None = Field(None, max_length=_max("phone"))
+    permanent_residence: str | None = Field(None, max_length=_max("permanent_residence"))
+    temporary_residence: str | None = Field(None, max_length=_max("temporary_residence"))
     has_smartphone: bool | None = None
 
 
@@ -161,31 +161,31 @@ class ProfileChanges(ContactChanges):
     """Profile fields (members/validation.py PROFILE_FIELDS). Only the fields sent are changed; null
     clears a field. Status and cell change only through lifecycle events."""
 
-    full_name: str | None = Field(None, max_length=max_length("full_name"))
-    birth_name: str | None = Field(None, max_length=max_length("birth_name"))
-    aliases: str | None = Field(None, max_length=max_length("aliases"))
+    full_name: str | None = Field(None, max_length=_max("full_name"))
+    birth_name: str | None = Field(None, max_length=_max("birth_name"))
+    aliases: str | None = Field(None, max_length=_max("aliases"))
     sex: str | None = Field(None, description="M or F")
     date_of_birth: dt.date | None = None
     birth_year: int | None = Field(None, description="When only the year of birth is known.")
-    place_of_birth: str | None = Field(None, max_length=max_length("place_of_birth"))
-    hometown: str | None = Field(None, max_length=max_length("hometown"))
-    ethnicity: str | None = Field(None, max_length=max_length("ethnicity"))
-    religion: str | None = Field(None, max_length=max_length("religion"))
+    place_of_birth: str | None = Field(None, max_length=_max("place_of_birth"))
+    hometown: str | None = Field(None, max_length=_max("hometown"))
+    ethnicity: str | None = Field(None, max_length=_max("ethnicity"))
+    religion: str | None = Field(None, max_length=_max("religion"))
     citizen_id: str | None = Field(None, max_length=20, description="12 digits; spaces and dots are ignored.")
     old_id_number: str | None = Field(None, max_length=15)
-    education: str | None = Field(None, max_length=max_length("education"))
-    political_theory: str | None = Field(None, max_length=max_length("political_theory"))
-    professional_qualification: str | None = Field(None, max_length=max_length("professional_qualification"))
-    foreign_language: str | None = Field(None, max_length=max_length("foreign_language"))
-    occupation_at_admission: str | None = Field(None, max_length=max_length("occupation_at_admission"))
-    occupation: str | None = Field(None, max_length=max_length("occupation"))
+    education: str | None = Field(None, max_length=_max("education"))
+    political_theory: str | None = Field(None, max_length=_max("political_theory"))
+    professional_qualification: str | None = Field(None, max_length=_max("professional_qualification"))
+    foreign_language: str | None = Field(None, max_length=_max("foreign_language"))
+    occupation_at_admission: str | None = Field(None, max_length=_max("occupation_at_admission"))
+    occupation: str | None = Field(None, max_length=_max("occupation"))
     service_background: str | None = Field(None, description="'', army, police or retired")
     admission_date: dt.date | None = None
     admission_ceremony_date: dt.date | None = None
     official_date: dt.date | None = None
     profile_number: str | None = Field(None, max_length=20)
     card_number: str | None = Field(None, max_length=30)
-    badge_number: str | None = Field(None, max_length=max_length("badge_number"))
+    badge_number: str | None = Field(None, max_length=_max("badge_number"))
 
 
 class MemberRegisterIn(ProfileChanges):
@@ -194,7 +194,7 @@ class MemberRegisterIn(ProfileChanges):
     unit: int = Field(description="The cell the member belongs to.")
     status: Literal["official", "probationary", "exempted", "temporarily_out"] = "official"
     note: str = ""
-    full_name: str = Field(max_length=max_length("full_name"))
+    full_name: str = Field(max_length=_max("full_name"))
     sex: str = Field(description="M or F")
     admission_date: dt.date
 
@@ -204,9 +204,9 @@ class MemberAdmitIn(ProfileChanges):
     required and the age limits apply."""
 
     unit: int = Field(description="The cell the member is admitted to.")
-    decision: str = Field("", max_length=max_length("decision", MemberEvent))
+    decision: str = Field("", max_length=_max("decision", MemberEvent))
     note: str = ""
-    full_name: str = Field(max_length=max_length("full_name"))
+    full_name: str = Field(max_length=_max("full_name"))
     sex: str = Field(description="M or F")
     date_of_birth: dt.date
     admission_date: dt.date
@@ -321,6 +321,5 @@ def _add_event_route(action: EventAction) -> None:
                 summary=action.summary, operation_id=f"member_{name}", url_name=f"member_{name}")(handler)
 
 
-for _event_type in recordable_event_types():
-    assert _event_type.action is not None
-    _add_event_route(_event_type.action)
+for _action in [t.action for t in recordable_event_types() if t.action is not None]:
+    _add_event_route(_action)

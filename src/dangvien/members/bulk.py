@@ -9,9 +9,10 @@ and the same audit row (tests/members/test_bulk.py compares them on twin registr
 a time: one query checks or locks a chunk of members, rows go in with COPY on PostgreSQL
 (core.bulk) and no member is saved through the ORM.
 
-Each writer checks every item before it writes anything and refuses the whole call with Refused,
-naming each refused item by the caller's `key` (an import's line number), if any item breaks a
-rule. It runs in the caller's transaction: the caller's work is all or nothing.
+Each writer (members_load apart: a data load from the shell) checks every item before it writes
+anything and refuses the whole call with Refused, naming each refused item by the caller's `key`
+(an import's line number), if any item breaks a rule. It runs in the caller's transaction: the
+caller's work is all or nothing.
 """
 
 from __future__ import annotations
@@ -51,13 +52,13 @@ from dangvien.org.models import MEMBER_UNIT_KINDS, Unit
 BATCH = 5000  # members written per round: memory stays flat
 _CHUNK = 2000  # ids or values per IN list: well under every database's parameter limit
 # What a writer reads of a member it changes: the audit snapshot, the version and the cell's path.
-_COLUMNS = ("id", "version", *SNAPSHOT_FIELDS, "unit__path")
+_COLUMNS = ("id", "version", *SNAPSHOT_FIELDS, *NAME_COLUMNS, "unit__path")
 _NAME_FIELDS = frozenset({"full_name", "birth_name", "aliases"})
 
 Progress = Callable[[int, int], None]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: an import builds one a row, and a frozen one costs three times more
 class Registration:
     """A member entered into the registry, as member_register enters one."""
 
@@ -67,7 +68,7 @@ class Registration:
     key: Any = None  # the caller's name for it, in Refused
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Correction:
     """New values for some profile fields of a member, as member_correct sets them, refused if the
     member's version is no longer `expected_version`."""
@@ -107,7 +108,6 @@ class Written:
     updated_ids: list[int] = field(default_factory=list)  # corrected members (not those left as they were)
     deleted: int = 0
     audit_rows: int = 0
-    done: int = 0  # items handled so far, for progress
 
 
 def _insert(model: Any, rows: list[dict[str, Any]]) -> None:
@@ -142,13 +142,15 @@ def members_write(
         check.identifiers_free(news, changes)
         check.raise_problems()
         writer = _Writer(actor, note)
-        total = len(news) + len(changes)
-        for batch in _chunks(news, batch_size):
-            writer.register(batch)
-            _report(progress, writer.written, total)
-        for batch in _chunks(changes, batch_size):
-            writer.correct(batch)
-            _report(progress, writer.written, total)
+        rounds: list[tuple[Callable[[list[Any]], None], list[Any]]] = [
+            *((writer.register, batch) for batch in _chunks(news, batch_size)),
+            *((writer.correct, batch) for batch in _chunks(changes, batch_size))]
+        done, total = 0, len(news) + len(changes)
+        for write, batch in rounds:
+            write(batch)
+            done += len(batch)
+            if progress is not None:
+                progress(done, total)
     return writer.written
 
 
@@ -193,7 +195,7 @@ def members_delete_imported(*, actor: Any, first: int, last: int) -> Written:
     return written
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class PastEvent:
     """A history event of a member written by members_load."""
 
@@ -203,7 +205,7 @@ class PastEvent:
     to_status: str
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class LoadedMember:
     """A member as a data load writes it: where the member stands now and the history that led
     there (any status, past events), every profile field as stored."""
@@ -236,12 +238,7 @@ def members_load(members: Sequence[LoadedMember]) -> int:
     return len(events)
 
 
-def _report(progress: Progress | None, written: Written, total: int) -> None:
-    if progress is not None:
-        progress(written.done, total)
-
-
-@dataclass
+@dataclass(slots=True)
 class _New:
     """A registration that passed the checks, its record as stored."""
 
@@ -250,7 +247,7 @@ class _New:
     cell_path: str
 
 
-@dataclass
+@dataclass(slots=True)
 class _Change:
     """A correction that passed the checks: the member as stored and the new values as stored."""
 
@@ -277,25 +274,26 @@ class _Check:
     # -- registrations --
 
     def registrations(self, items: Sequence[Registration]) -> list[_New]:
-        cells = _units({item.cell_id for item in items})
+        cells = {pk: self._cell_refusal(cell) for pk, cell in _units({item.cell_id for item in items}).items()}
         news = []
         for item in items:
-            path = self._managed_cell(item, cells.get(item.cell_id))
+            path, refusal = cells.get(item.cell_id) or self._cell_refusal(None)
+            if refusal:
+                self.refuse(item.key, CELL, refusal)
             record = item.record if self.fields_checked else self._record(item)
-            if path is not None and record is not None:
+            if path is not None and not refusal and record is not None:
                 news.append(_New(item, record, path))
         return news
 
-    def _managed_cell(self, item: Registration, cell: tuple[str, str, str] | None) -> str | None:
-        """The cell's path if members may be registered there (services._require_member_unit, require)."""
+    def _cell_refusal(self, cell: tuple[str, str, str] | None) -> tuple[str | None, dict[str, list[str]]]:
+        """The cell's path, and why members may not be registered there, if they may not
+        (services._require_member_unit, require)."""
         if cell is None or not self.scope.covers_path(cell[0]):
-            self.refuse(item.key, CELL, {"unit": [_("You do not have permission to do this here.")]})
-            return None
+            return None, {"unit": [_("You do not have permission to do this here.")]}
         path, kind, name = cell
         if kind not in MEMBER_UNIT_KINDS:
-            self.refuse(item.key, CELL, {"unit": [_("Members belong to a cell; %(unit)s is not one.") % {"unit": name}]})
-            return None
-        return path
+            return path, {"unit": [_("Members belong to a cell; %(unit)s is not one.") % {"unit": name}]}
+        return path, {}
 
     def _record(self, item: Registration) -> dict[str, Any] | None:
         try:
@@ -398,7 +396,6 @@ class _Writer:
 
     def register(self, batch: list[_New]) -> None:
         members, events, audit = [], [], []
-        self.written.done += len(batch)
         for new, pk in zip(batch, reserve_ids(Member, len(batch)), strict=True):
             record = new.record
             values = new_member_row(pk, new.item.cell_id, new.item.status, record,
@@ -415,7 +412,6 @@ class _Writer:
     def correct(self, batch: list[_Change], import_undone: int | None = None) -> None:
         rows, events, audit, fields = [], [], [], set[str]()
         for change in batch:
-            self.written.done += 1
             values = {**change.stored, **change.changes}
             if _NAME_FIELDS.intersection(change.changes):
                 values.update(zip(NAME_COLUMNS, name_columns(

@@ -9,25 +9,8 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from dangvien.members import forms, schemas, services
-from dangvien.members.events import (
-    Admitted,
-    Corrected,
-    Died,
-    Disciplined,
-    EventAction,
-    EventDetails,
-    EventType,
-    Exempted,
-    ExemptionLifted,
-    RecognizedOfficial,
-    Removed,
-    Returned,
-    TemporarilyOut,
-    TransferredIn,
-    TransferredOut,
-    register_event_type,
-)
+from dangvien.members import events, forms, schemas, services
+from dangvien.members.events import EventAction, EventDetails, EventType, register_event_type
 from dangvien.members.models import ON_ROLL_STATUSES, EventKind, Status
 
 P, O, E = Status.PROBATIONARY, Status.OFFICIAL, Status.EXEMPTED  # noqa: E741
@@ -40,38 +23,38 @@ def _kind(details: type[EventDetails], allowed_from: frozenset[str] = frozenset(
 
 
 KINDS = [
-    _kind(Admitted),
-    _kind(RecognizedOfficial, frozenset({P}), EventAction(
+    _kind(events.Admitted),
+    _kind(events.RecognizedOfficial, frozenset({P}), EventAction(
         "recognize-official", _("Recognize as official member"), "Recognize a probationary member as official",
         forms.RecognizeOfficialForm, schemas.RecognizeOfficialIn, services.member_recognize_official)),
-    _kind(TransferredOut, frozenset({P, O, E}), EventAction(
+    _kind(events.TransferredOut, frozenset({P, O, E}), EventAction(
         "transfer-out", _("Transfer out"), "Official transfer out",
         forms.TransferOutForm, schemas.TransferOutIn, services.member_transfer_out)),
-    _kind(TransferredIn, frozenset({Status.TRANSFERRED_OUT}), EventAction(
+    _kind(events.TransferredIn, frozenset({Status.TRANSFERRED_OUT}), EventAction(
         "transfer-in", _("Take in (transfer in)"), "Take in a member transferred out",
         forms.TransferInForm, schemas.TransferInIn, services.member_transfer_in)),
-    _kind(TemporarilyOut, frozenset({P, O}), EventAction(
+    _kind(events.TemporarilyOut, frozenset({P, O}), EventAction(
         "transfer-temporarily", _("Transfer temporarily"), "Temporary transfer",
         forms.TransferTemporarilyForm, schemas.TransferTemporarilyIn, services.member_transfer_temporarily)),
-    _kind(Returned, frozenset({Status.TEMPORARILY_OUT}), EventAction(
+    _kind(events.Returned, frozenset({Status.TEMPORARILY_OUT}), EventAction(
         "return", _("Record the return"), "Return from a temporary transfer",
         forms.ReturnForm, schemas.ReturnIn, services.member_return)),
-    _kind(Exempted, frozenset({P, O}), EventAction(
+    _kind(events.Exempted, frozenset({P, O}), EventAction(
         "exempt", _("Exempt from activities"), "Exempt from activities",
         forms.ExemptForm, schemas.ExemptIn, services.member_exempt)),
-    _kind(ExemptionLifted, frozenset({E}), EventAction(
+    _kind(events.ExemptionLifted, frozenset({E}), EventAction(
         "lift-exemption", _("Lift the exemption"), "Lift an exemption",
         forms.LiftExemptionForm, schemas.LiftExemptionIn, services.member_lift_exemption)),
-    _kind(Disciplined, ON_ROLL_STATUSES, EventAction(
+    _kind(events.Disciplined, ON_ROLL_STATUSES, EventAction(
         "discipline", _("Discipline"), "Discipline",
         forms.DisciplineEventForm, schemas.DisciplineIn, services.member_discipline)),
-    _kind(Removed, ON_ROLL_STATUSES, EventAction(
+    _kind(events.Removed, ON_ROLL_STATUSES, EventAction(
         "remove", _("Remove from the roll"), "Remove from the roll",
         forms.RemoveForm, schemas.RemoveIn, services.member_remove)),
-    _kind(Died, ON_ROLL_STATUSES, EventAction(
+    _kind(events.Died, ON_ROLL_STATUSES, EventAction(
         "record-death", _("Record the death"), "Record a death",
         forms.RecordDeathForm, schemas.RecordDeathIn, services.member_record_death)),
-    _kind(Corrected),
+    _kind(events.Corrected),
 ]
 
 

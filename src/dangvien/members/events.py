@@ -59,7 +59,7 @@ class EventDetails(BaseModel):
 
     def stored(self) -> dict[str, Any]:
         """The value of the row's `details` column (JSON types: a date as its ISO text)."""
-        if not self.model_fields_set:
+        if not self.__pydantic_fields_set__:
             return {}  # most events: no details, and no serializer call for them
         return self.model_dump(mode="json", by_alias=True, exclude_unset=True)
 
@@ -116,12 +116,17 @@ class Returned(EventDetails):
     kind: ClassVar[str] = EventKind.RETURNED
 
 
-class Exempted(EventDetails):
-    kind: ClassVar[str] = EventKind.EXEMPTED
+class _Reasoned(EventDetails):
+    """The payload of a step taken for a stated reason."""
+
     reason: str
 
     def describe(self) -> list[str]:
-        return _reason(self.reason)
+        return [_("Reason: %(reason)s") % {"reason": self.reason}] if self.reason else []
+
+
+class Exempted(_Reasoned):
+    kind: ClassVar[str] = EventKind.EXEMPTED
 
 
 class ExemptionLifted(EventDetails):
@@ -136,12 +141,8 @@ class Disciplined(EventDetails):
         return [_("Form: %(form)s") % {"form": DisciplineForm(self.form).label}]
 
 
-class Removed(EventDetails):
+class Removed(_Reasoned):
     kind: ClassVar[str] = EventKind.REMOVED
-    reason: str
-
-    def describe(self) -> list[str]:
-        return _reason(self.reason)
 
 
 class Died(EventDetails):
@@ -162,10 +163,6 @@ class Corrected(EventDetails):
 
 def _place(line: str, place: str) -> list[str]:
     return [line % {"place": place}] if place else []
-
-
-def _reason(reason: str) -> list[str]:
-    return [_("Reason: %(reason)s") % {"reason": reason}] if reason else []
 
 
 def _member_field_label(name: str) -> Any:

@@ -271,15 +271,19 @@ def _register(
         return member
 
 
+# Payloads without fields, built once: a bulk registration writes two events a member.
+_ADMITTED, _RECOGNIZED = Admitted(), RecognizedOfficial()
+
+
 def registration_events(
     *, member_id: int, unit_id: int, actor_id: int | None, admission_date: dt.date, official_date: dt.date | None,
     note: str = "", decision: str = "",
 ) -> list[dict[str, Any]]:
     """The history a registration starts: the facts the record carries (members/events.py rows)."""
-    rows = [event_row(Admitted(), member_id=member_id, unit_id=unit_id, day=admission_date, actor_id=actor_id,
+    rows = [event_row(_ADMITTED, member_id=member_id, unit_id=unit_id, day=admission_date, actor_id=actor_id,
                       from_status="", to_status=Status.PROBATIONARY, note=note, decision=decision)]
     if official_date:
-        rows.append(event_row(RecognizedOfficial(), member_id=member_id, unit_id=unit_id, day=official_date,
+        rows.append(event_row(_RECOGNIZED, member_id=member_id, unit_id=unit_id, day=official_date,
                               actor_id=actor_id, from_status=Status.PROBATIONARY, to_status=Status.OFFICIAL))
     return rows
 

@@ -22,7 +22,7 @@ from dangvien.accounts.permissions import Permission, can
 from dangvien.core.errors import NotFound, StaleEdit
 from dangvien.members import forms as member_forms
 from dangvien.members import services
-from dangvien.members.events import EventType, event_details, recordable_event_types
+from dangvien.members.events import EventAction, EventType, event_details, recordable_event_types
 from dangvien.members.models import Member, MemberEvent, Status
 from dangvien.members.permissions import MEMBER_EDIT_CONTACT, MEMBER_MANAGE
 from dangvien.members.selectors import ORDERINGS, MemberFilter, MemberPages, member_get_for, member_history
@@ -108,11 +108,11 @@ def member_list(request: HttpRequest) -> HttpResponse:
 # --- detail ----------------------------------------------------------------------------------
 
 
-def _recordable(slug: str) -> EventType:
+def _recordable(slug: str) -> tuple[EventType, EventAction]:
+    """The kind a user records at /members/<id>/events/<slug>/, and how."""
     for event_type in recordable_event_types():
-        assert event_type.action is not None
-        if event_type.action.slug == slug:
-            return event_type
+        if event_type.action is not None and event_type.action.slug == slug:
+            return event_type, event_type.action
     raise Http404("No such event.")
 
 
@@ -205,9 +205,7 @@ def _member_for_write(request: HttpRequest, pk: int, perm: Permission) -> Member
 
 @login_required
 def member_event(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
-    event_type = _recordable(kind)
-    action = event_type.action
-    assert action is not None
+    event_type, action = _recordable(kind)
     member = member_get_for(request.user, pk)
     if not services.member_event_permitted(request.user, member, event_type.kind):
         raise PermissionDenied(_("You do not have permission to change this member."))
