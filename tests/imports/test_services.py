@@ -19,6 +19,7 @@ from dangvien.imports import services
 from dangvien.imports.columns import BY_FIELD
 from dangvien.imports.reading import CellError, ParsedFile, ParsedRow
 from dangvien.imports.services import import_apply, import_plan
+from dangvien.members import bulk
 from dangvien.members.models import EventKind, Member, MemberEvent, Status
 from dangvien.members.services import member_correct, member_register
 from dangvien.members.validation import PROFILE_FIELDS
@@ -297,7 +298,8 @@ def test_apply_writes_what_the_services_write(world):
         {k: v for k, v in twin_row.after.items() if k not in skip}
     assert (corrected.action, corrected.object_id) == ("member.corrected", str(world.member_a2.pk))
     assert (corrected.before, corrected.after) == ({"hometown": "Xã Ia Grai, Gia Lai"},
-                                                   {"hometown": "Phường Pleiku, Gia Lai"})
+                                                   {"hometown": "Phường Pleiku, Gia Lai",
+                                                    "details": {"fields": ["hometown"]}})
     assert summary.action == "import.apply" and summary.object_id == str(world.commune_a.pk)
     assert summary.after == {"new": 1, "updated": 1, "unchanged": 0, "rejected": 0, "rows": 2, "audit_rows": 2}
 
@@ -333,7 +335,7 @@ def test_apply_in_batches_reports_progress(world, monkeypatch):
 
 def test_a_failure_midway_leaves_everything_as_it_was(world, monkeypatch):
     monkeypatch.setattr(services, "BATCH", 2)
-    real_insert, calls = services._insert, []
+    real_insert, calls = bulk._insert, []
 
     def failing_insert(model, rows):
         calls.append(model)
@@ -341,7 +343,7 @@ def test_a_failure_midway_leaves_everything_as_it_was(world, monkeypatch):
             raise RuntimeError("disk full")
         real_insert(model, rows)
 
-    monkeypatch.setattr(services, "_insert", failing_insert)
+    monkeypatch.setattr(bulk, "_insert", failing_insert)
     plan = import_plan(actor=world.officer_a, unit=world.commune_a, parsed=parsed(
         values_of(world.member_a1, phone="0912345678"), new_values(world.cell_a1), new_values(world.cell_a2),
         new_values(world.cell_a2)))

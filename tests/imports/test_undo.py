@@ -21,6 +21,7 @@ from dangvien.imports import batches, undo
 from dangvien.imports.models import BatchStatus, ImportBatch, ImportedUpdate
 from dangvien.imports.tasks import apply_import_batch, undo_import_batch
 from dangvien.imports.undo import import_undo, undo_blockers
+from dangvien.members import bulk
 from dangvien.members.models import EventKind, Member, MemberEvent
 from dangvien.members.services import member_correct
 from tests.imports.conftest import HEADER, english_client, write_csv
@@ -90,7 +91,8 @@ def test_undo_puts_back_the_registry_as_it_was_before_the_import(world, tmp_path
     assert undone.count() == 3
     deleted = undone.filter(after__isnull=True).values_list("before", flat=True)
     assert sorted(b["full_name"] for b in deleted) == NAMES[:2]  # each deleted record kept in the audit log
-    assert undone.get(object_id=str(world.member_a1.pk)).after == {"full_name": "Nguyễn Thị Hà"}
+    assert undone.get(object_id=str(world.member_a1.pk)).after == {
+        "full_name": "Nguyễn Thị Hà", "details": {"fields": ["full_name"], "import_undone": batch.pk}}
     batch.refresh_from_db()
     assert batch.status == BatchStatus.UNDONE and batch.undone_at and batch.undone_by == world.officer_a
     assert AuditEntry.objects.filter(action="import.undo", object_id=str(batch.pk)).exists()
@@ -170,7 +172,7 @@ def test_a_crash_in_the_middle_of_an_undo_changes_nothing(world, tmp_path, monke
         raise RuntimeError("disk full")
 
     # After the new members are deleted, while the updated one is being restored.
-    monkeypatch.setattr(undo, "bulk_update", crash)
+    monkeypatch.setattr(bulk, "bulk_update", crash)
     with pytest.raises(RuntimeError):
         import_undo(actor=world.officer_a, batch=batch)
     assert state() == before and AuditEntry.objects.count() == audit_rows
@@ -304,12 +306,10 @@ def test_a_dry_run_or_a_file_that_writes_nothing_leaves_no_batch(world, tmp_path
 
 
 def test_a_failed_command_import_leaves_no_batch(world, tmp_path, monkeypatch):
-    from dangvien.imports import services
-
     def crash(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(services, "_insert", crash)
+    monkeypatch.setattr(bulk, "_insert", crash)
     path = write_csv(tmp_path / "members.csv", [HEADER, new_row(0)])
     with pytest.raises(RuntimeError):
         call_command("import-members", str(path), "--unit", "GL-A", stdout=StringIO(), stderr=StringIO())

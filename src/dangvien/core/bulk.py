@@ -196,20 +196,3 @@ def one_parameter(values: list[str]) -> RawSQL:
     if connection.vendor == "postgresql":
         return RawSQL("SELECT unnest(%s::text[])", [values])
     return RawSQL("SELECT value FROM json_each(%s)", [json.dumps(values)])
-
-
-class RowRecord:
-    """Attribute access to a plain row dict, so code written for model instances
-    (members.services.derive_name_columns, member_snapshot) works on rows bound for bulk_insert."""
-
-    def __init__(self, values: dict[str, Any]):
-        object.__setattr__(self, "values", values)
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self.values[name]
-        except KeyError:
-            raise AttributeError(name) from None
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        self.values[name] = value

@@ -21,7 +21,18 @@ from vietnam_provinces import Province, Ward
 from dangvien.core.citizen_id import make as make_citizen_id
 from dangvien.demo.names import Picker, person_name
 from dangvien.demo.tree import Commune, UnitSpec
-from dangvien.members.models import DisciplineForm, EventKind, Status
+from dangvien.members.bulk import PastEvent
+from dangvien.members.events import (
+    Admitted,
+    Died,
+    Disciplined,
+    Exempted,
+    RecognizedOfficial,
+    Removed,
+    TemporarilyOut,
+    TransferredOut,
+)
+from dangvien.members.models import DisciplineForm, Status
 
 DATA_EPOCH = dt.date(2026, 1, 1)
 _EPOCH_ORD = DATA_EPOCH.toordinal()
@@ -108,7 +119,7 @@ class MemberRow:
     status: str
     record: dict[str, Any]  # every validation.PROFILE_FIELDS field
     extra: dict[str, Any]  # status_date, death_date, temporary_unit
-    events: list[tuple[str, dt.date, str, str, dict[str, Any]]] = field(default_factory=list)
+    events: list[PastEvent] = field(default_factory=list)
 
 
 def _date(ordinal: int) -> dt.date:
@@ -350,11 +361,11 @@ class MemberFactory:
         """Admission, recognition as official, and the event that gave a non-default status."""
         rng, rec, status = self.rng, row.record, row.status
         admission, official = rec["admission_date"], rec["official_date"]
-        row.events.append((EventKind.ADMITTED, admission, "", Status.PROBATIONARY, {}))
+        row.events.append(PastEvent(Admitted(), admission, "", Status.PROBATIONARY))
         if official is None:
             row.extra = {"status_date": admission}
             return
-        row.events.append((EventKind.RECOGNIZED_OFFICIAL, official, Status.PROBATIONARY, Status.OFFICIAL, {}))
+        row.events.append(PastEvent(RecognizedOfficial(), official, Status.PROBATIONARY, Status.OFFICIAL))
         row.extra = {"status_date": official}
         if status == Status.OFFICIAL:
             return
@@ -364,29 +375,28 @@ class MemberFactory:
         recent = _date(max(official.toordinal() + 30, _EPOCH_ORD - 1100 + rng.randint(0, 1050)))
         if status == Status.EXEMPTED:
             reason = "Tuổi cao, sức yếu" if _years_later(birth, 70) <= past.toordinal() else "Ốm đau dài ngày"
-            row.events.append((EventKind.EXEMPTED, past, Status.OFFICIAL, status, {"reason": reason}))
+            row.events.append(PastEvent(Exempted(reason=reason), past, Status.OFFICIAL, status))
             row.extra = {"status_date": past}
         elif status == Status.TEMPORARILY_OUT:
             day = _date(self.as_of_ord - rng.randint(20, 250))
             destination = rng.choice(TEMPORARY_DESTINATIONS)
             until = day + dt.timedelta(days=rng.randint(180, 360))
-            row.events.append((EventKind.TEMPORARILY_OUT, day, Status.OFFICIAL, status,
-                               {"destination": destination, "until": until.isoformat()}))
+            row.events.append(PastEvent(TemporarilyOut(destination=destination, until=until), day, Status.OFFICIAL,
+                                        status))
             row.extra = {"status_date": day, "temporary_unit": destination}
         elif status == Status.TRANSFERRED_OUT:
             destination = rng.choice(self.places.by_province[rng.choice([66, 51, 79, 56, 68])])
-            row.events.append((EventKind.TRANSFERRED_OUT, recent, Status.OFFICIAL, status,
-                               {"destination": f"Đảng bộ {destination[0].lower()}{destination[1:]}",
-                                "destination_unit": None}))
+            where = f"Đảng bộ {destination[0].lower()}{destination[1:]}"
+            row.events.append(PastEvent(TransferredOut(destination=where, destination_unit_id=None), recent,
+                                        Status.OFFICIAL, status))
             row.extra = {"status_date": recent}
         elif status == Status.REMOVED:
-            row.events.append((EventKind.REMOVED, recent, Status.OFFICIAL, status, {"reason": REMOVAL_REASON}))
+            row.events.append(PastEvent(Removed(reason=REMOVAL_REASON), recent, Status.OFFICIAL, status))
             row.extra = {"status_date": recent}
         elif status == Status.EXPELLED:
-            row.events.append((EventKind.DISCIPLINED, recent, Status.OFFICIAL, status,
-                               {"form": DisciplineForm.EXPULSION}))
+            row.events.append(PastEvent(Disciplined(form=DisciplineForm.EXPULSION), recent, Status.OFFICIAL, status))
             row.extra = {"status_date": recent}
         elif status == Status.DECEASED:
             death = _date(max(official.toordinal() + 30, _EPOCH_ORD - 1000 + rng.randint(0, 980)))
-            row.events.append((EventKind.DIED, death, Status.OFFICIAL, status, {}))
+            row.events.append(PastEvent(Died(), death, Status.OFFICIAL, status))
             row.extra = {"status_date": death, "death_date": death}

@@ -10,6 +10,9 @@ linked to a member it created. Undoing
   an audit row ("member.import_undone", before/after), raising their version as any write does;
 - marks the batch undone, with an "import.undo" audit row.
 
+The members are deleted and restored by the bulk member writer (members/bulk.py), which checks the
+actor's permission over each one.
+
 One transaction: an undo that is refused or fails midway changes nothing.
 """
 
@@ -28,20 +31,11 @@ from django.utils.translation import gettext_lazy
 
 from dangvien.accounts.models import User
 from dangvien.accounts.permissions import forget_grants
-from dangvien.core.audit import audit_record, audit_record_many, jsonable
-from dangvien.core.bulk import RowRecord, bulk_insert, bulk_update
+from dangvien.core.audit import audit_record
 from dangvien.imports.models import BatchStatus, ImportBatch, ImportedUpdate
 from dangvien.imports.services import require_import_rights
-from dangvien.members import validation
-from dangvien.members.models import EventKind, Member, MemberEvent
-from dangvien.members.services import (
-    NAME_COLUMNS,
-    SNAPSHOT_FIELDS,
-    derive_name_columns,
-    event_row,
-    row_snapshot,
-)
-from dangvien.org.models import Unit
+from dangvien.members.bulk import Correction, members_delete_imported, members_restore
+from dangvien.members.models import Member
 
 # A batch in one of these states may be undone (queued / undoing: the task is on its way).
 UNDOABLE = frozenset({BatchStatus.DONE, BatchStatus.UNDO_QUEUED, BatchStatus.UNDOING})
@@ -49,7 +43,6 @@ BLOCKERS_SHOWN = 20
 NOT_UNDOABLE = gettext_lazy("Only a finished import that has not been undone can be undone.")
 _CHUNK = 2000  # ids per IN list
 _SPAN = 5000  # created members deleted per round (the import's own batch size)
-_MEMBER_COLUMNS = ["id", "version", *SNAPSHOT_FIELDS]
 
 
 @dataclass(frozen=True)
@@ -148,10 +141,6 @@ def _lock_members(batch: ImportBatch) -> None:
         list(Member.objects.select_for_update().filter(pk__in=ids[start:start + _CHUNK]).values_list("id"))
 
 
-def _cell_paths(unit_ids: set[int]) -> dict[int, str]:
-    return dict(Unit.objects.filter(pk__in=unit_ids).values_list("id", "path")) if unit_ids else {}
-
-
 def _spans(runs: list[list[int]]) -> Iterator[tuple[int, int]]:
     """The id runs cut into spans of at most _SPAN ids: a province is one run of 139,406 ids, and
     its records are loaded a span at a time, so memory stays flat."""
@@ -163,47 +152,19 @@ def _spans(runs: list[list[int]]) -> Iterator[tuple[int, int]]:
 
 def _delete_created(actor: Any, batch: ImportBatch, result: UndoResult) -> None:
     for first, last in _spans(batch.created_ranges):
-        rows = [dict(zip(_MEMBER_COLUMNS, values, strict=True)) for values in
-                Member.objects.filter(pk__range=(first, last)).values_list(*_MEMBER_COLUMNS)]
-        paths = _cell_paths({row["unit_id"] for row in rows})
-        entries = [{"action": "member.import_undone", "object_type": "member", "object_id": row["id"],
-                    "before": row_snapshot(row), "after": None, "unit_path": paths[row["unit_id"]]}
-                   for row in rows]
-        # Plain DELETEs: nothing else points at these members (an account would have stopped the
-        # undo), and the ORM's collector would load every row to find out.
-        MemberEvent.objects.filter(member_id__gte=first, member_id__lte=last)._raw_delete(MemberEvent.objects.db)
-        result.deleted += Member.objects.filter(pk__range=(first, last))._raw_delete(Member.objects.db)
-        result.audit_rows += audit_record_many(actor=actor, entries=entries, json_safe=True)
+        written = members_delete_imported(actor=actor, first=first, last=last)
+        result.deleted += written.deleted
+        result.audit_rows += written.audit_rows
 
 
 def _restore_updated(actor: Any, batch: ImportBatch, result: UndoResult) -> None:
-    updates = list(ImportedUpdate.objects.filter(batch=batch).order_by("member_id")
-                   .values_list("member_id", "before"))
+    updates = ImportedUpdate.objects.filter(batch=batch).order_by("member_id").values_list("member_id", "version",
+                                                                                            "before")
     fields = {f.attname: f for f in Member._meta.concrete_fields}
-    actor_id = getattr(actor, "pk", None)
-    today = validation.today()
-    for start in range(0, len(updates), _CHUNK):
-        chunk = dict(updates[start:start + _CHUNK])
-        current = {values[0]: dict(zip(_MEMBER_COLUMNS, values, strict=True)) for values in
-                   Member.objects.filter(pk__in=list(chunk)).values_list(*_MEMBER_COLUMNS)}
-        paths = _cell_paths({row["unit_id"] for row in current.values()})
-        rows, events, entries = [], [], []
-        for member_id, before in chunk.items():
-            stored = current[member_id]
-            restored = {name: fields[name].to_python(value) for name, value in before.items()}
-            values = {**stored, **restored}
-            derive_name_columns(RowRecord(values))
-            rows.append(values)
-            events.append(event_row(member_id=member_id, unit_id=stored["unit_id"], kind=EventKind.CORRECTED,
-                                    day=today, actor_id=actor_id, from_status=stored["status"],
-                                    to_status=stored["status"],
-                                    details={"fields": sorted(before), "import_undone": batch.pk}))
-            entries.append({"action": "member.import_undone", "object_type": "member", "object_id": member_id,
-                            "before": {name: jsonable(stored[name]) for name in before}, "after": before,
-                            "unit_path": paths[stored["unit_id"]]})
-        changed = sorted({name for before in chunk.values() for name in before})
-        # Every row sets the union of the changed fields: a field this member kept is set to itself.
-        bulk_update(Member, rows, [*changed, *NAME_COLUMNS], increment="version")
-        bulk_insert(MemberEvent, events)
-        result.restored += len(rows)
-        result.audit_rows += audit_record_many(actor=actor, entries=entries, json_safe=True)
+    # The values as stored: `before` holds them as an audit row does (a date as its ISO text).
+    written = members_restore(actor=actor, import_id=batch.pk, restorations=[
+        Correction(member_id, version, {name: fields[name].to_python(value) for name, value in before.items()},
+                   key=member_id)
+        for member_id, version, before in updates])
+    result.restored += len(written.updated_ids)
+    result.audit_rows += written.audit_rows

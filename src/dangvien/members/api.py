@@ -6,21 +6,19 @@ Django Ninja reads their body types from the live annotations.
 """
 
 import datetime as dt
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union
 
 from django.conf import settings
 from django.http import HttpRequest
-from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 from ninja import Status as Reply
-from pydantic import BeforeValidator, ConfigDict, Field
+from pydantic import BeforeValidator, ConfigDict, Field, create_model
 
-from dangvien.core.errors import NotFound, PermissionDenied, ValidationError
 from dangvien.core.urls import MAX_ID
 from dangvien.members import services
-from dangvien.members.models import DisciplineForm, EventKind, Member, MemberEvent, Status
+from dangvien.members.events import EventAction, EventType, event_types, recordable_event_types
+from dangvien.members.models import Member, MemberEvent, Status
+from dangvien.members.schemas import max_length as _max
 from dangvien.members.selectors import (
     MemberFilter,
     MemberPages,
@@ -29,15 +27,9 @@ from dangvien.members.selectors import (
     member_list,
     member_ref,
 )
-from dangvien.org.selectors import cell_for_transfer, unit_get_for
+from dangvien.org.selectors import unit_get_for
 
 router = Router(tags=["members"])
-
-
-def _max(field: str, model: Any = Member) -> int:
-    """The column's length, so an over-long value is a 422 here rather than a database error
-    (PostgreSQL enforces varchar lengths; SQLite does not)."""
-    return model._meta.get_field(field).max_length
 
 
 # --- output schemas ----------------------------------------------------------------------------
@@ -118,6 +110,8 @@ class MemberDetail(Schema):
 
 
 class MemberEventOut(Schema):
+    """An entry of the activity history; `details` depends on `kind` (one schema a kind below)."""
+
     id: int
     kind: str
     kind_label: str
@@ -129,15 +123,22 @@ class MemberEventOut(Schema):
     to_status: str
     decision: str
     note: str
-    details: dict[str, Any]
-
-    @staticmethod
-    def resolve_kind_label(event: MemberEvent) -> str:
-        return str(EventKind(event.kind).label)
 
     @staticmethod
     def resolve_actor(event: MemberEvent) -> str | None:
         return event.actor.username if event.actor else None
+
+
+def _history_event_schema(event_type: EventType) -> Any:
+    """The history entry of one kind: its `kind` a constant, its `details` the kind's payload."""
+    constant: Any = Literal[event_type.kind]
+    return create_model(f"{event_type.details.__name__}Event", __base__=MemberEventOut,
+                        kind=(constant, ...), details=(event_type.details, ...))
+
+
+# Every registered kind, told apart by `kind`: the OpenAPI document shows each kind's details.
+HISTORY: Any = list[Annotated[Union[tuple(_history_event_schema(t) for t in event_types())],  # type: ignore[misc]  # noqa: UP007
+                              Field(discriminator="kind")]]
 
 
 class ErrorOut(Schema):
@@ -224,68 +225,6 @@ class MemberContactIn(Schema):
     note: str = ""
 
 
-class EventIn(Schema):
-    model_config = ConfigDict(extra="forbid")
-
-    version: int = Field(description="The version of the record the change was made on.")
-    note: str = ""
-
-
-class DecidedEventIn(EventIn):
-    decision: str = Field("", max_length=_max("decision", MemberEvent), description="Decision number.")
-
-
-class RecognizeOfficialIn(DecidedEventIn):
-    official_date: dt.date
-
-
-class TransferOutIn(DecidedEventIn):
-    date: dt.date
-    destination: str = Field("", description="Where the member goes, when it is not a cell on this system.")
-    destination_unit: str | None = Field(
-        None, max_length=32,
-        description="The code (not the id) of the receiving cell when it is on this system (any cell, not only yours); "
-                    "that side then takes the member in.")
-
-
-class TransferInIn(DecidedEventIn):
-    date: dt.date
-    unit: int = Field(ge=1, le=MAX_ID, description="The receiving cell.")
-
-
-class TransferTemporarilyIn(DecidedEventIn):
-    date: dt.date
-    destination: str = Field(max_length=_max("temporary_unit"))
-    until: dt.date | None = None
-
-
-class ReturnIn(EventIn):
-    date: dt.date
-
-
-class ExemptIn(DecidedEventIn):
-    date: dt.date
-    reason: str
-
-
-class LiftExemptionIn(DecidedEventIn):
-    date: dt.date
-
-
-class DisciplineIn(DecidedEventIn):
-    date: dt.date
-    form: DisciplineForm
-
-
-class RemoveIn(DecidedEventIn):
-    date: dt.date
-    reason: str
-
-
-class RecordDeathIn(EventIn):
-    date: dt.date
-
-
 # --- reads -------------------------------------------------------------------------------------
 
 
@@ -321,7 +260,8 @@ def get_member(request: HttpRequest, member_id: int) -> Member:
     return member_get_for(request.user, member_id)
 
 
-@router.get("/{id:member_id}/history", response=list[MemberEventOut], summary="Activity history")
+@router.get("/{id:member_id}/history", response=HISTORY, summary="Activity history",
+            by_alias=True)
 def get_history(request: HttpRequest, member_id: int) -> list[MemberEvent]:
     return list(member_history(request.user, member_id))
 
@@ -364,82 +304,23 @@ def update_contact(request: HttpRequest, member_id: int, payload: MemberContactI
         changes=payload.changes.model_dump(exclude_unset=True), note=payload.note)
 
 
-# --- lifecycle events: one route per kind, generated from this table ------------------------------
+# --- lifecycle events: one route per recordable kind of the table (members/event_kinds.py) ------
 
 
-def _transfer_out_args(actor: Any, member: Member, args: dict[str, Any]) -> dict[str, Any]:
-    """A transfer may go to any cell of the system, not only to cells the actor can see (the page
-    does the same): the receiving cell is named by its code, which the transfer letter carries."""
-    code = (args["destination_unit"] or "").strip()
-    try:
-        unit = cell_for_transfer(code) if code else None
-    except ValidationError as error:
-        raise ValidationError({"destination_unit": error.messages}) from None
-    return {**args, "destination_unit": unit}
-
-
-def _transfer_in_args(actor: Any, member: Member, args: dict[str, Any]) -> dict[str, Any]:
-    """Checked before the cell is looked up so that an actor who may not take anyone in gets a
-    403, as on the page, whatever the body says."""
-    if not services.member_event_permitted(actor, member, EventKind.TRANSFERRED_IN):
-        raise PermissionDenied(_("You do not have permission to change this member."))
-    try:
-        unit = unit_get_for(actor, args["unit"])
-    except NotFound:
-        raise ValidationError({"unit": [_("You have no such cell.")]}) from None
-    return {**args, "unit": unit}
-
-
-def _as_is(actor: Any, member: Member, args: dict[str, Any]) -> dict[str, Any]:
-    return args
-
-
-@dataclass(frozen=True)
-class EventRoute:
-    kind: str  # the URL segment, as on the pages
-    body: type[EventIn]
-    service: Callable[..., Member]
-    summary: str
-    # Turns the body into the service's keyword arguments (codes and ids into units).
-    resolve: Callable[[Any, Member, dict[str, Any]], dict[str, Any]] = _as_is
-
-
-EVENT_ROUTES = [
-    EventRoute("recognize-official", RecognizeOfficialIn, services.member_recognize_official,
-               "Recognize a probationary member as official"),
-    EventRoute("transfer-out", TransferOutIn, services.member_transfer_out, "Official transfer out",
-               _transfer_out_args),
-    EventRoute("transfer-in", TransferInIn, services.member_transfer_in, "Take in a member transferred out",
-               _transfer_in_args),
-    EventRoute("transfer-temporarily", TransferTemporarilyIn, services.member_transfer_temporarily,
-               "Temporary transfer"),
-    EventRoute("return", ReturnIn, services.member_return, "Return from a temporary transfer"),
-    EventRoute("exempt", ExemptIn, services.member_exempt, "Exempt from activities"),
-    EventRoute("lift-exemption", LiftExemptionIn, services.member_lift_exemption, "Lift an exemption"),
-    EventRoute("discipline", DisciplineIn, services.member_discipline, "Discipline"),
-    EventRoute("remove", RemoveIn, services.member_remove, "Remove from the roll"),
-    EventRoute("record-death", RecordDeathIn, services.member_record_death, "Record a death"),
-]
-EVENT_KINDS = [route.kind for route in EVENT_ROUTES]
-
-
-def _add_event_route(route: EventRoute) -> None:
+def _add_event_route(action: EventAction) -> None:
     def handler(request: HttpRequest, member_id: int, payload: Any) -> Member:
         member = member_get_for(request.user, member_id)
-        args = payload.model_dump(exclude={"version"})
-        if isinstance(payload, DisciplineIn):
-            args["form"] = payload.form.value  # the service compares plain strings
         # The service re-reads the member under its lock and returns it: no third read.
-        return route.service(actor=request.user, member=member, expected_version=payload.version,
-                             **route.resolve(request.user, member, args))
+        return action.service(actor=request.user, member=member, expected_version=payload.version,
+                              **payload.service_kwargs(request.user, member))
 
     # Ninja reads the body type from the annotation; each route gets its own.
-    handler.__annotations__ = {**handler.__annotations__, "payload": route.body}
-    name = "event_" + route.kind.replace("-", "_")
+    handler.__annotations__ = {**handler.__annotations__, "payload": action.body}
+    name = "event_" + action.slug.replace("-", "_")
     handler.__name__ = handler.__qualname__ = name
-    router.post(f"/{{id:member_id}}/events/{route.kind}", response={200: MemberDetail, **WRITE_ERRORS},
-                summary=route.summary, operation_id=f"member_{name}", url_name=f"member_{name}")(handler)
+    router.post(f"/{{id:member_id}}/events/{action.slug}", response={200: MemberDetail, **WRITE_ERRORS},
+                summary=action.summary, operation_id=f"member_{name}", url_name=f"member_{name}")(handler)
 
 
-for _route in EVENT_ROUTES:
-    _add_event_route(_route)
+for _action in [t.action for t in recordable_event_types() if t.action is not None]:
+    _add_event_route(_action)

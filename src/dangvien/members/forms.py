@@ -91,6 +91,11 @@ class TransferInForm(EventForm):
     decision = _decision_field()
     note = _note_field()
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.member is not None and self.member.pending_unit:
+            self.initial.setdefault("unit", self.member.pending_unit.code)  # the cell the transfer is addressed to
+
     def clean_unit(self) -> Unit:
         code = self.cleaned_data["unit"].strip()
         try:

@@ -116,6 +116,9 @@ class Member(models.Model):
 
 
 class EventKind(models.TextChoices):
+    """The registry's own kinds of history event. Other apps add theirs (members/events.py), so the
+    column takes any registered kind, not only these."""
+
     ADMITTED = "admitted", _("Admitted to the Party")
     RECOGNIZED_OFFICIAL = "recognized_official", _("Recognized as official member")
     TRANSFERRED_OUT = "transferred_out", _("Transferred out (official)")
@@ -141,7 +144,7 @@ class MemberEvent(models.Model):
     """One dated entry of a member's activity history. Appended by services, never edited."""
 
     member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="events")
-    kind = models.CharField(max_length=32, choices=EventKind.choices)
+    kind = models.CharField(max_length=64)  # a kind registered in members/events.py
     effective_date = models.DateField()
     recorded_at = models.DateTimeField(auto_now_add=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
@@ -157,4 +160,14 @@ class MemberEvent(models.Model):
         indexes = [models.Index(fields=["member", "effective_date"])]
 
     def __str__(self) -> str:
-        return f"{self.effective_date} {self.get_kind_display()}"
+        return f"{self.effective_date} {self.kind_label}"
+
+    @property
+    def kind_label(self) -> str:
+        # Imported here: the table of kinds is built on this module.
+        from dangvien.members.events import event_type
+
+        try:
+            return str(event_type(self.kind).label)
+        except LookupError:  # the kind of an app no longer installed
+            return self.kind

@@ -19,25 +19,31 @@ from dangvien.core.audit import audit_record, jsonable
 from dangvien.core.errors import StaleEdit
 from dangvien.core.text import clean, nfc, parts_sort_key, search_key, split_name
 from dangvien.members import validation
+from dangvien.members.events import (
+    Admitted,
+    Corrected,
+    Died,
+    Disciplined,
+    EventDetails,
+    Exempted,
+    ExemptionLifted,
+    RecognizedOfficial,
+    Removed,
+    Returned,
+    TemporarilyOut,
+    TransferredIn,
+    TransferredOut,
+    allowed_from,
+    event_row,
+)
 from dangvien.members.models import ON_ROLL_STATUSES, DisciplineForm, EventKind, Member, MemberEvent, Status
 from dangvien.members.permissions import MEMBER_EDIT_CONTACT, MEMBER_MANAGE
 from dangvien.members.selectors import member_lock_for
 from dangvien.org.models import MEMBER_UNIT_KINDS, Unit
 
-# The statuses each lifecycle event may start from. Services enforce it; pages and the API read it
-# to offer only the events that are possible now.
-ALLOWED_FROM: dict[str, frozenset[str]] = {
-    EventKind.RECOGNIZED_OFFICIAL: frozenset({Status.PROBATIONARY}),
-    EventKind.TRANSFERRED_OUT: frozenset({Status.PROBATIONARY, Status.OFFICIAL, Status.EXEMPTED}),
-    EventKind.TRANSFERRED_IN: frozenset({Status.TRANSFERRED_OUT}),
-    EventKind.TEMPORARILY_OUT: frozenset({Status.PROBATIONARY, Status.OFFICIAL}),
-    EventKind.RETURNED: frozenset({Status.TEMPORARILY_OUT}),
-    EventKind.EXEMPTED: frozenset({Status.PROBATIONARY, Status.OFFICIAL}),
-    EventKind.EXEMPTION_LIFTED: frozenset({Status.EXEMPTED}),
-    EventKind.DISCIPLINED: ON_ROLL_STATUSES,
-    EventKind.REMOVED: ON_ROLL_STATUSES,
-    EventKind.DIED: ON_ROLL_STATUSES,
-}
+# The statuses each lifecycle event may start from are in the table of event kinds
+# (members/event_kinds.py): services enforce them; pages and the API offer only the events that are
+# possible now.
 
 
 def member_may_record(actor: Any, member: Member, kind: str) -> bool:
@@ -46,7 +52,7 @@ def member_may_record(actor: Any, member: Member, kind: str) -> bool:
     Taking a member in needs MEMBER_MANAGE where the member arrives: the cell the transfer is
     addressed to, else anywhere the actor manages. Every other event needs it at the member's cell.
     """
-    return member.status in ALLOWED_FROM[kind] and member_event_permitted(actor, member, kind)
+    return member.status in allowed_from(kind) and member_event_permitted(actor, member, kind)
 
 
 def member_event_permitted(actor: Any, member: Member, kind: str) -> bool:
@@ -74,27 +80,20 @@ def member_snapshot(member: Any, fields: list[str] | None = None) -> dict[str, A
     return {name: jsonable(getattr(member, name)) for name in names}
 
 
-def row_snapshot(values: dict[str, Any]) -> dict[str, Any]:
-    """member_snapshot of a member given as a row dict (a bulk writer's)."""
-    return {name: jsonable(values[name]) for name in SNAPSHOT_FIELDS}
+def actor_id_of(actor: Any) -> int | None:
+    """The actor as a history event's foreign key: None for the system (the shell, the demo)."""
+    return getattr(actor, "pk", None) or None
 
 
-def event_row(*, member_id: int, unit_id: int, kind: str, day: Any, actor_id: int | None, from_status: str,
-              to_status: str, details: dict | None = None) -> dict[str, Any]:
-    """A history event as a bulk writer inserts it (core.bulk.bulk_insert): the row _commit
-    creates one at a time. The database numbers it."""
-    return {"member_id": member_id, "kind": kind, "effective_date": day, "actor_id": actor_id, "unit_id": unit_id,
-            "from_status": from_status, "to_status": to_status, "decision": "", "note": "", "details": details or {}}
-
-
-def _diff(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict, dict]:
+def diff(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict, dict]:
+    """The old and the new values of the keys whose value changed."""
     changed = [k for k in after if before.get(k) != after[k]]
     return {k: before.get(k) for k in changed}, {k: after[k] for k in changed}
 
 
-def derive_name_columns(member: Any) -> None:
-    """Fill the name parts, search key and sort key from the names (a Member, or any object with
-    the same attributes: the demo generator passes plain records)."""
+def derive_name_columns(member: Member) -> None:
+    """Fill the name parts, search key and sort key from the names (members/bulk.py fills a row's
+    with name_columns)."""
     (member.family_name, member.middle_name, member.given_name, member.search_name,
      member.sort_key) = name_columns(full_name=member.full_name, birth_name=member.birth_name, aliases=member.aliases)
 
@@ -110,6 +109,12 @@ def name_columns(*, full_name: str, birth_name: str, aliases: str) -> tuple[str,
 UNIQUE_IDENTIFIERS = ("citizen_id", "profile_number", "card_number")
 
 
+def identifier_taken(field: str) -> list[str]:
+    """The error for an identifier another member already has."""
+    labels = {"citizen_id": _("citizen ID"), "profile_number": _("profile number"), "card_number": _("card number")}
+    return [_("Another member already has this %(label)s.") % {"label": labels[field]}]
+
+
 def _check_unique(record: dict[str, Any], exclude_pk: int | None) -> dict[str, list[str]]:
     """Errors for the identifiers in `record` that another member already has (one query)."""
     wanted = {field: record[field] for field in UNIQUE_IDENTIFIERS if record.get(field)}
@@ -121,13 +126,39 @@ def _check_unique(record: dict[str, Any], exclude_pk: int | None) -> dict[str, l
     others = Member.objects.filter(query)
     if exclude_pk is not None:
         others = others.exclude(pk=exclude_pk)
-    labels = {"citizen_id": _("citizen ID"), "profile_number": _("profile number"), "card_number": _("card number")}
     errors: dict[str, list[str]] = {}
     for row in others.values_list(*wanted):
         for (field, value), found in zip(wanted.items(), row, strict=True):
             if found == value:
-                errors[field] = [_("Another member already has this %(label)s.") % {"label": labels[field]}]
+                errors[field] = identifier_taken(field)
     return errors
+
+
+def registration_record(data: dict[str, Any], status: str) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """The profile fields member_register stores from `data` (normalized) and what is wrong with
+    them, uniqueness apart (the caller checks it, one by one or in bulk). A status off the roll is
+    refused at once."""
+    if status not in ON_ROLL_STATUSES:
+        raise ValidationError({"status": [_("A new record must be of a member on the roll.")]})
+    record = validation.normalize({f: data.get(f) for f in validation.PROFILE_FIELDS if f in data})
+    record.setdefault("service_background", "")
+    return record, validation.registration_errors(record, status)
+
+
+def correction_changes(
+    current: dict[str, Any], status: str, changes: dict[str, Any], allowed: list[str],
+) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """The changes member_correct makes (normalized) to a member whose profile fields are
+    `current`, and what is wrong with them, uniqueness apart. A field that may not be changed here
+    is refused at once."""
+    unknown = sorted(set(changes) - set(allowed))
+    if unknown:
+        raise ValidationError({name: [_("This field cannot be changed here.")] for name in unknown})
+    changes = validation.normalize(changes)
+    if "date_of_birth" in changes and changes["date_of_birth"] is None and "birth_year" not in changes:
+        changes.pop("birth_year", None)
+    record = {**current, **changes}
+    return changes, validation.correction_errors(record, status, changes, was_official=bool(current["official_date"]))
 
 
 def _require_member_unit(unit: Unit, field: str = "unit") -> None:
@@ -162,8 +193,8 @@ def _check_date(member: Member, day: dt.date, field: str = "date", *, changes_st
                                        % {"date": member.status_date.strftime("%d/%m/%Y")}]})
 
 
-def _check_status(member: Member, allowed: frozenset[str], action: str) -> None:
-    if member.status not in allowed:
+def _check_status(member: Member, kind: str, action: str) -> None:
+    if member.status not in allowed_from(kind):
         raise ValidationError(
             {"status": [_("Cannot %(action)s: the member is %(status)s.")
                         % {"action": action, "status": Status(member.status).label.lower()}]},
@@ -176,26 +207,27 @@ def _standing(member: Member) -> str:
 
 
 def _commit(
-    *, actor: Any, member: Member, before: dict[str, Any], kind: str, day: dt.date,
-    from_status: str, decision: str = "", note: str = "", details: dict | None = None,
+    *, actor: Any, member: Member, before: dict[str, Any], event: EventDetails, day: dt.date,
+    from_status: str, decision: str = "", note: str = "",
 ) -> Member:
     """Save a changed member, append its history event and its audit row."""
     decision, note = clean(decision), nfc(note).strip()  # API bodies bypass the NFC middleware
     member.version += 1
     member.save()
-    old, new = _diff(before, member_snapshot(member))
-    MemberEvent.objects.create(
-        member=member, kind=kind, effective_date=day, actor=actor if getattr(actor, "pk", None) else None,
-        unit=member.unit, from_status=from_status, to_status=member.status, decision=decision,
-        note=note, details=jsonable(details or {}),
-    )
-    # The event's details go into the audit row too: a reprimand changes no field, and the audit
-    # row is the tamper-evident record of it.
-    audit_record(actor=actor, action=f"member.{kind}", object_type="member", object_id=member.pk,
-                 before=old, after={**new, **({"decision": decision} if decision else {}),
-                                    **({"details": details} if details else {})},
+    old, new = diff(before, member_snapshot(member))
+    row = event_row(event, member_id=member.pk, unit_id=member.unit_id, day=day, actor_id=actor_id_of(actor),
+                    from_status=from_status, to_status=member.status, decision=decision, note=note)
+    MemberEvent.objects.create(**row)
+    audit_record(actor=actor, action=f"member.{event.kind}", object_type="member", object_id=member.pk,
+                 before=old, after=audit_after(new, decision=decision, details=row["details"]),
                  unit_path=member.unit.path)
     return member
+
+
+def audit_after(changed: dict[str, Any], *, decision: str = "", details: dict[str, Any]) -> dict[str, Any]:
+    """A member audit row's `after`: the new values, the decision, and the event's details (a
+    reprimand changes no field, and the audit row is the tamper-evident record of it)."""
+    return {**changed, **({"decision": decision} if decision else {}), **({"details": details} if details else {})}
 
 
 # --- creating records ------------------------------------------------------------------------
@@ -215,11 +247,7 @@ def _register(
     *, actor: Any, unit: Unit, data: dict[str, Any], status: str, transferred_in: bool, note: str, action: str,
     decision: str = "",
 ) -> Member:
-    if status not in ON_ROLL_STATUSES:
-        raise ValidationError({"status": [_("A new record must be of a member on the roll.")]})
-    record = validation.normalize({f: data.get(f) for f in validation.PROFILE_FIELDS if f in data})
-    record.setdefault("service_background", "")
-    errors = validation.registration_errors(record, status)
+    record, errors = registration_record(data, status)
     _require_member_unit(unit)
     with transaction.atomic():
         require(actor, MEMBER_MANAGE, unit)
@@ -230,23 +258,34 @@ def _register(
                         **{k: validation.stored_value(k, v) for k, v in record.items()})
         derive_name_columns(member)
         member.save()
-        # The history starts with the facts the record carries; an arrival from outside adds today's event.
-        actor_fk = actor if getattr(actor, "pk", None) else None
-        events = [MemberEvent(member=member, kind=EventKind.ADMITTED, effective_date=member.admission_date,
-                              actor=actor_fk, unit=unit, to_status=Status.PROBATIONARY, note=note,
-                              decision=decision)]
-        if member.official_date:
-            events.append(MemberEvent(member=member, kind=EventKind.RECOGNIZED_OFFICIAL, actor=actor_fk, unit=unit,
-                                      effective_date=member.official_date, from_status=Status.PROBATIONARY,
-                                      to_status=Status.OFFICIAL))
-        if transferred_in:
-            events.append(MemberEvent(member=member, kind=EventKind.TRANSFERRED_IN, actor=actor_fk, unit=unit,
-                                      effective_date=validation.today(), to_status=status))
-        MemberEvent.objects.bulk_create(events)
+        rows = registration_events(member_id=member.pk, unit_id=unit.pk, actor_id=actor_id_of(actor),
+                                   admission_date=member.admission_date, official_date=member.official_date,
+                                   note=note, decision=decision)
+        if transferred_in:  # an arrival from outside adds today's event
+            rows.append(event_row(TransferredIn(), member_id=member.pk, unit_id=unit.pk, day=validation.today(),
+                                  actor_id=actor_id_of(actor), from_status="", to_status=status))
+        MemberEvent.objects.bulk_create([MemberEvent(**row) for row in rows])
         after = {**member_snapshot(member), **({"decision": decision} if decision else {})}
         audit_record(actor=actor, action=action, object_type="member", object_id=member.pk,
                      before=None, after=after, unit_path=unit.path)
         return member
+
+
+# Payloads without fields, built once: a bulk registration writes two events a member.
+_ADMITTED, _RECOGNIZED = Admitted(), RecognizedOfficial()
+
+
+def registration_events(
+    *, member_id: int, unit_id: int, actor_id: int | None, admission_date: dt.date, official_date: dt.date | None,
+    note: str = "", decision: str = "",
+) -> list[dict[str, Any]]:
+    """The history a registration starts: the facts the record carries (members/events.py rows)."""
+    rows = [event_row(_ADMITTED, member_id=member_id, unit_id=unit_id, day=admission_date, actor_id=actor_id,
+                      from_status="", to_status=Status.PROBATIONARY, note=note, decision=decision)]
+    if official_date:
+        rows.append(event_row(_RECOGNIZED, member_id=member_id, unit_id=unit_id, day=official_date,
+                              actor_id=actor_id, from_status=Status.PROBATIONARY, to_status=Status.OFFICIAL))
+    return rows
 
 
 def member_admit(
@@ -279,7 +318,7 @@ def member_recognize_official(
 ) -> Member:
     with transaction.atomic():
         member = _locked(actor, member, expected_version, MEMBER_MANAGE)
-        _check_status(member, ALLOWED_FROM[EventKind.RECOGNIZED_OFFICIAL], _("recognize as official"))
+        _check_status(member, EventKind.RECOGNIZED_OFFICIAL, _("recognize as official"))
         _check_date(member, official_date, "official_date")
         start = member.admission_ceremony_date or member.admission_date
         months = settings.DANGVIEN["PROBATION_MONTHS"]
@@ -289,7 +328,7 @@ def member_recognize_official(
                 % {"months": months, "date": (start + relativedelta(months=months)).strftime("%d/%m/%Y")}]})
         before, was = member_snapshot(member), member.status
         member.status, member.official_date, member.status_date = Status.OFFICIAL, official_date, official_date
-        return _commit(actor=actor, member=member, before=before, kind=EventKind.RECOGNIZED_OFFICIAL,
+        return _commit(actor=actor, member=member, before=before, event=RecognizedOfficial(),
                        day=official_date, from_status=was, decision=decision, note=note)
 
 
@@ -301,7 +340,7 @@ def member_transfer_out(
     (member_transfer_in); to anywhere else, `destination` names it."""
     with transaction.atomic():
         member = _locked(actor, member, expected_version, MEMBER_MANAGE)
-        _check_status(member, ALLOWED_FROM[EventKind.TRANSFERRED_OUT], _("transfer out"))
+        _check_status(member, EventKind.TRANSFERRED_OUT, _("transfer out"))
         _check_date(member, date)
         if destination_unit is not None:
             _require_member_unit(destination_unit, "destination_unit")
@@ -311,10 +350,10 @@ def member_transfer_out(
             raise ValidationError({"destination": [_("Say where the member is transferred to.")]})
         before, was = member_snapshot(member), member.status
         member.status, member.status_date, member.pending_unit = Status.TRANSFERRED_OUT, date, destination_unit
-        return _commit(actor=actor, member=member, before=before, kind=EventKind.TRANSFERRED_OUT, day=date,
-                       from_status=was, decision=decision, note=note,
-                       details={"destination": destination_unit.name if destination_unit else clean(destination),
-                                "destination_unit": destination_unit})
+        event = TransferredOut(destination=destination_unit.name if destination_unit else clean(destination),
+                               destination_unit_id=destination_unit.pk if destination_unit else None)
+        return _commit(actor=actor, member=member, before=before, event=event, day=date, from_status=was,
+                       decision=decision, note=note)
 
 
 def member_transfer_in(
@@ -328,7 +367,7 @@ def member_transfer_in(
             raise PermissionDenied(_("You do not have permission to take this member in."))
         if fresh.version != expected_version:
             raise StaleEdit(_("This record was changed by someone else. Reload it and try again."), code="stale")
-        _check_status(fresh, ALLOWED_FROM[EventKind.TRANSFERRED_IN], _("transfer in"))
+        _check_status(fresh, EventKind.TRANSFERRED_IN, _("transfer in"))
         _require_member_unit(unit)
         require(actor, MEMBER_MANAGE, unit)
         if fresh.pending_unit and not unit.path.startswith(fresh.pending_unit.path):
@@ -339,9 +378,8 @@ def member_transfer_in(
         before, came_from = member_snapshot(fresh), fresh.unit.name
         fresh.unit, fresh.pending_unit = unit, None
         fresh.status, fresh.status_date = _standing(fresh), date
-        return _commit(actor=actor, member=fresh, before=before, kind=EventKind.TRANSFERRED_IN, day=date,
-                       from_status=Status.TRANSFERRED_OUT, decision=decision, note=note,
-                       details={"from": came_from})
+        return _commit(actor=actor, member=fresh, before=before, event=TransferredIn(came_from=came_from), day=date,
+                       from_status=Status.TRANSFERRED_OUT, decision=decision, note=note)
 
 
 def member_transfer_temporarily(
@@ -352,7 +390,7 @@ def member_transfer_temporarily(
     the home cell."""
     with transaction.atomic():
         member = _locked(actor, member, expected_version, MEMBER_MANAGE)
-        _check_status(member, ALLOWED_FROM[EventKind.TEMPORARILY_OUT], _("transfer temporarily"))
+        _check_status(member, EventKind.TEMPORARILY_OUT, _("transfer temporarily"))
         _check_date(member, date)
         if not clean(destination):
             raise ValidationError({"destination": [_("Say where the member will attend meanwhile.")]})
@@ -362,9 +400,9 @@ def member_transfer_temporarily(
             raise ValidationError({"until": [_("A temporary transfer lasts at most two years.")]})
         before, was = member_snapshot(member), member.status
         member.status, member.status_date, member.temporary_unit = Status.TEMPORARILY_OUT, date, clean(destination)
-        return _commit(actor=actor, member=member, before=before, kind=EventKind.TEMPORARILY_OUT, day=date,
-                       from_status=was, decision=decision, note=note,
-                       details={"destination": clean(destination), "until": until})
+        return _commit(actor=actor, member=member, before=before,
+                       event=TemporarilyOut(destination=clean(destination), until=until), day=date,
+                       from_status=was, decision=decision, note=note)
 
 
 def member_return(
@@ -373,11 +411,11 @@ def member_return(
     """Back from a temporary transfer."""
     with transaction.atomic():
         member = _locked(actor, member, expected_version, MEMBER_MANAGE)
-        _check_status(member, ALLOWED_FROM[EventKind.RETURNED], _("record the return"))
+        _check_status(member, EventKind.RETURNED, _("record the return"))
         _check_date(member, date)
         before, was = member_snapshot(member), member.status
         member.status, member.status_date, member.temporary_unit = _standing(member), date, ""
-        return _commit(actor=actor, member=member, before=before, kind=EventKind.RETURNED, day=date,
+        return _commit(actor=actor, member=member, before=before, event=Returned(), day=date,
                        from_status=was, note=note)
 
 
@@ -387,14 +425,14 @@ def member_exempt(
 ) -> Member:
     with transaction.atomic():
         member = _locked(actor, member, expected_version, MEMBER_MANAGE)
-        _check_status(member, ALLOWED_FROM[EventKind.EXEMPTED], _("exempt"))
+        _check_status(member, EventKind.EXEMPTED, _("exempt"))
         _check_date(member, date)
         if not clean(reason):
             raise ValidationError({"reason": [_("Give the reason (old age, illness...).")]})
         before, was = member_snapshot(member), member.status
         member.status, member.status_date = Status.EXEMPTED, date
-        return _commit(actor=actor, member=member, before=before, kind=EventKind.EXEMPTED, day=date,
-                       from_status=was, decision=decision, note=note, details={"reason": clean(reason)})
+        return _commit(actor=actor, member=member, before=before, event=Exempted(reason=clean(reason)), day=date,
+                       from_status=was, decision=decision, note=note)
 
 
 def member_lift_exemption(
@@ -402,11 +440,11 @@ def member_lift_exemption(
 ) -> Member:
     with transaction.atomic():
         member = _locked(actor, member, expected_version, MEMBER_MANAGE)
-        _check_status(member, ALLOWED_FROM[EventKind.EXEMPTION_LIFTED], _("lift the exemption"))
+        _check_status(member, EventKind.EXEMPTION_LIFTED, _("lift the exemption"))
         _check_date(member, date)
         before, was = member_snapshot(member), member.status
         member.status, member.status_date = _standing(member), date
-        return _commit(actor=actor, member=member, before=before, kind=EventKind.EXEMPTION_LIFTED, day=date,
+        return _commit(actor=actor, member=member, before=before, event=ExemptionLifted(), day=date,
                        from_status=was, decision=decision, note=note)
 
 
@@ -417,7 +455,7 @@ def member_discipline(
     """Discipline; expulsion ends membership. Probationary members: reprimand or warning only."""
     with transaction.atomic():
         member = _locked(actor, member, expected_version, MEMBER_MANAGE)
-        _check_status(member, ALLOWED_FROM[EventKind.DISCIPLINED], _("discipline"))
+        _check_status(member, EventKind.DISCIPLINED, _("discipline"))
         if form not in DisciplineForm.values:
             raise ValidationError({"form": [_("Choose a form of discipline.")]})
         # Probationary standing, whatever the status (an exempted or temporarily transferred
@@ -428,8 +466,8 @@ def member_discipline(
         before, was = member_snapshot(member), member.status
         if form == DisciplineForm.EXPULSION:
             member.status, member.status_date = Status.EXPELLED, date
-        return _commit(actor=actor, member=member, before=before, kind=EventKind.DISCIPLINED, day=date,
-                       from_status=was, decision=decision, note=note, details={"form": form})
+        return _commit(actor=actor, member=member, before=before, event=Disciplined(form=DisciplineForm(form)), day=date,
+                       from_status=was, decision=decision, note=note)
 
 
 def member_remove(
@@ -439,14 +477,14 @@ def member_remove(
     """Removal from the roll (xóa tên)."""
     with transaction.atomic():
         member = _locked(actor, member, expected_version, MEMBER_MANAGE)
-        _check_status(member, ALLOWED_FROM[EventKind.REMOVED], _("remove from the roll"))
+        _check_status(member, EventKind.REMOVED, _("remove from the roll"))
         _check_date(member, date)
         if not clean(reason):
             raise ValidationError({"reason": [_("Give the reason for the removal.")]})
         before, was = member_snapshot(member), member.status
         member.status, member.status_date = Status.REMOVED, date
-        return _commit(actor=actor, member=member, before=before, kind=EventKind.REMOVED, day=date,
-                       from_status=was, decision=decision, note=note, details={"reason": clean(reason)})
+        return _commit(actor=actor, member=member, before=before, event=Removed(reason=clean(reason)), day=date,
+                       from_status=was, decision=decision, note=note)
 
 
 def member_record_death(
@@ -454,7 +492,7 @@ def member_record_death(
 ) -> Member:
     with transaction.atomic():
         member = _locked(actor, member, expected_version, MEMBER_MANAGE)
-        _check_status(member, ALLOWED_FROM[EventKind.DIED], _("record the death"))
+        _check_status(member, EventKind.DIED, _("record the death"))
         # Not bound to the current status date: if a later event was recorded in error, the death
         # must still be recordable on its true date.
         _check_date(member, date, changes_status=False)
@@ -462,7 +500,7 @@ def member_record_death(
             raise ValidationError({"date": [_("The date of death is before the date of birth.")]})
         before, was = member_snapshot(member), member.status
         member.status, member.status_date, member.death_date = Status.DECEASED, date, date
-        return _commit(actor=actor, member=member, before=before, kind=EventKind.DIED, day=date,
+        return _commit(actor=actor, member=member, before=before, event=Died(), day=date,
                        from_status=was, note=note)
 
 
@@ -476,29 +514,21 @@ def _apply_changes(
     with transaction.atomic():
         # Scope (404) and permission (403) before the fields (400), as in every other service.
         member = _locked(actor, member, expected_version, perm)
-        unknown = sorted(set(changes) - set(allowed))
-        if unknown:
-            raise ValidationError({name: [_("This field cannot be changed here.")] for name in unknown})
-        changes = validation.normalize(changes)
-        if "date_of_birth" in changes and changes["date_of_birth"] is None and "birth_year" not in changes:
-            changes.pop("birth_year", None)
         before = member_snapshot(member)
-        record = {**{f: getattr(member, f) for f in validation.PROFILE_FIELDS}, **changes}
-        errors = validation.correction_errors(record, member.status, changes,
-                                              was_official=bool(member.official_date))
-        changed_identifiers = {f: record[f] for f in UNIQUE_IDENTIFIERS if f in changes}
+        current = {f: getattr(member, f) for f in validation.PROFILE_FIELDS}
+        changes, errors = correction_changes(current, member.status, changes, allowed)
+        changed_identifiers = {f: changes[f] for f in UNIQUE_IDENTIFIERS if f in changes}
         errors.update({k: v for k, v in _check_unique(changed_identifiers, member.pk).items() if k not in errors})
         if errors:
             raise ValidationError(errors)
         for field, value in changes.items():
             setattr(member, field, validation.stored_value(field, value))
         derive_name_columns(member)
-        new = _diff(before, member_snapshot(member))[1]
+        new = diff(before, member_snapshot(member))[1]
         if not new:
             return member  # nothing changed: no version bump, no event
-        return _commit(actor=actor, member=member, before=before, kind=EventKind.CORRECTED,
-                       day=validation.today(), from_status=member.status, note=note,
-                       details={"fields": sorted(new)})
+        return _commit(actor=actor, member=member, before=before, event=Corrected(fields=tuple(sorted(new))),
+                       day=validation.today(), from_status=member.status, note=note)
 
 
 def member_correct(

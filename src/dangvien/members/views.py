@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -23,7 +22,8 @@ from dangvien.accounts.permissions import Permission, can
 from dangvien.core.errors import NotFound, StaleEdit
 from dangvien.members import forms as member_forms
 from dangvien.members import services
-from dangvien.members.models import DisciplineForm, EventKind, Member, MemberEvent, Status
+from dangvien.members.events import EventAction, EventType, event_details, recordable_event_types
+from dangvien.members.models import Member, MemberEvent, Status
 from dangvien.members.permissions import MEMBER_EDIT_CONTACT, MEMBER_MANAGE
 from dangvien.members.selectors import ORDERINGS, MemberFilter, MemberPages, member_get_for, member_history
 from dangvien.members.selectors import member_list as select_members
@@ -109,70 +109,20 @@ def member_list(request: HttpRequest) -> HttpResponse:
 # --- detail ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class EventAction:
-    """A lifecycle event as the pages offer it: its form, its service and when it applies."""
-
-    slug: str
-    title: Any
-    form_class: type[member_forms.EventForm]
-    service: Callable[..., Member]
-    kind: str  # the EventKind it records: services.ALLOWED_FROM says when it applies
-
-
-EVENT_ACTIONS: dict[str, EventAction] = {a.slug: a for a in [
-    EventAction("recognize-official", gettext_lazy("Recognize as official member"),
-                member_forms.RecognizeOfficialForm, services.member_recognize_official, EventKind.RECOGNIZED_OFFICIAL),
-    EventAction("transfer-out", gettext_lazy("Transfer out"), member_forms.TransferOutForm,
-                services.member_transfer_out, EventKind.TRANSFERRED_OUT),
-    EventAction("transfer-in", gettext_lazy("Take in (transfer in)"), member_forms.TransferInForm,
-                services.member_transfer_in, EventKind.TRANSFERRED_IN),
-    EventAction("transfer-temporarily", gettext_lazy("Transfer temporarily"), member_forms.TransferTemporarilyForm,
-                services.member_transfer_temporarily, EventKind.TEMPORARILY_OUT),
-    EventAction("return", gettext_lazy("Record the return"), member_forms.ReturnForm,
-                services.member_return, EventKind.RETURNED),
-    EventAction("exempt", gettext_lazy("Exempt from activities"), member_forms.ExemptForm,
-                services.member_exempt, EventKind.EXEMPTED),
-    EventAction("lift-exemption", gettext_lazy("Lift the exemption"), member_forms.LiftExemptionForm,
-                services.member_lift_exemption, EventKind.EXEMPTION_LIFTED),
-    EventAction("discipline", gettext_lazy("Discipline"), member_forms.DisciplineEventForm,
-                services.member_discipline, EventKind.DISCIPLINED),
-    EventAction("remove", gettext_lazy("Remove from the roll"), member_forms.RemoveForm,
-                services.member_remove, EventKind.REMOVED),
-    EventAction("record-death", gettext_lazy("Record the death"), member_forms.RecordDeathForm,
-                services.member_record_death, EventKind.DIED),
-]}
+def _recordable(slug: str) -> tuple[EventType, EventAction]:
+    """The kind a user records at /members/<id>/events/<slug>/, and how."""
+    for event_type in recordable_event_types():
+        if event_type.action is not None and event_type.action.slug == slug:
+            return event_type, event_type.action
+    raise Http404("No such event.")
 
 
 def _details(event: MemberEvent) -> list[str]:
     """The event's details as short readable lines."""
-    d = event.details or {}
-    lines = []
-    if d.get("destination"):
-        lines.append(_("To: %(place)s") % {"place": d["destination"]})
-    if d.get("from"):
-        lines.append(_("From: %(place)s") % {"place": d["from"]})
-    if d.get("until"):
-        until = dt.date.fromisoformat(d["until"])
-        lines.append(_("Until: %(date)s") % {"date": until.strftime("%d/%m/%Y")})
-    if d.get("reason"):
-        lines.append(_("Reason: %(reason)s") % {"reason": d["reason"]})
-    if d.get("form") in DisciplineForm.values:
-        lines.append(_("Form: %(form)s") % {"form": DisciplineForm(d["form"]).label})
-    if d.get("fields"):
-        names = [str(member_forms.member_field(f).verbose_name) for f in d["fields"] if _is_field(f)]
-        lines.append(_("Fields: %(fields)s") % {"fields": ", ".join(names)})
+    lines = event_details(event).describe()
     if event.decision:
         lines.append(_("Decision: %(decision)s") % {"decision": event.decision})
     return lines
-
-
-def _is_field(name: str) -> bool:
-    try:
-        Member._meta.get_field(name)
-    except FieldDoesNotExist:
-        return False
-    return True
 
 
 @login_required
@@ -180,7 +130,7 @@ def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
     member = member_get_for(request.user, pk)
     events = list(member_history(request.user, pk))
     actor = request.user
-    actions = [a for a in EVENT_ACTIONS.values() if services.member_may_record(actor, member, a.kind)]
+    actions = [t.action for t in recordable_event_types() if services.member_may_record(actor, member, t.kind)]
     return render(request, "members/detail.html", {
         "member": member,
         "groups": _profile_groups(member),
@@ -257,16 +207,11 @@ def _member_for_write(request: HttpRequest, pk: int, perm: Permission) -> Member
 
 @login_required
 def member_event(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
-    action = EVENT_ACTIONS.get(kind)
-    if action is None:
-        raise Http404("No such event.")
+    event_type, action = _recordable(kind)
     member = member_get_for(request.user, pk)
-    if not services.member_event_permitted(request.user, member, action.kind):
+    if not services.member_event_permitted(request.user, member, event_type.kind):
         raise PermissionDenied(_("You do not have permission to change this member."))
-    initial: dict[str, Any] = {"version": member.version}
-    if action.slug == "transfer-in" and member.pending_unit:
-        initial["unit"] = member.pending_unit.code
-    form = action.form_class(_posted(request), initial=initial, actor=request.user, member=member)
+    form = action.form(_posted(request), initial={"version": member.version}, actor=request.user, member=member)
     if request.method == "POST" and form.is_valid():
         try:
             action.service(actor=request.user, member=member, expected_version=form.cleaned_data["version"],
@@ -278,7 +223,7 @@ def member_event(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
             return redirect("members:detail", pk=member.pk)
     return render(request, "members/event_form.html", {
         "member": member, "form": form, "title": action.title,
-        "status_allows": member.status in services.ALLOWED_FROM[action.kind],
+        "status_allows": member.status in event_type.allowed_from,
     })
 
 
