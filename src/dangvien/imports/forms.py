@@ -25,6 +25,10 @@ class UploadForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.units = units
         choices = list(units.order_by("path").only("pk", "name", "code", "depth", "path")[:MAX_UNIT_CHOICES + 1])
+        if initial_unit is None and choices:
+            # The officer's own unit, preselected: the top of what they manage, when that is one unit.
+            tops = [u for u in choices if not any(u.path.startswith(o.path) and u is not o for o in choices)]
+            initial_unit = tops[0] if len(tops) == 1 else None
         help_text = _("Rows go to the cells named in their “Mã chi bộ” column, under this unit.")
         if len(choices) <= MAX_UNIT_CHOICES:
             self.fields["unit"] = UnitChoiceField(queryset=units.order_by("path"), label=_("Import into"),

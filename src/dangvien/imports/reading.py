@@ -50,6 +50,9 @@ def read_member_file(path: pathlib.Path, *, max_bytes: int | None = None) -> Par
         rows = list(table.rows)
     except TabularFileError as exc:
         return ParsedFile(rows=[], file_errors=exc.errors, columns=exc.columns)
+    if not rows:  # a header and nothing under it (a template sent back empty)
+        return ParsedFile(rows=[], file_errors=[CellError(0, "", str(gettext_lazy(
+            "The file has no data rows: there is a header but no member under it.")))], columns=table.columns)
     for row in rows:
         _settle_birth(row.values)
     return ParsedFile(rows=rows, file_errors=[], columns=table.columns)

@@ -46,6 +46,21 @@ from dangvien.org.models import MEMBER_UNIT_KINDS, Unit
 # possible now.
 
 
+def earliest_official_date(member: Member) -> dt.date:
+    """The first day a probationary member may be recognized as official: the probation's end."""
+    start = member.admission_ceremony_date or member.admission_date
+    return start + relativedelta(months=settings.DANGVIEN["PROBATION_MONTHS"])
+
+
+def member_event_not_before(member: Member, kind: str) -> dt.date | None:
+    """The day from which the event can be recorded, when that is still to come (pages say so
+    before the form is filled): recognition as official waits for the probation's end."""
+    if kind == EventKind.RECOGNIZED_OFFICIAL and member.status == Status.PROBATIONARY:
+        earliest = earliest_official_date(member)
+        return earliest if earliest > validation.today() else None
+    return None
+
+
 def member_may_record(actor: Any, member: Member, kind: str) -> bool:
     """Whether the actor may record this lifecycle event for the member now (status and permission).
 
@@ -320,12 +335,11 @@ def member_recognize_official(
         member = _locked(actor, member, expected_version, MEMBER_MANAGE)
         _check_status(member, EventKind.RECOGNIZED_OFFICIAL, _("recognize as official"))
         _check_date(member, official_date, "official_date")
-        start = member.admission_ceremony_date or member.admission_date
-        months = settings.DANGVIEN["PROBATION_MONTHS"]
-        if official_date < start + relativedelta(months=months):
+        earliest = earliest_official_date(member)
+        if official_date < earliest:
             raise ValidationError({"official_date": [
                 _("Probation lasts %(months)s months: the earliest official date is %(date)s.")
-                % {"months": months, "date": (start + relativedelta(months=months)).strftime("%d/%m/%Y")}]})
+                % {"months": settings.DANGVIEN["PROBATION_MONTHS"], "date": earliest.strftime("%d/%m/%Y")}]})
         before, was = member_snapshot(member), member.status
         member.status, member.official_date, member.status_date = Status.OFFICIAL, official_date, official_date
         return _commit(actor=actor, member=member, before=before, event=RecognizedOfficial(),

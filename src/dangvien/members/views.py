@@ -23,7 +23,7 @@ from dangvien.core.errors import NotFound, StaleEdit
 from dangvien.members import forms as member_forms
 from dangvien.members import services
 from dangvien.members.events import EventAction, EventType, event_details, recordable_event_types
-from dangvien.members.models import Member, MemberEvent, Status
+from dangvien.members.models import EventKind, Member, MemberEvent, Status
 from dangvien.members.permissions import MEMBER_EDIT_CONTACT, MEMBER_MANAGE
 from dangvien.members.selectors import ORDERINGS, MemberFilter, MemberPages, member_get_for, member_history
 from dangvien.members.selectors import member_list as select_members
@@ -130,7 +130,11 @@ def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
     member = member_get_for(request.user, pk)
     events = list(member_history(request.user, pk))
     actor = request.user
-    actions = [t.action for t in recordable_event_types() if services.member_may_record(actor, member, t.kind)]
+    recordable = [t for t in recordable_event_types() if services.member_may_record(actor, member, t.kind)]
+    actions = [t.action for t in recordable]
+    # How the page shows each: not yet possible (and from when), or ending membership.
+    action_rows = [{"action": t.action, "not_before": services.member_event_not_before(member, t.kind),
+                    "grave": t.kind in GRAVE_EVENTS} for t in recordable]
     return render(request, "members/detail.html", {
         "member": member,
         "groups": _profile_groups(member),
@@ -139,6 +143,7 @@ def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "actions": actions,
         "can_correct": can(actor, MEMBER_MANAGE, member.unit),
         "can_edit_contact": can(actor, MEMBER_EDIT_CONTACT, member.unit),
+        "action_rows": action_rows,
         "can_view_unit": can(actor, UNIT_VIEW, member.unit),  # a member reading their own record may not
     })
 
@@ -205,6 +210,10 @@ def _member_for_write(request: HttpRequest, pk: int, perm: Permission) -> Member
     return member
 
 
+# Events that end membership: shown apart from the others, and confirmed before they are sent.
+GRAVE_EVENTS = frozenset({EventKind.REMOVED, EventKind.DIED})
+
+
 @login_required
 def member_event(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     event_type, action = _recordable(kind)
@@ -224,6 +233,8 @@ def member_event(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     return render(request, "members/event_form.html", {
         "member": member, "form": form, "title": action.title,
         "status_allows": member.status in event_type.allowed_from,
+        "not_before": services.member_event_not_before(member, event_type.kind),
+        "grave": event_type.kind in GRAVE_EVENTS,
     })
 
 

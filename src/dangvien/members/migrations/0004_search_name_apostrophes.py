@@ -20,5 +20,5 @@ def rekey(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("members", "0002_search_trigram")]
+    dependencies = [("members", "0003_event_kind_any_registered")]
     operations = [migrations.RunPython(rekey, migrations.RunPython.noop)]
