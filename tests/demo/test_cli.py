@@ -51,7 +51,8 @@ def test_audit_verify_names_the_row_changed_by_hand(demo_var, tmp_path):
     source, copy = sqlite3.connect(demo_var / "dangvien.sqlite3"), sqlite3.connect(tmp_path / "dangvien.sqlite3")
     source.backup(copy)
     source.close()
-    (tmp_path / "secret_key").write_text((demo_var / "secret_key").read_text())
+    for name in ("secret_key", "audit_keys.json"):  # the audit rows' keys live in var/, not in the database
+        (tmp_path / name).write_text((demo_var / name).read_text())
     with copy:
         copy.execute("UPDATE core_auditentry SET after = replace(after, '0912345678', '0987654321') WHERE seq = 3")
     copy.close()
