@@ -192,7 +192,7 @@ def _seal_after_commit() -> None:
     """Seal the transaction's rows once it commits (once a transaction, however many rows it wrote).
     robust: the write has committed whatever the seal does; rows it leaves pending are sealed by
     the next seal."""
-    if not any(func is _seal_committed for _, func, _ in connection.run_on_commit):
+    if not any(hook[1] is _seal_committed for hook in connection.run_on_commit):  # (savepoints, func, robust)
         transaction.on_commit(_seal_committed, robust=True)
 
 
@@ -225,7 +225,8 @@ def _seal_head_locked() -> AuditSealHead | None:
     """The head, locked, or None when another sealer holds it."""
     head = AuditSealHead.objects.select_for_update(skip_locked=True).filter(id=1).first()
     if head is None and not AuditSealHead.objects.filter(id=1).exists():
-        AuditSealHead.objects.get_or_create(id=1)  # the first seal ever (or after a test's flush)
+        # Migration 0002 made it; only a deleted head (a test's flush) gets here.
+        AuditSealHead.objects.get_or_create(id=1)
         head = AuditSealHead.objects.select_for_update(skip_locked=True).filter(id=1).first()
     return head
 
@@ -460,10 +461,11 @@ class _RowScan:
         pending = _pending_seqs()
         row, cover, mark = next(entries, None), next(covered, None), next(pending, None)
         while row is not None or cover is not None or mark is not None:
-            seq = min(x for x in (row and row[0], cover and cover[0], mark) if x is not None)
-            blocks = []
+            seq: int = min(x for x in (row[0] if row is not None else None, cover[0] if cover is not None else None,
+                                       mark) if x is not None)
+            blocks: list[tuple[_BlockCheck, bool]] = []
             while cover is not None and cover[0] == seq:
-                blocks.append(cover[1:])
+                blocks.append((cover[1], cover[2]))
                 cover = next(covered, None)
             is_pending = mark == seq
             if is_pending:
@@ -473,9 +475,10 @@ class _RowScan:
                 row = next(entries, None)
             if self._check(seq, here, [block for block, _ in blocks], is_pending):
                 return
-            for block, last_row in blocks:
-                block.hmac.update(_block_row(seq, here[-1]))  # type: ignore[index]
-                if last_row and self.block_problem is None:
+            mac = here[-1] if here is not None else ""  # (a covered row is there, or _check ended the scan)
+            for block, block_done in blocks:
+                block.hmac.update(_block_row(seq, mac))
+                if block_done and self.block_problem is None:
                     self.block_problem = block.problem()
 
     def _check(self, seq: int, row: tuple | None, blocks: list[_BlockCheck], is_pending: bool) -> bool:
@@ -495,7 +498,7 @@ class _RowScan:
             self.altered = ChainProblem(seq, seq, problem)
             return True
         if len(blocks) > 1:
-            numbers = " and ".join(str(b.number) for b in blocks)
+            numbers = " and ".join(str(n) for n in sorted(b.number for b in blocks))
             self.row_problem = ChainProblem(seq, seq, f"sealed more than once (blocks {numbers})")
             return True
         if blocks and is_pending:
@@ -542,9 +545,10 @@ def _covered_seqs(keyring: Keyring) -> Iterator[tuple[int, _BlockCheck, bool]]:
     upcoming = next(runs, None)
     while active or upcoming is not None:
         if upcoming is not None and (not active or upcoming[0] <= active[0][0]):
-            first, last, number, run_count, *header = upcoming
+            first, last, number, run_count, prev_hash, block_hash, key_id, count, total, sealed_at = upcoming
             if number not in blocks:
-                blocks[number] = _BlockCheck(number, run_count, *header, keyring=keyring)
+                blocks[number] = _BlockCheck(number, run_count, prev_hash, block_hash, key_id, count, total,
+                                             sealed_at, keyring)
             heapq.heappush(active, (first, last, number))
             upcoming = next(runs, None)
             continue

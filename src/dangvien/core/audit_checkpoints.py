@@ -11,8 +11,8 @@ changed.
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import binascii
+import datetime as dt
 import json
 import logging
 import os
@@ -100,12 +100,12 @@ def checkpoints_read(path: Path | None, public_key: Path | None) -> tuple[dict[i
 def _checkpoint(text: str, where: str, key: Ed25519PublicKey) -> SignedCheckpoint | None:
     try:
         data = json.loads(text)
-        payload = {"block": int(data["block"]), "hash": str(data["hash"]), "rows": int(data["rows"]),
-                   "at": str(data["at"])}
-        key.verify(base64.b64decode(data["signature"], validate=True), _signed_bytes(payload))
+        checkpoint = SignedCheckpoint(block=int(data["block"]), hash=str(data["hash"]), rows=int(data["rows"]),
+                                      at=str(data["at"]), where=where)
+        key.verify(base64.b64decode(data["signature"], validate=True), _signed_bytes(data))
     except (ValueError, KeyError, TypeError, binascii.Error, InvalidSignature):
         return None
-    return SignedCheckpoint(where=where, **payload)
+    return checkpoint
 
 
 def _verifying_key(public_key: Path | None) -> Ed25519PublicKey | None:

@@ -4,6 +4,12 @@
 from django.db import migrations, models
 
 
+def create_the_seal_head(apps, schema_editor):
+    # Made here rather than by the first seal: two sealers creating it at once would make the second
+    # wait for the first's transaction, where a sealer must never wait.
+    apps.get_model("core", "AuditSealHead").objects.get_or_create(id=1)
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -42,6 +48,7 @@ class Migration(migrations.Migration):
                 ("total", models.PositiveBigIntegerField(default=0)),
             ],
         ),
+        migrations.RunPython(create_the_seal_head, migrations.RunPython.noop),
         migrations.AddField(
             model_name="auditentry",
             name="key_id",
