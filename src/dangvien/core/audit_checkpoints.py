@@ -23,6 +23,7 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from dangvien.core.audit import GENESIS, ChainProblem, audit_seal, canonical_json
@@ -44,7 +45,7 @@ class SignedCheckpoint:
 def audit_checkpoint() -> dict[str, Any]:
     """Seal what is pending, then sign the head and export it; return the checkpoint."""
     audit_seal()
-    head = AuditSealHead.objects.filter(id=1).first()
+    head = _durable_head()
     block, block_hash, rows = (head.number, head.hash, head.total) if head else (0, GENESIS, 0)
     payload = {"block": block, "hash": block_hash, "rows": rows,
                "at": timezone.now().astimezone(dt.UTC).isoformat(timespec="seconds")}
@@ -59,6 +60,18 @@ def audit_checkpoint() -> dict[str, Any]:
         os.fsync(file.fileno())
     logger.info("%s", line)
     return checkpoint
+
+
+def _durable_head() -> AuditSealHead | None:
+    """The head, once it and every block before it are on disk: seals commit without waiting for
+    the disk (core.audit._seal_block), and a checkpoint must never name a block a crash can take back.
+    Rewriting the head under its lock in a transaction that commits synchronously flushes the log up
+    to that commit."""
+    with transaction.atomic():
+        head = AuditSealHead.objects.select_for_update().filter(id=1).first()
+        if head is not None:
+            head.save(update_fields=["number"])
+    return head
 
 
 def _signed_bytes(payload: dict[str, Any]) -> bytes:
