@@ -420,6 +420,12 @@ def test_deleted_last_block_is_caught_by_the_head():
     assert str(audit_verify()[1]) == "the seal head records block 3, the chain ends at block 2 (blocks deleted from the end)"
 
 
+def test_a_head_with_another_hash_is_caught():
+    _three_blocks()
+    _raw("UPDATE core_auditsealhead SET hash = %s", ["a" * 64])
+    assert str(audit_verify()[1]) == "the seal head's hash is not that of block 3 (rewritten)"
+
+
 def test_deleted_head_is_caught():
     _three_blocks()
     _raw("DELETE FROM core_auditsealhead", [])
