@@ -82,7 +82,9 @@ def cli_site(var_dir: Path, suffix: str, *, copy_of: CliSite | None = None) -> I
     the prefix of the child's database."""
     var_dir.mkdir(parents=True, exist_ok=True)
     if copy_of is not None:
-        shutil.copyfile(copy_of.var_dir / "secret_key", var_dir / "secret_key")
+        # The audit rows' keys live in var/, not in the database.
+        for name in ("secret_key", "audit_keys.json"):
+            shutil.copyfile(copy_of.var_dir / name, var_dir / name)
     if connection.vendor != "postgresql":
         if copy_of is not None:
             source, target = sqlite3.connect(copy_of.var_dir / "dangvien.sqlite3"), sqlite3.connect(

@@ -29,6 +29,20 @@ def _plain_static_files(settings):
                          "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 
 
+@pytest.fixture(scope="session")
+def _audit_secrets_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("audit-secrets")
+
+
+@pytest.fixture(autouse=True)
+def _audit_secrets(settings, _audit_secrets_dir):
+    # The audit trail's keys and checkpoints in a temporary folder, never in var/ (one keyring for
+    # the session: tests that rotate keys or write checkpoints point these at their own files).
+    settings.AUDIT_KEYS_FILE = _audit_secrets_dir / "audit_keys.json"
+    settings.AUDIT_SIGNING_KEY = _audit_secrets_dir / "audit_signing_key.pem"
+    settings.AUDIT_CHECKPOINTS = _audit_secrets_dir / "audit-checkpoints.jsonl"
+
+
 @pytest.fixture
 def world(db):
     return build_world()

@@ -31,6 +31,14 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+
+# The audit trail's secrets are files, never database rows (docs/architecture.md, "Audit trail"): the
+# HMAC keys of its rows and seals, and the Ed25519 key that signs its checkpoints, both generated on
+# first use (mode 0600). In production keep them off the database host and out of its backups; ship
+# the checkpoints (appended here and logged on `dangvien.audit.checkpoint`) to another machine.
+AUDIT_KEYS_FILE = Path(os.environ.get("DANGVIEN_AUDIT_KEYS_FILE") or VAR_DIR / "audit_keys.json")
+AUDIT_SIGNING_KEY = Path(os.environ.get("DANGVIEN_AUDIT_SIGNING_KEY") or VAR_DIR / "audit_signing_key.pem")
+AUDIT_CHECKPOINTS = Path(os.environ.get("DANGVIEN_AUDIT_CHECKPOINTS") or VAR_DIR / "audit-checkpoints.jsonl")
 DEBUG = _env_bool("DANGVIEN_DEBUG", False)
 ALLOWED_HOSTS = os.environ.get("DANGVIEN_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver").split(",")
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("DANGVIEN_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
@@ -228,6 +236,8 @@ LOGGING = {
     "filters": {"no_client_error_traceback": {"()": "dangvien.core.logging.NoClientErrorTraceback"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["no_client_error_traceback"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("DANGVIEN_LOG_LEVEL", "WARNING")},
+    # Every signed audit checkpoint, so that a syslog or mail handler can ship it off the server.
+    "loggers": {"dangvien.audit.checkpoint": {"level": "INFO"}},
 }
 
 # Domain settings whose values public sources did not settle (domain.md): configurable, not hard-coded.

@@ -169,21 +169,23 @@ def id_runs(ids: list[int]) -> list[list[int]]:
 
 def reserve_ids(model: Any, count: int) -> list[int]:
     """Primary keys for rows about to be inserted (events and audit rows need the members' ids
-    before the insert, and COPY returns none)."""
+    before the insert, and COPY returns none; an audit row's MAC covers its own number)."""
     if not count:
         return []
     table = model._meta.db_table
+    column = model._meta.pk.column
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # From the table's own sequence, so concurrent inserts elsewhere never collide.
-            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                           [table, count])
+            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                           [table, column, count])
             return [pk for (pk,) in cursor.fetchall()]
         # SQLite: the transaction holds the database's write lock (BEGIN IMMEDIATE in settings),
         # so no one else can insert between this read and our insert.
         # AUTOINCREMENT tables never reuse an id: start past the highest ever given (sqlite_sequence),
         # not just past the highest still there, or a new member would inherit a deleted one's history.
-        cursor.execute(f"SELECT MAX(COALESCE((SELECT MAX(id) FROM {connection.ops.quote_name(table)}), 0), "
+        quote = connection.ops.quote_name
+        cursor.execute(f"SELECT MAX(COALESCE((SELECT MAX({quote(column)}) FROM {quote(table)}), 0), "
                        "COALESCE((SELECT seq FROM sqlite_sequence WHERE name = %s), 0))", [table])
         first = cursor.fetchone()[0] + 1
         return list(range(first, first + count))

@@ -1,4 +1,5 @@
-"""The audit trail: append-only rows, each hash-chained to the one before it."""
+"""The audit trail: append-only rows, each keyed with a secret held outside the database, sealed after
+commit into a chain of keyed blocks (core.audit)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 class AppendOnlyQuerySet(models.QuerySet):
     """Bulk update and delete would skip the model's guards; refuse them too. (Someone with raw
-    database access can still change rows: the hash chain is what detects that.)"""
+    database access can still change rows: the rows' MACs and the seal chain are what detect that.)"""
 
     def update(self, **kwargs):
         raise RuntimeError("Audit entries are append-only.")
@@ -19,11 +20,12 @@ class AppendOnlyQuerySet(models.QuerySet):
 
 
 class AuditEntry(models.Model):
-    # seq is gap-free (assigned under the chain-head lock), so a deleted row shows as a gap even on
-    # PostgreSQL, where the id sequence leaves gaps after rolled-back transactions.
-    seq = models.PositiveBigIntegerField(unique=True)
+    # Numbered by the database at insert, so writers take no lock. Not gap-free (PostgreSQL's sequence
+    # skips the numbers of rolled-back transactions): a deleted row is found through the seal that
+    # covers it, not through a gap.
+    seq = models.BigAutoField(primary_key=True)
     at = models.DateTimeField()
-    # PROTECT: the actor is part of the hashed content, so a user who acted is deactivated, never deleted.
+    # PROTECT: the actor is part of the keyed content, so a user who acted is deactivated, never deleted.
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     actor_username = models.CharField(max_length=150, blank=True)
     action = models.CharField(max_length=64)
@@ -32,8 +34,11 @@ class AuditEntry(models.Model):
     unit_path = models.CharField(max_length=64, blank=True, db_index=True)
     before = models.JSONField(null=True)
     after = models.JSONField(null=True)
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64)
+    # HMAC-SHA256 of the row's content (seq included) under the audit key key_id, a key kept out of the
+    # database (core.audit_keys): someone who can only write to the database cannot make a changed row
+    # verify.
+    key_id = models.CharField(max_length=32)
+    mac = models.CharField(max_length=64)
 
     objects = AppendOnlyQuerySet.as_manager()
 
@@ -55,13 +60,46 @@ class AuditEntry(models.Model):
         raise RuntimeError("Audit entries are append-only.")
 
 
-class AuditChainHead(models.Model):
-    """One row: the last sequence number and hash. Locking it serializes appends, and it lets
-    verification notice rows deleted from the end of the chain."""
+class AuditPending(models.Model):
+    """An audit row written but not sealed yet: inserted in the writer's transaction, deleted by
+    the sealer in the transaction that writes the row's seal."""
 
-    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
-    seq = models.PositiveBigIntegerField(default=0)
-    hash = models.CharField(max_length=64, default="0" * 64)
+    seq = models.BigIntegerField(primary_key=True)
 
     def __str__(self) -> str:
-        return f"audit chain head at seq {self.seq}"
+        return f"audit row {self.seq} waiting for a seal"
+
+
+class AuditSeal(models.Model):
+    """A block of the seal chain: the rows it covers (their seq and MAC), keyed with the previous
+    block's hash. Blocks are written in order by one sealer at a time (AuditSealHead's lock)."""
+
+    number = models.PositiveBigIntegerField(primary_key=True)
+    # The covered seqs as [first, last] runs of consecutive numbers (core.bulk.id_runs).
+    runs = models.JSONField()
+    count = models.PositiveIntegerField()
+    # Rows sealed by this block and every block before it (a checkpoint names it).
+    total = models.PositiveBigIntegerField()
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+    key_id = models.CharField(max_length=32)
+    sealed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["number"]
+
+    def __str__(self) -> str:
+        return f"audit seal {self.number} ({self.count} rows)"
+
+
+class AuditSealHead(models.Model):
+    """One row: the last block. Its row lock is the sealer's (sealers skip it when it is held; no
+    writer ever takes it), and it lets verification notice blocks deleted from the end."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    number = models.PositiveBigIntegerField(default=0)
+    hash = models.CharField(max_length=64, default="0" * 64)
+    total = models.PositiveBigIntegerField(default=0)  # rows sealed, the last block's total
+
+    def __str__(self) -> str:
+        return f"audit seal head at block {self.number}"
