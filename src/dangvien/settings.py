@@ -196,7 +196,7 @@ if _env_bool("DANGVIEN_BEHIND_PROXY", False):
     AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
-# Sessions end with the browser, and after DANGVIEN["SESSION_IDLE_MINUTES"] without a request
+# Sessions end with the browser, and after DANGVIEN["OFFICER_IDLE_MINUTES"] (or MEMBER_) without a request
 # (accounts.middleware.IdleSessionMiddleware: shorter for officers, who hold other people's data).
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_AGE = 12 * 3600  # the longest any session lives, idle or not
@@ -259,8 +259,6 @@ DANGVIEN = {
     "IMPORT_UNCONFIRMED_DAYS": 7,
     # A session without a request for this long ends (minutes): officers hold other people's data;
     # members (the handbook, often on a shared family phone) a little longer.
-    "SESSION_IDLE_MINUTES": {
-        "officer": int(os.environ.get("DANGVIEN_OFFICER_IDLE_MINUTES", "30")),
-        "member": int(os.environ.get("DANGVIEN_MEMBER_IDLE_MINUTES", "120")),
-    },
+    "OFFICER_IDLE_MINUTES": int(os.environ.get("DANGVIEN_OFFICER_IDLE_MINUTES", "30")),
+    "MEMBER_IDLE_MINUTES": int(os.environ.get("DANGVIEN_MEMBER_IDLE_MINUTES", "120")),
 }

@@ -21,9 +21,8 @@ TOUCH_EVERY = 60
 
 def idle_limit_seconds(user) -> int:
     """Officers (any role but member) are logged out sooner than members."""
-    limits = settings.DANGVIEN["SESSION_IDLE_MINUTES"]
     officer = grants(user).is_admin or bool(grants(user).roles - {Role.MEMBER})
-    return 60 * limits["officer" if officer else "member"]
+    return 60 * settings.DANGVIEN["OFFICER_IDLE_MINUTES" if officer else "MEMBER_IDLE_MINUTES"]
 
 
 def start_the_clock(sender, request, user, **kwargs) -> None:

@@ -21,7 +21,7 @@ from dangvien.accounts.services import user_password_set
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     """Officers land on their units; a member with no other role on their own record."""
-    user = request.user
+    user: Any = request.user  # logged in (login_required)
     if user.member_id and not is_officer(user):
         return redirect("members:detail", user.member_id)
     return redirect("units:tree")
@@ -33,7 +33,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
     def form_valid(self, form: Any) -> HttpResponse:
         # Saved through the service (checked, audited), not by the form itself.
-        user = user_password_set(actor=self.request.user, user=self.request.user,
+        user = user_password_set(actor=self.request.user, user=self.request.user,  # type: ignore[arg-type]
                                  password=form.cleaned_data["new_password1"])
         update_session_auth_hash(self.request, user)  # this session stays logged in
         messages.success(self.request, _("Your password was changed."))
