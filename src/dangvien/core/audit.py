@@ -252,7 +252,9 @@ def _seal_head_locked(*, relaxed_commit: bool) -> AuditSealHead | None:
     Never inside a caller's transaction, whose commit is not ours to relax."""
     heads = AuditSealHead.objects.select_for_update(skip_locked=True).filter(id=1)
     if relaxed_commit and connection.vendor == "postgresql":
-        heads = heads.annotate(relaxed=RawSQL("set_config('synchronous_commit', 'off', true)", ()))
+        # (and no JIT compilation: the batch's row-by-row lookups are estimated dear, and are not)
+        heads = heads.annotate(relaxed=RawSQL(
+            "set_config('synchronous_commit', 'off', true) || set_config('jit', 'off', true)", ()))
     head = heads.first()
     if head is None and not AuditSealHead.objects.filter(id=1).exists():
         # Migration 0002 made it; only a deleted head (a test's flush) gets here.
@@ -266,9 +268,16 @@ def _rows_to_seal(limit: int) -> list[tuple[int, str]]:
     deleted before its seal) is left where it is, for verification to report."""
     quote = connection.ops.quote_name
     pending, entry = quote(AuditPending._meta.db_table), quote(AuditEntry._meta.db_table)
+    # Walk the few pending marks in order and look each row up, never the whole trail: PostgreSQL
+    # would merge-join from the trail's first row (OFFSET 0 keeps the lookup a lookup), SQLite with
+    # statistics may scan every row and sort (CROSS JOIN fixes its loop order).
+    if connection.vendor == "postgresql":
+        sql = (f"SELECT p.seq, e.mac FROM {pending} p CROSS JOIN LATERAL "
+               f"(SELECT mac FROM {entry} WHERE seq = p.seq OFFSET 0) e ORDER BY p.seq LIMIT %s")
+    else:
+        sql = f"SELECT p.seq, e.mac FROM {pending} p CROSS JOIN {entry} e WHERE e.seq = p.seq ORDER BY p.seq LIMIT %s"
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT p.seq, e.mac FROM {pending} p INNER JOIN {entry} e ON e.seq = p.seq "
-                       f"ORDER BY p.seq LIMIT %s", [limit])
+        cursor.execute(sql, [limit])
         return cursor.fetchall()
 
 
