@@ -176,7 +176,7 @@ def test_a_late_commit_with_lower_numbers_is_sealed_in_a_later_block():
     AuditPending.objects.filter(seq=early.seq).delete()  # as if not committed yet
     later = _write(3)
     audit_seal()
-    AuditPending.objects.create(seq=early.seq)  # "commits" now
+    AuditPending.objects.create(seq=early.seq, mac=early.mac)  # "commits" now
     last = _write(1)[0]
     audit_seal()
     first_block, second_block = AuditSeal.objects.order_by("number")
@@ -345,8 +345,17 @@ def test_deleted_pending_row_is_named():
     rows = _write(3)
     _raw("DELETE FROM core_auditentry WHERE seq = %s", [rows[1].seq])
     assert str(audit_verify()[1]) == f"row seq={rows[1].seq}: missing (it was waiting for a seal)"
-    assert audit_seal() == 2  # the seal leaves the orphan mark where verification can find it
-    assert str(audit_verify()[1]) == f"row seq={rows[1].seq}: missing (it was waiting for a seal)"
+    assert audit_seal() == 3  # sealed from its pending mark all the same: its block names it
+    assert str(audit_verify()[1]) == f"row seq={rows[1].seq}: missing (sealed in block 1)"
+
+
+def test_a_pending_mark_with_another_mac_is_caught_before_and_after_the_seal():
+    rows = _write(2)
+    _raw("UPDATE core_auditpending SET mac = %s WHERE seq = %s", ["0" * 64, rows[0].seq])
+    assert str(audit_verify()[1]) == (f"row seq={rows[0].seq} (id={rows[0].pk}): its pending mark holds another "
+                                      "MAC (changed before its seal)")
+    audit_seal()  # the block seals the MAC of the mark, not the row's
+    assert str(audit_verify()[1]) == "block 1: its rows or its header do not match its hash (rewritten)"
 
 
 def test_a_pending_row_deleted_with_its_mark_before_the_seal_goes_unnoticed():
@@ -375,7 +384,7 @@ def test_row_inserted_with_a_pending_mark_is_caught_by_its_mac():
     forged = AuditEntry(seq=rows[-1].seq + 1, at=rows[-1].at, actor_username="intruder", action="x",
                         object_type="y", object_id="1", before=None, after=None, key_id="k1", mac=rows[0].mac)
     forged.save(force_insert=True)
-    AuditPending.objects.create(seq=forged.seq)
+    AuditPending.objects.create(seq=forged.seq, mac=forged.mac)
     audit_seal()  # sealed with the others: the seal does not vouch for a MAC, verification checks it
     problem = audit_verify()[1]
     assert (problem.seq, problem.reason) == (forged.seq, "content does not match its MAC (altered)")
@@ -391,7 +400,7 @@ def test_a_row_whose_pending_mark_was_deleted_is_caught():
 def test_a_row_sealed_twice_or_sealed_and_pending_is_caught():
     rows = _write(2)
     audit_seal()
-    AuditPending.objects.create(seq=rows[0].seq)
+    AuditPending.objects.create(seq=rows[0].seq, mac=rows[0].mac)
     assert str(audit_verify()[1]) == f"row seq={rows[0].seq} (id={rows[0].pk}): sealed in block 1 and still marked pending"
     audit_seal()
     assert str(audit_verify()[1]) == f"row seq={rows[0].seq} (id={rows[0].pk}): sealed more than once (blocks 1 and 2)"

@@ -144,7 +144,7 @@ def audit_record(
         )
         entry.mac = entry_mac(entry, keyring.current_key)
         entry.save(force_insert=True)
-        AuditPending.objects.create(seq=entry.seq)
+        AuditPending.objects.create(seq=entry.seq, mac=entry.mac)
         _seal_after_commit()
         return entry
 
@@ -186,7 +186,7 @@ def audit_record_many(*, actor: Any, entries: list[dict], json_safe: bool = Fals
                                  row["object_id"], row["unit_path"], row["before"], row["after"])
             rows.append(row)
         bulk_insert(AuditEntry, rows)
-        bulk_insert(AuditPending, [{"seq": row["seq"]} for row in rows])
+        bulk_insert(AuditPending, [{"seq": row["seq"], "mac": row["mac"]} for row in rows])
         _seal_after_commit()
     return len(rows)
 
@@ -252,9 +252,7 @@ def _seal_head_locked(*, relaxed_commit: bool) -> AuditSealHead | None:
     Never inside a caller's transaction, whose commit is not ours to relax."""
     heads = AuditSealHead.objects.select_for_update(skip_locked=True).filter(id=1)
     if relaxed_commit and connection.vendor == "postgresql":
-        # (and no JIT compilation: the batch's row-by-row lookups are estimated dear, and are not)
-        heads = heads.annotate(relaxed=RawSQL(
-            "set_config('synchronous_commit', 'off', true) || set_config('jit', 'off', true)", ()))
+        heads = heads.annotate(relaxed=RawSQL("set_config('synchronous_commit', 'off', true)", ()))
     head = heads.first()
     if head is None and not AuditSealHead.objects.filter(id=1).exists():
         # Migration 0002 made it; only a deleted head (a test's flush) gets here.
@@ -264,21 +262,8 @@ def _seal_head_locked(*, relaxed_commit: bool) -> AuditSealHead | None:
 
 
 def _rows_to_seal(limit: int) -> list[tuple[int, str]]:
-    """(seq, mac) of the first committed pending rows. A pending mark without its row (the row was
-    deleted before its seal) is left where it is, for verification to report."""
-    quote = connection.ops.quote_name
-    pending, entry = quote(AuditPending._meta.db_table), quote(AuditEntry._meta.db_table)
-    # Walk the few pending marks in order and look each row up, never the whole trail: PostgreSQL
-    # would merge-join from the trail's first row (OFFSET 0 keeps the lookup a lookup), SQLite with
-    # statistics may scan every row and sort (CROSS JOIN fixes its loop order).
-    if connection.vendor == "postgresql":
-        sql = (f"SELECT p.seq, e.mac FROM {pending} p CROSS JOIN LATERAL "
-               f"(SELECT mac FROM {entry} WHERE seq = p.seq OFFSET 0) e ORDER BY p.seq LIMIT %s")
-    else:
-        sql = f"SELECT p.seq, e.mac FROM {pending} p CROSS JOIN {entry} e WHERE e.seq = p.seq ORDER BY p.seq LIMIT %s"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [limit])
-        return cursor.fetchall()
+    """(seq, mac) of the first committed rows waiting for a seal, from their pending marks."""
+    return list(AuditPending.objects.order_by("seq").values_list("seq", "mac")[:limit])
 
 
 def _seal_block(head: AuditSealHead, batch: int) -> int:
@@ -517,22 +502,22 @@ class _RowScan:
     def run(self) -> None:
         entries = _entry_rows()
         covered = _covered_seqs(self.keyring)
-        pending = _pending_seqs()
+        pending = _pending_marks()
         row, cover, mark = next(entries, None), next(covered, None), next(pending, None)
         while row is not None or cover is not None or mark is not None:
             seq: int = min(x for x in (row[0] if row is not None else None, cover[0] if cover is not None else None,
-                                       mark) if x is not None)
+                                       mark[0] if mark is not None else None) if x is not None)
             blocks: list[tuple[_BlockCheck, bool]] = []
             while cover is not None and cover[0] == seq:
                 blocks.append((cover[1], cover[2]))
                 cover = next(covered, None)
-            is_pending = mark == seq
-            if is_pending:
+            pending_mac = mark[1] if mark is not None and mark[0] == seq else None
+            if pending_mac is not None:
                 mark = next(pending, None)
             here = row if row is not None and row[0] == seq else None
             if here is not None:
                 row = next(entries, None)
-            if self._check(seq, here, [block for block, _ in blocks], is_pending):
+            if self._check(seq, here, [block for block, _ in blocks], pending_mac):
                 return
             mac = here[-1] if here is not None else ""  # (a covered row is there, or _check ended the scan)
             for block, block_done in blocks:
@@ -540,8 +525,10 @@ class _RowScan:
                 if block_done and self.block_problem is None:
                     self.block_problem = block.problem()
 
-    def _check(self, seq: int, row: tuple | None, blocks: list[_BlockCheck], is_pending: bool) -> bool:
-        """Check one seq; True when it ends the scan."""
+    def _check(self, seq: int, row: tuple | None, blocks: list[_BlockCheck], pending_mac: str | None) -> bool:
+        """Check one seq (pending_mac: what its pending mark holds, if it has one); True when it ends
+        the scan."""
+        is_pending = pending_mac is not None
         if row is None:
             where = f"sealed in block {blocks[0].number}" if blocks else "it was waiting for a seal"
             self.row_problem = ChainProblem(seq, None, f"missing ({where})")
@@ -562,6 +549,9 @@ class _RowScan:
             return True
         if blocks and is_pending:
             self.row_problem = ChainProblem(seq, seq, f"sealed in block {blocks[0].number} and still marked pending")
+            return True
+        if is_pending and pending_mac != row[-1]:
+            self.row_problem = ChainProblem(seq, seq, "its pending mark holds another MAC (changed before its seal)")
             return True
         self.report.rows += 1
         if blocks:
@@ -590,8 +580,8 @@ def _entry_rows() -> Iterator[tuple]:
     return AuditEntry.objects.order_by("seq").values_list(*_ENTRY_COLUMNS).iterator(chunk_size=2000)
 
 
-def _pending_seqs() -> Iterator[int]:
-    return AuditPending.objects.order_by("seq").values_list("seq", flat=True).iterator(chunk_size=5000)
+def _pending_marks() -> Iterator[tuple[int, str]]:
+    return AuditPending.objects.order_by("seq").values_list("seq", "mac").iterator(chunk_size=5000)
 
 
 def _covered_seqs(keyring: Keyring) -> Iterator[tuple[int, _BlockCheck, bool]]:

@@ -176,9 +176,10 @@ def reserve_ids(model: Any, count: int) -> list[int]:
     column = model._meta.pk.column
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            # From the table's own sequence, so concurrent inserts elsewhere never collide.
-            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                           [table, column, count])
+            # From the table's own sequence, so concurrent inserts elsewhere never collide (its name
+            # looked up once, not once a value).
+            cursor.execute("SELECT nextval(s) FROM (SELECT pg_get_serial_sequence(%s, %s)::regclass AS s) q, "
+                           "generate_series(1, %s) ORDER BY 1", [table, column, count])
             return [pk for (pk,) in cursor.fetchall()]
         # SQLite: the transaction holds the database's write lock (BEGIN IMMEDIATE in settings),
         # so no one else can insert between this read and our insert.

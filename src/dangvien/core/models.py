@@ -62,9 +62,12 @@ class AuditEntry(models.Model):
 
 class AuditPending(models.Model):
     """An audit row written but not sealed yet: inserted in the writer's transaction, deleted by
-    the sealer in the transaction that writes the row's seal."""
+    the sealer in the transaction that writes the row's seal. It carries the row's MAC, so that the
+    sealer reads this small table only, never the trail (and a row deleted before its seal is
+    sealed all the same, and found missing)."""
 
     seq = models.BigIntegerField(primary_key=True)
+    mac = models.CharField(max_length=64)
 
     def __str__(self) -> str:
         return f"audit row {self.seq} waiting for a seal"

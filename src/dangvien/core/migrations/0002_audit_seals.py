@@ -21,6 +21,7 @@ class Migration(migrations.Migration):
             name="AuditPending",
             fields=[
                 ("seq", models.BigIntegerField(primary_key=True, serialize=False)),
+                ("mac", models.CharField(max_length=64)),
             ],
         ),
         migrations.CreateModel(

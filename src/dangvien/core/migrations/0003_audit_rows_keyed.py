@@ -72,11 +72,11 @@ def key_existing_rows(apps, schema_editor):
             batch = list(AuditEntry.objects.filter(seq__gt=last).order_by("seq")[:_BATCH])
             if not batch:
                 break
-            cursor.executemany(f"UPDATE {entry} SET key_id = %s, mac = %s WHERE seq = %s", [
-                (key_id, row_mac(key, e.seq, _timestamp(e.at), e.actor_id, e.actor_username, e.action,
-                                 e.object_type, e.object_id, e.unit_path, e.before, e.after), e.seq)
-                for e in batch])
-            cursor.executemany(f"INSERT INTO {pending} (seq) VALUES (%s)", [(e.seq,) for e in batch])
+            macs = [(e.seq, row_mac(key, e.seq, _timestamp(e.at), e.actor_id, e.actor_username, e.action,
+                                    e.object_type, e.object_id, e.unit_path, e.before, e.after)) for e in batch]
+            cursor.executemany(f"UPDATE {entry} SET key_id = %s, mac = %s WHERE seq = %s",
+                               [(key_id, mac, seq) for seq, mac in macs])
+            cursor.executemany(f"INSERT INTO {pending} (seq, mac) VALUES (%s, %s)", macs)
             last = batch[-1].seq
 
 
