@@ -74,6 +74,8 @@ _RELIGION_HIGHLAND = Picker([("Không", 82), ("Tin lành", 9), ("Công giáo", 8
 _THEORY = Picker([("Sơ cấp", 58), ("Trung cấp", 24), ("Cao cấp", 3), ("", 15)])
 _THEORY_CADRE = Picker([("Sơ cấp", 35), ("Trung cấp", 50), ("Cao cấp", 10), ("", 5)])
 _STATUS = Picker(STATUS_SHARES)
+# Payloads without fields, built once: every member's history starts with them.
+_ADMITTED, _RECOGNIZED = Admitted(), RecognizedOfficial()
 _MIGRANT = Picker([(f"{code}:{new}", w) for code, new, w in MIGRANT_ORIGINS])
 
 # What the members of each kind of organization do: occupation, qualification choices, and the
@@ -361,11 +363,11 @@ class MemberFactory:
         """Admission, recognition as official, and the event that gave a non-default status."""
         rng, rec, status = self.rng, row.record, row.status
         admission, official = rec["admission_date"], rec["official_date"]
-        row.events.append(PastEvent(Admitted(), admission, "", Status.PROBATIONARY))
+        row.events.append(PastEvent(_ADMITTED, admission, "", Status.PROBATIONARY))
         if official is None:
             row.extra = {"status_date": admission}
             return
-        row.events.append(PastEvent(RecognizedOfficial(), official, Status.PROBATIONARY, Status.OFFICIAL))
+        row.events.append(PastEvent(_RECOGNIZED, official, Status.PROBATIONARY, Status.OFFICIAL))
         row.extra = {"status_date": official}
         if status == Status.OFFICIAL:
             return
