@@ -431,6 +431,10 @@ class Planner:
         if not changes:
             plan.unchanged.append((row.line, member["id"]))
             return
+        if row.moved_old_id and member["old_id_number"] not in ("", row.moved_old_id):
+            # As member_correct: another old ID on record is not replaced by a guess.
+            self.reject(row, "citizen_id", validation.old_id_conflict(row.moved_old_id))
+            return
         after = {**{f: member[f] for f in validation.PROFILE_FIELDS}, **changes}
         errors = validation.correction_errors(after, member["status"], changes,
                                               was_official=bool(member["official_date"]))

@@ -109,6 +109,12 @@ def old_id_in_citizen_id(data: dict[str, Any]) -> str | None:
     return value if other in ("", value) else None
 
 
+def old_id_conflict(value: str) -> str:
+    """The error for an old ID given as the citizen ID when another old ID is on the record."""
+    return _("%(value)s has 9 digits: an old ID (CMND) number, and the old ID number already holds another "
+             "one. Enter the 12-digit citizen ID here, or leave it empty.") % {"value": value}
+
+
 def _same_if_equal(value: str, changed: str) -> str:
     # The value already in the record when nothing changed: a province's identifiers are held once.
     return value if changed == value else changed
@@ -191,9 +197,7 @@ def check(record: dict[str, Any]) -> dict[str, list[str]]:
     # is a warning (record_warnings), resolved by reconciliation.
     if value := record.get("citizen_id"):
         if _OLD_ID.fullmatch(value):
-            add("citizen_id", _("%(value)s has 9 digits: an old ID (CMND) number, and the old ID number already "
-                                "holds another one. Enter the 12-digit citizen ID here, or leave it empty.")
-                % {"value": value})
+            add("citizen_id", old_id_conflict(value))
         elif problem := citizen_id.format_problem(value):
             add("citizen_id", problem)
     if (value := record.get("old_id_number")) and not _OLD_ID.fullmatch(value):
