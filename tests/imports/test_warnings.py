@@ -162,7 +162,7 @@ def test_the_preview_and_result_pages_list_warnings_apart_from_the_rejected_rows
     assert (batch.count_new, batch.count_rejected, batch.count_warned) == (2, 1, 2)
     assert [(w["line"], w["column"]) for w in batch.warnings] == [(2, "Số CCCD"), (4, "Số CCCD"), (4, "Số CMND")]
     page = client.get(f"/imports/{batch.pk}/").content.decode().replace("&#x27;", "'")
-    assert "Rows with warnings" in page
+    assert "Rows with warnings (imported)" in page and "Rows with warnings</h2>" in page
     assert "The 4th digit says female but the record says male." in page
     assert "212345678 has 9 digits: an old ID (CMND) number, stored as the old ID number." in page
 

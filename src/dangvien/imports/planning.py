@@ -276,7 +276,9 @@ class Planner:
         status = values.get("status") or None
         return _Row(line=parsed_row.line, record=record, status=str(status) if status else None,
                     cell_code=str(values.get("cell_code") or "").strip(), parse_errors=list(parsed_row.errors),
-                    moved_old_id=validation.old_id_in_citizen_id(given))
+                    # normalize drops a citizen ID only when it moved it to the old ID field
+                    moved_old_id=record["old_id_number"] if "citizen_id" in given and "citizen_id" not in record
+                    else None)
 
     def _find_cells(self, rows: list[_Row]) -> None:
         self.units = _units_under(self.unit)
