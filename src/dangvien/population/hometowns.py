@@ -111,3 +111,34 @@ def _convert(address: str) -> Place:
     if parse_address(address, mode="LEGACY", level=3, keep_street=True).street:
         return UNKNOWN
     return _folded(convert_address(address))
+
+
+@functools.cache
+def _old_wards_of_new() -> dict[tuple[str, str], list[str]]:
+    """(new province key, new ward key) -> the old communes merged into it, as "commune, district,
+    province" (synthetic data writes hometowns with the abolished units)."""
+    from vietnamadminunits.converter.converter_2025 import DICT_PROVINCE_WARD_NO_DIVIDED
+    from vietnamadminunits.parser.parser_legacy import DICT_PROVINCE
+
+    out: dict[tuple[str, str], list[str]] = {}
+    for new_province, wards in DICT_PROVINCE_WARD_NO_DIVIDED.items():
+        for new_ward, old_keys in wards.items():
+            names = []
+            for old_key in old_keys:
+                province_key, district_key, ward_key = (old_key.split("_") + ["", ""])[:3]
+                ward = DICT_PROVINCE_DISTRICT_WARD_NO_ACCENTED.get(province_key, {}).get(district_key, {}).get(ward_key)
+                district = DICT_PROVINCE_DISTRICT.get(province_key, {}).get(district_key)
+                if ward and district:
+                    names.append(f"{ward['ward']}, {district['district']}, {DICT_PROVINCE[province_key]['province']}")
+            out[(new_province, new_ward)] = names
+    return out
+
+
+def old_names_of(hometown: str) -> list[str]:
+    """How a post-2025 hometown ("Xã Phù Cát, tỉnh Gia Lai") was written before the mergers: each
+    old commune merged into it, with its district and province."""
+    commune, _district, province = split_hometown(hometown)
+    if not commune:
+        return []
+    unit = parse_address(f"{commune}, {province}", mode="FROM_2025", level=2, keep_street=False)
+    return _old_wards_of_new().get((unit.province_key or "", unit.ward_key or ""), [])

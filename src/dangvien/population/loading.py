@@ -120,9 +120,12 @@ class Loading:
     def batches(self) -> Iterator[pa.RecordBatch]:
         """The normalized batches (raises TabularFileError for a refused file). The store may
         consume them from a thread of its own (DuckDB does): each step runs in the caller's language,
-        so that messages are in it."""
-        language = translation.get_language()
-        steps = self._batches()
+        so that messages are in it. (Not a generator itself: the language is read here, in the
+        caller's thread.)"""
+        return self._in_language(translation.get_language(), self._batches())
+
+    @staticmethod
+    def _in_language(language: str, steps: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         while True:
             with translation.override(language):
                 batch = next(steps, None)

@@ -55,9 +55,37 @@ class Command(BaseCommand):
         load.add_argument("--taken-on", type=_day, help="the day the extract was taken, dd/mm/yyyy (default: today)")
         load.add_argument("--user", help="act as this user (default: system administrator)")
         load.add_argument("--no-progress", action="store_true", help="no progress bar")
+        gen = actions.add_parser("generate", help="write a synthetic extract for the members of a unit")
+        gen.add_argument("--members-from", required=True, metavar="CODE", help="code of the unit whose members to use")
+        gen.add_argument("-o", "--output", required=True, type=pathlib.Path, help="the extract (.csv or .parquet)")
+        gen.add_argument("--citizens", type=int, help="rows in all (default: 18.3 a member)")
+        gen.add_argument("--truth", type=pathlib.Path, help="the ground truth CSV (member_id, so_dinh_danh, noise)")
+        gen.add_argument("--noise-seed", type=int, default=2026)
+        gen.add_argument("--apply-noise", action="store_true",
+                         help="write the noise into the member records (audited corrections)")
+        gen.add_argument("--user", help="act as this user (default: system administrator)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         getattr(self, "_" + options["action"])(options)
+
+    def _generate(self, options: dict[str, Any]) -> None:
+        from dangvien.core.errors import NotFound
+        from dangvien.org.selectors import unit_get_by_code_for
+        from dangvien.population.generator import generate_extract
+
+        actor = command_actor(options["user"])
+        try:
+            unit = unit_get_by_code_for(actor, options["members_from"])
+        except NotFound:
+            raise CommandError(f"No unit with code {options['members_from']} in your scope.") from None
+        started = time.perf_counter()
+        result = generate_extract(unit=unit, out=options["output"], citizens=options["citizens"],
+                                  truth=options["truth"], seed=options["noise_seed"],
+                                  apply_noise=options["apply_noise"], actor=actor)
+        noise = ", ".join(f"{kind} {count:,}" for kind, count in sorted(result.noise.items()))
+        self.stdout.write(f"{options['output']}: {result.citizens:,} citizens for {result.members:,} members "
+                          f"({result.absent:,} left out) in {time.perf_counter() - started:.1f} s. Noise"
+                          f"{' applied' if options['apply_noise'] else ' (not applied)'}: {noise or 'none'}.")
 
     def _import(self, options: dict[str, Any]) -> None:
         actor = command_actor(options["user"])
