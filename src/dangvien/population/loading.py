@@ -74,7 +74,7 @@ _CHECKS = {
     "so_cmnd_format": ("so_cmnd", "p.so_cmnd <> '' AND p.old_id IS NULL AND NOT regexp_full_match(p.so_cmnd, '[0-9]{12}')"),
     "ho_ten_missing": ("ho_ten", "p.name_nfc = ''"),
     "ngay_sinh_missing": ("ngay_sinh", "p.ngay_sinh = ''"),
-    "ngay_sinh_problem": ("ngay_sinh", "dv_birth_problem(p.ngay_sinh, $as_of) <> ''"),
+    "ngay_sinh_problem": ("ngay_sinh", "dv_birth_problem_of(p.birth_text, p.birth_nums, $as_of) <> ''"),
     "gioi_tinh_unknown": ("gioi_tinh", "p.gioi_tinh <> '' AND p.sex IS NULL"),
 }
 
@@ -212,12 +212,12 @@ class _Normalizer:
         checks = ", ".join(f"CASE WHEN {sql} THEN '{code}' END" for code, (_col, sql) in _CHECKS.items())
         self.query = f"""
             WITH p AS (
-                SELECT *, count(*) OVER (PARTITION BY citizen_id ORDER BY line
+                SELECT *, dv_date_numbers(birth_text) AS birth_nums, count(*) OVER (PARTITION BY citizen_id ORDER BY line
                                          ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) > 1 AS repeat_in_batch
                 FROM ({person_select('raw')})
             )
             SELECT p.*, list_filter([{checks}], lambda x: x IS NOT NULL) AS problems,
-                   dv_birth_problem(p.ngay_sinh, $as_of) AS birth_problem,
+                   dv_birth_problem_of(p.birth_text, p.birth_nums, $as_of) AS birth_problem,
                    coalesce(h.hometown_commune, '') AS hometown_commune,
                    coalesce(h.hometown_province, '') AS hometown_province
             FROM p

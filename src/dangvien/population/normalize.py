@@ -224,19 +224,30 @@ PERSON_COLUMNS = ("name_nfc", "name_folded", "name_tone", "family_folded", "midd
 def person_select(relation: str, *, name: str = "ho_ten", birth: str = "ngay_sinh", sex: str = "gioi_tinh",
                   citizen_id: str = "so_dinh_danh", old_id: str = "so_cmnd") -> str:
     """SELECT of `relation`'s columns (r.*) plus the normalized person columns but the hometown
-    (joined by the caller from population.hometowns). Column arguments name the relation's raw
+    (joined by the caller from population.hometowns), and `birth_text` (the date as cleaned). Column arguments name the relation's raw
     columns (a member view may call them full_name, date_of_birth...). The macros must be installed."""
+    # Each expensive value once: DuckDB expands a macro wherever it is used and does not share
+    # the repeats, so the cleaned texts, the folded name, its words and the date's numbers are
+    # computed in the inner SELECTs and the outer one only picks from them.
     return f"""
         SELECT r.*,
-               n.name_nfc, n.name_folded, dv_name_tone(n.name_nfc) AS name_tone,
-               dv_family(n.name_folded) AS family_folded, dv_middle(n.name_folded) AS middle_folded,
-               dv_given(n.name_folded) AS given_folded, dv_no_middle(n.name_folded) AS name_no_middle,
-               dv_birth_date(r.{birth}) AS birth_date, dv_birth_year(r.{birth}) AS birth_year,
-               dv_birth_month(r.{birth}) AS birth_month, dv_birth_day(r.{birth}) AS birth_day,
+               n.name_nfc, n.name_folded, dv_tone_of(translate(lower(n.name_nfc), 'ð', 'đ')) AS name_tone,
+               array_to_string(n.words[1:n.family_len], ' ') AS family_folded,
+               array_to_string(n.words[n.family_len + 1:len(n.words) - 1], ' ') AS middle_folded,
+               coalesce(n.words[-1], '') AS given_folded,
+               trim(array_to_string(n.words[1:n.family_len], ' ') || ' ' || coalesce(n.words[-1], '')) AS name_no_middle,
+               dv_date_of(d.nums) AS birth_date, d.nums.y AS birth_year, nullif(d.nums.m, 0) AS birth_month,
+               CASE WHEN d.nums.m > 0 THEN nullif(d.nums.d, 0) END AS birth_day,
+               d.birth_text,
                dv_sex(r.{sex}) AS sex, dv_citizen_id(r.{citizen_id}) AS citizen_id,
                dv_old_id(r.{old_id}) AS old_id
         FROM {relation} r,
-             LATERAL (SELECT dv_name_nfc(r.{name}) AS name_nfc, dv_name_folded(r.{name}) AS name_folded) n
+             LATERAL (SELECT w.name_nfc, w.name_folded, w.words, dv_family_len(w.words) AS family_len
+                      FROM (SELECT c.name_nfc, dv_fold(c.name_nfc) AS name_folded,
+                                   dv_words(dv_fold(c.name_nfc)) AS words
+                            FROM (SELECT dv_name_nfc(r.{name}) AS name_nfc) c) w) n,
+             LATERAL (SELECT b.birth_text, dv_date_numbers(b.birth_text) AS nums
+                      FROM (SELECT dv_clean(r.{birth}) AS birth_text) b) d
     """
 
 
