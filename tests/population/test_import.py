@@ -151,3 +151,28 @@ def test_command(tmp_path, admin):
     with pytest.raises(CommandError, match="nothing was loaded"):
         call_command("population", "import", str(path), "--no-progress", stdout=StringIO(), stderr=err)
     assert "already loaded as snapshot GL 2026-10" in err.getvalue()
+
+
+def test_lines_after_a_cell_spanning_lines_are_the_files(tmp_path, admin):
+    # The address of line 2 takes three lines (a quoted cell): the row after it starts on line 5.
+    multi_line = [*GOOD[0][:7], "Thôn 2,\nXã Phù Cát,\r\nGia Lai"]
+    rows = [multi_line, ["06408001234", "", "Lê Văn A", "01/01/1980", "Nam", "", "", ""], GOOD[1],
+            ["064080000006", "", "Lê Văn E", "01/01/1980", "Không rõ", "", "", "x\ny"], GOOD[2]]
+    result = snapshot_import(actor=admin, path=write(tmp_path / "multi.csv", rows), taken_on=dt.date(2026, 10, 1))
+    assert [(e.line, e.column) for e in result.rejections] == [(5, "so_dinh_danh"), (7, "gioi_tinh")]
+    loaded = stored(result.snapshot)
+    assert [r["line"] for r in loaded] == [2, 6, 9]
+    assert loaded[0]["hometown_commune"] == "xa phu cat"
+
+
+def test_parquet_formula_and_blank_rows(tmp_path, admin):
+    table = pa.table({"so_dinh_danh": ["064080012345", None, "052185000002", "052185000003"],
+                      "ho_ten": ["Nguyễn Thị Hoà", None, "'=Trần Văn Bình", "Lê Văn C"],
+                      "ngay_sinh": ["17/05/1980", None, "1985", "1985"], "gioi_tinh": ["Nữ", None, "Nam", "Nam"],
+                      "thuong_tru": ["", None, "", "@SUM(A1)"]})
+    pq.write_table(table, tmp_path / "gl.parquet")
+    result = snapshot_import(actor=admin, path=tmp_path / "gl.parquet")
+    assert [(e.line, e.column) for e in result.rejections] == [(4, "thuong_tru")]
+    assert "Formulas are not accepted" in result.rejections[0].message
+    # The apostrophe that marks text is taken off, as core.tabular does.
+    assert [(r["line"], r["ho_ten"]) for r in stored(result.snapshot)] == [(1, "Nguyễn Thị Hoà"), (3, "=Trần Văn Bình")]

@@ -1,16 +1,20 @@
-"""An extract file read and normalized in batches, for the snapshot store.
+"""An extract file read and normalized in bulk, for the snapshot store.
 
-The file is read by core.tabular (encodings, limits, header matching, line numbers), which hands
-each cell over as NFC text. Rows are gathered into arrow batches of BATCH_ROWS; each batch is
-checked and normalized by DuckDB SQL (population.normalize), its distinct hometowns not seen yet
-in this load are mapped (population.hometowns) and joined. A row with a problem is kept out of the
-batch and reported with its line and the reasons (every one of them, not the first).
+core.tabular.bulk reads the file (size, type, encoding and header checks as for every import; then
+pyarrow, lines as a text editor counts them) into an in-memory DuckDB table of raw cells. The
+checks and the normalization run there as set-based SQL (population.normalize): names, dates,
+sexes, addresses and hometowns are normalized once per DISTINCT value and joined back (a province
+of 2.6 M people writes a few ten thousand names and dates), IDs row by row with a fast path for
+the cells that are digits already. The joined rows stream to the store; a row with a problem is
+kept out and reported with its line and every one of its reasons. The DuckDB table may spill to
+a temporary folder: a file bigger than memory still loads.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import pathlib
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,74 +25,66 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from dangvien.core import tabular
-from dangvien.core.tabular import CellError, CellProblem
+from dangvien.core.tabular import CellError
+from dangvien.core.tabular.bulk import read_batches
 from dangvien.population import hometowns
-from dangvien.population.normalize import RAW_COLUMNS, install_macros, person_select
-from dangvien.population.store import COLUMNS, EXTRACT_SCHEMA
+from dangvien.population.normalize import RAW_COLUMNS, birth_select, install_macros, name_select
+from dangvien.population.store import COLUMNS, EXTRACT_SCHEMA, BatchRelay
 
-BATCH_ROWS = 100_000
 MAX_EXTRACT_BYTES = 16 * 1024**3
+OUT_BATCH_ROWS = 100_000
+# Leading zeros a number lost in a Parquet file (an ID stored as an integer).
+_DIGITS = {"so_dinh_danh": 12, "so_cmnd": 9}
 
 
-def _text(raw: Any) -> str:
-    """Any cell as text: dates from a Parquet date column as ISO, numbers as their digits."""
-    if isinstance(raw, dt.datetime):
-        return raw.date().isoformat()
-    if isinstance(raw, dt.date):
-        return raw.isoformat()
-    return tabular.cell_text(raw)
-
-
-def _identifier(digits: int) -> tabular.Parser:
-    parse = tabular.identifier(digits=digits)
-
-    def parse_id(raw: Any) -> str:
-        try:
-            return parse(raw)
-        except CellProblem:
-            return str(raw)  # a number with a fraction: reported as not digits below, with the others
-
-    return parse_id
-
-
+# The bulk reader calls no parser (the SQL below checks the cells); a parser marks a column as read.
 EXTRACT = tabular.TableSpec(
     columns=(
         tabular.Column("so_dinh_danh", "Số định danh", "citizen_id", aliases=("Số định danh cá nhân", "Số CCCD"),
-                       parser=_identifier(12), required=True),
-        tabular.Column("so_cmnd", "Số CMND", "old_id", parser=_identifier(9)),
-        tabular.Column("ho_ten", "Họ tên", "full_name", aliases=("Họ và tên",), parser=_text, required=True),
-        tabular.Column("ngay_sinh", "Ngày sinh", "date_of_birth", parser=_text, required=True),
-        tabular.Column("gioi_tinh", "Giới tính", "sex", parser=_text, required=True),
-        tabular.Column("que_quan_xa", "Quê quán xã", "hometown_commune", parser=_text),
-        tabular.Column("que_quan_tinh", "Quê quán tỉnh", "hometown_province", parser=_text),
-        tabular.Column("thuong_tru", "Thường trú", "permanent_residence", parser=_text),
+                       parser=tabular.cell_text, required=True),
+        tabular.Column("so_cmnd", "Số CMND", "old_id", parser=tabular.cell_text),
+        tabular.Column("ho_ten", "Họ tên", "full_name", aliases=("Họ và tên",), parser=tabular.cell_text, required=True),
+        tabular.Column("ngay_sinh", "Ngày sinh", "date_of_birth", parser=tabular.cell_text, required=True),
+        tabular.Column("gioi_tinh", "Giới tính", "sex", parser=tabular.cell_text, required=True),
+        tabular.Column("que_quan_xa", "Quê quán xã", "hometown_commune", parser=tabular.cell_text),
+        tabular.Column("que_quan_tinh", "Quê quán tỉnh", "hometown_province", parser=tabular.cell_text),
+        tabular.Column("thuong_tru", "Thường trú", "permanent_residence", parser=tabular.cell_text),
     ),
     formats=("csv", "parquet"),
 )
 
-# Reasons found by the SQL (a code per check) and their messages.
+
+# Reasons a row is not loaded: code -> (column, SQL condition over the joined row `j`).
 _CHECKS = {
-    "so_dinh_danh_missing": ("so_dinh_danh", "p.so_dinh_danh = ''"),
-    "so_dinh_danh_format": ("so_dinh_danh", "p.so_dinh_danh <> '' AND p.citizen_id IS NULL"),
-    "so_dinh_danh_repeated": ("so_dinh_danh", "p.citizen_id IS NOT NULL AND (p.repeat_in_batch OR s.citizen_id IS NOT NULL)"),
-    "so_cmnd_format": ("so_cmnd", "p.so_cmnd <> '' AND p.old_id IS NULL AND NOT regexp_full_match(p.so_cmnd, '[0-9]{12}')"),
-    "ho_ten_missing": ("ho_ten", "p.name_nfc = ''"),
-    "ngay_sinh_missing": ("ngay_sinh", "p.ngay_sinh = ''"),
-    "ngay_sinh_problem": ("ngay_sinh", "dv_birth_problem_of(p.birth_text, p.birth_nums, $as_of) <> ''"),
-    "gioi_tinh_unknown": ("gioi_tinh", "p.gioi_tinh <> '' AND p.sex IS NULL"),
+    "so_dinh_danh_missing": ("so_dinh_danh", "j.so_dinh_danh = ''"),
+    "so_dinh_danh_format": ("so_dinh_danh", "j.so_dinh_danh <> '' AND j.citizen_id IS NULL"),
+    "so_dinh_danh_repeated": ("so_dinh_danh", "j.first_line < j.line"),
+    "so_cmnd_format": ("so_cmnd", "j.so_cmnd <> '' AND j.old_id IS NULL AND NOT regexp_full_match(j.so_cmnd, '[0-9]{12}')"),
+    "ho_ten_formula": ("ho_ten", "j.ho_ten_formula"),
+    "ho_ten_missing": ("ho_ten", "j.name_nfc = ''"),
+    "ngay_sinh_formula": ("ngay_sinh", "j.ngay_sinh_formula"),
+    "ngay_sinh_missing": ("ngay_sinh", "j.ngay_sinh = ''"),
+    "ngay_sinh_problem": ("ngay_sinh", "NOT j.ngay_sinh_formula AND j.birth_problem <> ''"),
+    "gioi_tinh_formula": ("gioi_tinh", "j.gioi_tinh_formula"),
+    "gioi_tinh_unknown": ("gioi_tinh", "NOT j.gioi_tinh_formula AND j.gioi_tinh <> '' AND j.sex IS NULL"),
+    "que_quan_xa_formula": ("que_quan_xa", "j.que_quan_xa_formula"),
+    "que_quan_tinh_formula": ("que_quan_tinh", "j.que_quan_tinh_formula"),
+    "thuong_tru_formula": ("thuong_tru", "j.thuong_tru_formula"),
 }
 
 
-def _message(code: str, row: dict[str, Any], as_of: dt.date) -> str:
-    value = row.get(_CHECKS[code][0]) or ""
+def _message(code: str, row: dict[str, Any]) -> str:
+    value = (row.get(_CHECKS[code][0]) or "")[:40]
+    if code.endswith("_formula"):
+        return _("Formulas are not accepted: type the value itself (\"%(value)s\").") % {"value": value}
     if code == "so_dinh_danh_missing":
         return _("The citizen ID (so_dinh_danh) is missing.")
     if code == "so_dinh_danh_format":
-        return _("\"%(value)s\" is not a citizen ID: it has exactly 12 digits.") % {"value": value[:40]}
+        return _("\"%(value)s\" is not a citizen ID: it has exactly 12 digits.") % {"value": value}
     if code == "so_dinh_danh_repeated":
         return _("The citizen ID %(value)s is on an earlier line too.") % {"value": value}
     if code == "so_cmnd_format":
-        return _("\"%(value)s\" is not an old ID number (CMND): it has 9 digits.") % {"value": value[:40]}
+        return _("\"%(value)s\" is not an old ID number (CMND): it has 9 digits.") % {"value": value}
     if code == "ho_ten_missing":
         return _("The name (ho_ten) is missing.")
     if code == "ngay_sinh_missing":
@@ -99,8 +95,8 @@ def _message(code: str, row: dict[str, Any], as_of: dt.date) -> str:
             "no_such_day": _("%(value)s is not a date: there is no such day."),
             "year_range": _("%(value)s is not a possible date of birth (before 1880 or after the extract)."),
             "future": _("%(value)s is after the day the extract was taken."),
-        }[row["birth_problem"]] % {"value": value[:40]}
-    return _("\"%(value)s\" is not a sex: Nam or Nữ.") % {"value": value[:40]}
+        }[row["birth_problem"]] % {"value": value}
+    return _("\"%(value)s\" is not a sex: Nam or Nữ.") % {"value": value}
 
 
 @dataclass
@@ -111,6 +107,7 @@ class Loading:
     path: pathlib.Path
     snapshot_id: int
     taken_on: dt.date
+    # (done, total): each row counts twice, once read and once normalized and handed to the store.
     progress: Callable[[int, int], None] | None = None
     rejections: list[CellError] = field(default_factory=list)
     rejected_lines: int = 0
@@ -134,52 +131,39 @@ class Loading:
             yield batch
 
     def _batches(self) -> Iterator[pa.RecordBatch]:
-        table = tabular.read_table(self.path, EXTRACT, max_bytes=MAX_EXTRACT_BYTES)
+        table = read_batches(self.path, EXTRACT, max_bytes=MAX_EXTRACT_BYTES)
         self.total_estimate = _estimate_rows(self.path)
-        normalizer = _Normalizer(self.snapshot_id, self.taken_on)
-        try:
-            for raw in self._raw_batches(table.rows):
-                good, rejected = normalizer.run(raw)
-                self._reject(rejected)
-                if self.progress:
-                    self.progress(self.read_rows, max(self.total_estimate, self.read_rows))
-                if good.num_rows:
-                    yield good
-        finally:
-            normalizer.close()
+        with tempfile.TemporaryDirectory(prefix="dangvien-extract-") as spill:
+            normalizer = _Normalizer(self.snapshot_id, self.taken_on, pathlib.Path(spill))
+            try:
+                normalizer.add(self._counted(table.batches))
+                normalizer.prepare()
+                handed = 0
+                for good, rejected in normalizer.rows():
+                    self._reject(rejected)
+                    handed += good.num_rows + len(rejected)
+                    self._progress(self.read_rows + handed)
+                    if good.num_rows:
+                        yield good
+            finally:
+                normalizer.close()
 
-    def _raw_batches(self, rows: Iterator[tabular.Row]) -> Iterator[pa.RecordBatch]:
-        columns: dict[str, list[Any]] = {name: [] for name in ("line", *RAW_COLUMNS)}
-        lines, raw = columns["line"], [(name, columns[name]) for name in RAW_COLUMNS]
-        for row in rows:
-            if row.errors:  # a cell the reader refused (a formula): the row is not loaded
-                self.rejections.extend(row.errors)
-                self.rejected_lines += 1
-                self.read_rows += 1
-                continue
-            values = row.values
-            self.read_rows += 1
-            lines.append(row.line)
-            for name, out in raw:
-                out.append(values.get(name) or "")
-            if len(lines) >= BATCH_ROWS:
-                yield _raw_batch(columns)
-                for values_list in columns.values():
-                    values_list.clear()
-        if lines:
-            yield _raw_batch(columns)
+    def _counted(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        for batch in batches:
+            yield _as_text(batch)
+            self.read_rows += batch.num_rows
+            self._progress(self.read_rows)
+
+    def _progress(self, done: int) -> None:
+        if self.progress:
+            total = 2 * max(self.total_estimate, self.read_rows)
+            self.progress(min(done, total), total)
 
     def _reject(self, rejected: list[dict[str, Any]]) -> None:
         for row in rejected:
             self.rejected_lines += 1
             for code in row["problems"]:
-                self.rejections.append(CellError(row["line"], _CHECKS[code][0], _message(code, row, self.taken_on)))
-
-
-def _raw_batch(columns: dict[str, list[Any]]) -> pa.RecordBatch:
-    return pa.record_batch([pa.array(columns["line"], pa.int32())]
-                           + [pa.array(columns[name], pa.string()) for name in RAW_COLUMNS],
-                           names=["line", *RAW_COLUMNS])
+                self.rejections.append(CellError(row["line"], _CHECKS[code][0], _message(code, row)))
 
 
 def _estimate_rows(path: pathlib.Path) -> int:
@@ -196,58 +180,157 @@ def _estimate_rows(path: pathlib.Path) -> int:
     return max(lines - 1, 0)
 
 
-class _Normalizer:
-    """One in-memory DuckDB connection for the whole load: the macros, the hometowns mapped so far,
-    and the citizen IDs loaded so far (a repeated ID is refused on its later line)."""
+# --- cells as text ---------------------------------------------------------------------------------
 
-    def __init__(self, snapshot_id: int, taken_on: dt.date):
+
+def _as_text(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """line + every raw column as text ('' for a missing column or cell). CSV cells are text
+    already; Parquet numbers become their digits (IDs get back the leading zeros an integer lost),
+    dates ISO, booleans yes/no."""
+    arrays = [batch.column("line")]
+    for name in RAW_COLUMNS:
+        index = batch.schema.get_field_index(name)
+        if index < 0:
+            arrays.append(pa.nulls(batch.num_rows, pa.string()).fill_null(""))
+        else:
+            arrays.append(_text_array(batch.column(index), _DIGITS.get(name)))
+    return pa.record_batch(arrays, names=["line", *RAW_COLUMNS])
+
+
+def _text_array(array: pa.Array, digits: int | None) -> pa.Array:
+    kind = array.type
+    if pa.types.is_dictionary(kind):
+        return _text_array(array.dictionary_decode(), digits)
+    if pa.types.is_integer(kind):
+        text = pc.cast(array, pa.string())
+        text = pc.utf8_lpad(text, digits, "0") if digits else text
+    elif pa.types.is_floating(kind):
+        whole = pc.equal(pc.floor(array), array)
+        as_int = pc.cast(pc.if_else(whole, array, 0), pa.int64(), safe=False)
+        text = pc.if_else(whole, _text_array(as_int, digits), pc.cast(array, pa.string()))
+    elif pa.types.is_boolean(kind):
+        text = pc.if_else(array, "yes", "no")
+    elif pa.types.is_timestamp(kind):
+        text = pc.cast(pc.cast(array, pa.date32()), pa.string())
+    else:  # text, dates (ISO), binary (ArrowInvalid for bytes that are not UTF-8)
+        text = pc.cast(array, pa.string())
+    return pc.fill_null(text, "")
+
+
+# --- the SQL ---------------------------------------------------------------------------------------
+
+# A cell's text as core.tabular.cell_text makes it: cleaned (NFC, spaces), the apostrophe that
+# marks an escaped formula start taken off; and whether the cell is a formula (refused).
+_CELL_MACROS = [
+    "CREATE OR REPLACE MACRO dv_escaped(c) AS substr(c, 1, 1) = '''' AND substr(c, 2, 1) IN ('=', '+', '-', '@')",
+    "CREATE OR REPLACE MACRO dv_cell(c) AS CASE WHEN dv_escaped(c) THEN substr(c, 2) ELSE c END",
+    "CREATE OR REPLACE MACRO dv_formula(c) AS NOT dv_escaped(c) AND (substr(c, 1, 1) IN ('=', '@') OR "
+    "(substr(c, 1, 1) IN ('+', '-') AND length(c) > 1 AND NOT regexp_matches(substr(c, 2, 1), '[0-9]')))",
+    # An ID cell: its digits as given (most cells: nothing to clean), else the cell's text.
+    "CREATE OR REPLACE MACRO dv_id_text(s) AS CASE WHEN regexp_full_match(s, '[0-9]+') THEN s "
+    "ELSE dv_cell(dv_clean(s)) END",
+]
+
+
+def _distinct(column: str) -> str:
+    """Each distinct raw value of a text column: `raw`, its `text` and whether it is a formula."""
+    return (f"SELECT raw, dv_cell(c) AS text, dv_formula(c) AS formula FROM "  # noqa: S608
+            f"(SELECT raw, dv_clean(raw) AS c FROM (SELECT DISTINCT {column} AS raw FROM raw))")
+
+
+# The joined row: raw columns as cleaned, normalized columns, and what the checks look at.
+_JOINED = """
+    SELECT i.line, i.so_dinh_danh, i.so_cmnd, n.text AS ho_ten, d.text AS ngay_sinh, s.text AS gioi_tinh,
+           c.text AS que_quan_xa, p.text AS que_quan_tinh, a.text AS thuong_tru,
+           n.name_nfc, n.name_folded, n.name_tone, n.family_folded, n.middle_folded, n.given_folded,
+           n.name_no_middle, d.birth_date, d.birth_year, d.birth_month, d.birth_day, s.sex,
+           coalesce(h.hometown_commune, '') AS hometown_commune, coalesce(h.hometown_province, '') AS hometown_province,
+           CASE WHEN regexp_full_match(i.so_dinh_danh, '[0-9]{12}') THEN i.so_dinh_danh END AS citizen_id,
+           CASE WHEN regexp_full_match(i.so_cmnd, '[0-9]{9}') THEN i.so_cmnd END AS old_id,
+           coalesce(r.first_line, i.line) AS first_line, d.problem AS birth_problem,
+           n.formula AS ho_ten_formula, d.formula AS ngay_sinh_formula, s.formula AS gioi_tinh_formula,
+           c.formula AS que_quan_xa_formula, p.formula AS que_quan_tinh_formula, a.formula AS thuong_tru_formula
+    FROM (SELECT line, dv_id_text(so_dinh_danh) AS so_dinh_danh, dv_id_text(so_cmnd) AS so_cmnd, ho_ten, ngay_sinh,
+                 gioi_tinh, que_quan_xa, que_quan_tinh, thuong_tru FROM raw) i
+    JOIN names n ON n.raw = i.ho_ten
+    JOIN dates d ON d.raw = i.ngay_sinh
+    JOIN sexes s ON s.raw = i.gioi_tinh
+    JOIN addresses a ON a.raw = i.thuong_tru
+    JOIN communes c ON c.raw = i.que_quan_xa
+    JOIN provinces p ON p.raw = i.que_quan_tinh
+    LEFT JOIN places h ON h.xa = c.text AND h.tinh = p.text
+    LEFT JOIN repeated r ON r.citizen_id = i.so_dinh_danh
+"""
+
+
+class _Normalizer:
+    """One in-memory DuckDB connection for the whole load: the raw rows, then a table of each
+    column's distinct values normalized, then the rows joined with them, streamed."""
+
+    def __init__(self, snapshot_id: int, taken_on: dt.date, spill: pathlib.Path):
         import duckdb
 
         self.snapshot_id, self.taken_on = snapshot_id, taken_on
-        self.con = duckdb.connect(config={"threads": 2})
+        self.con = duckdb.connect(config={"threads": 2, "preserve_insertion_order": False,
+                                          "memory_limit": "3GB", "temp_directory": str(spill)})
         install_macros(self.con)
+        for statement in _CELL_MACROS:
+            self.con.execute(statement)
+        columns = ", ".join(f"{name} VARCHAR" for name in RAW_COLUMNS)
+        self.con.execute(f"CREATE TABLE raw (line INTEGER, {columns})")
+
+    def add(self, batches: Iterator[pa.RecordBatch]) -> None:
+        """Every raw row, in one INSERT (DuckDB pulls the batches: one INSERT a batch is many
+        times slower)."""
+        schema = pa.schema([("line", pa.int32())] + [(name, pa.string()) for name in RAW_COLUMNS])
+        relay = BatchRelay(batches)
+        incoming = pa.RecordBatchReader.from_batches(schema, relay)  # noqa: F841 (read by DuckDB)
+        try:
+            self.con.execute("INSERT INTO raw SELECT * FROM incoming")
+        except Exception:
+            if relay.error is not None:  # the reader's own error (a refused file), not DuckDB's wrapper of it
+                raise relay.error from None
+            raise
+
+    def prepare(self) -> None:
+        con = self.con
+        names, dates = f"({_distinct('ho_ten')})", f"({_distinct('ngay_sinh')})"
+        con.execute(f"CREATE TABLE names AS {name_select(names, 'text')}")
+        con.execute(f"CREATE TABLE dates AS SELECT *, dv_birth_problem_of(birth_text, birth_nums, $as_of) AS problem "
+                    f"FROM ({birth_select(dates, 'text')})", {"as_of": self.taken_on})
+        con.execute(f"CREATE TABLE sexes AS SELECT *, dv_sex(text) AS sex FROM ({_distinct('gioi_tinh')})")
+        con.execute(f"CREATE TABLE addresses AS {_distinct('thuong_tru')}")
+        con.execute(f"CREATE TABLE communes AS {_distinct('que_quan_xa')}")
+        con.execute(f"CREATE TABLE provinces AS {_distinct('que_quan_tinh')}")
+        self._map_places()
+        # A citizen ID on several rows: every row after the first is refused.
+        con.execute("CREATE TABLE repeated AS SELECT citizen_id, min(line) AS first_line FROM "
+                    "(SELECT line, dv_id_text(so_dinh_danh) AS citizen_id FROM raw) "
+                    "WHERE regexp_full_match(citizen_id, '[0-9]{12}') GROUP BY citizen_id HAVING count(*) > 1")
+
+    def _map_places(self) -> None:
+        """Hometowns mapped to the post-2025 units once per distinct (commune, province), in Python."""
+        pairs = self.con.execute(
+            "SELECT DISTINCT c.text, p.text FROM (SELECT DISTINCT que_quan_xa, que_quan_tinh FROM raw) r "
+            "JOIN communes c ON c.raw = r.que_quan_xa JOIN provinces p ON p.raw = r.que_quan_tinh").fetchall()
+        mapped = [(xa, tinh, *hometowns.map_place(xa, "", tinh)) for xa, tinh in pairs]
         self.con.execute("CREATE TABLE places (xa VARCHAR, tinh VARCHAR, hometown_commune VARCHAR, "
                          "hometown_province VARCHAR)")
-        self.con.execute("CREATE TABLE seen (citizen_id VARCHAR)")
-        checks = ", ".join(f"CASE WHEN {sql} THEN '{code}' END" for code, (_col, sql) in _CHECKS.items())
-        self.query = f"""
-            WITH p AS (
-                SELECT *, dv_date_numbers(birth_text) AS birth_nums, count(*) OVER (PARTITION BY citizen_id ORDER BY line
-                                         ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) > 1 AS repeat_in_batch
-                FROM ({person_select('raw')})
-            )
-            SELECT p.*, list_filter([{checks}], lambda x: x IS NOT NULL) AS problems,
-                   dv_birth_problem_of(p.birth_text, p.birth_nums, $as_of) AS birth_problem,
-                   coalesce(h.hometown_commune, '') AS hometown_commune,
-                   coalesce(h.hometown_province, '') AS hometown_province
-            FROM p
-            LEFT JOIN seen s ON s.citizen_id = p.citizen_id
-            LEFT JOIN places h ON h.xa = dv_clean(p.que_quan_xa) AND h.tinh = dv_clean(p.que_quan_tinh)
-            ORDER BY p.line
-        """
+        if mapped:
+            self.con.executemany("INSERT INTO places VALUES (?, ?, ?, ?)", mapped)
 
-    def run(self, raw: pa.RecordBatch) -> tuple[pa.RecordBatch, list[dict[str, Any]]]:
-        self.con.register("raw", raw)
-        self._map_new_places()
-        out = self.con.sql(self.query, params={"as_of": self.taken_on}).to_arrow_table()
-        self.con.unregister("raw")
-        bad = pc.list_value_length(out.column("problems")).to_numpy(zero_copy_only=False) > 0
-        rejected = out.filter(pa.array(bad)).select(["line", "problems", "birth_problem", *RAW_COLUMNS]).to_pylist()
-        good = out.filter(pa.array(~bad))
-        self.con.register("good_ids", good.select(["citizen_id"]))
-        self.con.execute("INSERT INTO seen SELECT citizen_id FROM good_ids")
-        self.con.unregister("good_ids")
-        good = good.append_column("snapshot_id", pa.array([self.snapshot_id] * good.num_rows, pa.int32()))
-        batch = good.select(list(COLUMNS)).cast(EXTRACT_SCHEMA).combine_chunks().to_batches()
-        return (batch[0] if batch else pa.RecordBatch.from_pylist([], schema=EXTRACT_SCHEMA)), rejected
-
-    def _map_new_places(self) -> None:
-        new = self.con.sql("SELECT DISTINCT dv_clean(que_quan_xa) AS xa, dv_clean(que_quan_tinh) AS tinh FROM raw "
-                           "EXCEPT SELECT xa, tinh FROM places").fetchall()
-        if not new:
-            return
-        mapped = [(xa, tinh, *hometowns.map_place(xa, "", tinh)) for xa, tinh in new]
-        self.con.executemany("INSERT INTO places VALUES (?, ?, ?, ?)", mapped)
+    def rows(self) -> Iterator[tuple[pa.RecordBatch, list[dict[str, Any]]]]:
+        """(rows to load, rows refused as dicts of `line`, `problems` and the raw columns), batch by
+        batch as the join produces them."""
+        checks = ", ".join(f"CASE WHEN {sql} THEN '{code}' END" for code, (_column, sql) in _CHECKS.items())
+        query = (f"SELECT $snapshot_id::INTEGER AS snapshot_id, j.*, "  # noqa: S608
+                 f"list_filter([{checks}], lambda x: x IS NOT NULL) AS problems FROM ({_JOINED}) j")
+        reader = self.con.sql(query, params={"snapshot_id": self.snapshot_id}).to_arrow_reader(OUT_BATCH_ROWS)
+        for batch in reader:
+            bad = pc.greater(pc.list_value_length(batch.column("problems")), 0)
+            rejected = batch.filter(bad).select(["line", "problems", "birth_problem", *RAW_COLUMNS]).to_pylist()
+            good = batch.filter(pc.invert(bad)).select(list(COLUMNS)).cast(EXTRACT_SCHEMA)
+            yield good, rejected
 
     def close(self) -> None:
         self.con.close()

@@ -25,6 +25,7 @@ The hometown columns come from population.hometowns (mapped in Python once per d
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 from typing import Any
@@ -135,6 +136,37 @@ def birth_parts(value: str | None) -> tuple[int | None, int | None, int | None]:
 _SPACES = r"[\s\x{00A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}]+"
 
 
+@functools.cache
+def _nfc_suspects() -> str:
+    """An RE2 character class of every character that NFC may change or combine with what precedes
+    it: characters not NFC by themselves, combining marks, and the second character of each
+    canonical composition (Hangul vowels and final consonants included). Text without any of them
+    is NFC already, so dv_clean skips nfc_normalize for it (most cells: precomposed Vietnamese
+    letters are not among them). No such character lies above U+2FA1D."""
+    suspects = set(range(0x1161, 0x1176)) | set(range(0x11A8, 0x11C3))
+    for cp in range(0x80, 0x2FA20):
+        ch = chr(cp)
+        if unicodedata.combining(ch) or unicodedata.normalize("NFC", ch) != ch:
+            suspects.add(cp)
+        parts = unicodedata.decomposition(ch).split()
+        if len(parts) == 2 and not parts[0].startswith("<"):
+            suspects.add(int(parts[1], 16))
+    ranges, ordered = [], sorted(suspects)
+    start = previous = ordered[0]
+    for cp in ordered[1:] + [-1]:
+        if cp != previous + 1:
+            ranges.append(f"\\x{{{start:04X}}}" + (f"-\\x{{{previous:04X}}}" if previous != start else ""))
+            start = cp
+        previous = cp
+    return "[" + "".join(ranges) + "]"
+
+
+def _needs_cleaning() -> str:
+    """What dv_clean would change: an NFC suspect, whitespace other than a single inner space."""
+    other_spaces = _SPACES.replace("[\\s", "[\\t\\n\\f\\r").removesuffix("+")
+    return f"{_nfc_suspects()}|{other_spaces}|  |^ | $"
+
+
 def _sql_str(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
@@ -150,9 +182,11 @@ def macros_sql() -> list[str]:
     """The CREATE MACRO statements (idempotent: CREATE OR REPLACE)."""
     compounds = ", ".join(_sql_str(c) for c in COMPOUND_FAMILY_FOLDED)
     return [
-        # NFC, whitespace collapsed and trimmed, apostrophes straight: core.text.clean_name.
-        f"CREATE OR REPLACE MACRO dv_clean(s) AS "
-        f"trim(regexp_replace(nfc_normalize(coalesce(s, '')), {_sql_str(_SPACES)}, ' ', 'g'))",
+        # NFC, whitespace collapsed and trimmed (core.text.clean). Both steps are costly on millions
+        # of cells and change few of them: they run only where _needs_cleaning finds something.
+        f"CREATE OR REPLACE MACRO dv_clean(s) AS CASE WHEN regexp_matches(coalesce(s, ''), "
+        f"{_sql_str(_needs_cleaning())}) THEN "
+        f"trim(regexp_replace(nfc_normalize(coalesce(s, '')), {_sql_str(_SPACES)}, ' ', 'g')) ELSE coalesce(s, '') END",
         "CREATE OR REPLACE MACRO dv_name_nfc(s) AS translate(dv_clean(s), '\u2019\u2018\u02bc', '''''''')",
         "CREATE OR REPLACE MACRO dv_fold(s) AS translate(strip_accents(lower(s)), 'đð', 'dd')",
         "CREATE OR REPLACE MACRO dv_name_folded(s) AS dv_fold(dv_name_nfc(s))",
@@ -221,34 +255,56 @@ PERSON_COLUMNS = ("name_nfc", "name_folded", "name_tone", "family_folded", "midd
                   "hometown_commune", "hometown_province", "citizen_id", "old_id")
 
 
+# Each expensive value once: DuckDB expands a macro wherever it is used and does not share the
+# repeats, so the cleaned texts, the folded name, its words and the date's numbers are computed in
+# LATERAL subqueries (n: the name, d: the date) and the columns only pick from them.
+_NAME_COLUMNS = """
+    n.name_nfc, n.name_folded, dv_tone_of(translate(lower(n.name_nfc), 'ð', 'đ')) AS name_tone,
+    array_to_string(n.words[1:n.family_len], ' ') AS family_folded,
+    array_to_string(n.words[n.family_len + 1:len(n.words) - 1], ' ') AS middle_folded,
+    coalesce(n.words[-1], '') AS given_folded,
+    trim(array_to_string(n.words[1:n.family_len], ' ') || ' ' || coalesce(n.words[-1], '')) AS name_no_middle"""
+_BIRTH_COLUMNS = """
+    dv_date_of(d.nums) AS birth_date, d.nums.y AS birth_year, nullif(d.nums.m, 0) AS birth_month,
+    CASE WHEN d.nums.m > 0 THEN nullif(d.nums.d, 0) END AS birth_day, d.birth_text"""
+
+
+def _name_lateral(name: str) -> str:
+    return f"""LATERAL (SELECT w.name_nfc, w.name_folded, w.words, dv_family_len(w.words) AS family_len
+                      FROM (SELECT c.name_nfc, dv_fold(c.name_nfc) AS name_folded,
+                                   dv_words(dv_fold(c.name_nfc)) AS words
+                            FROM (SELECT dv_name_nfc(r.{name}) AS name_nfc) c) w) n"""
+
+
+def _birth_lateral(birth: str) -> str:
+    return f"""LATERAL (SELECT b.birth_text, dv_date_numbers(b.birth_text) AS nums
+                      FROM (SELECT dv_clean(r.{birth}) AS birth_text) b) d"""
+
+
 def person_select(relation: str, *, name: str = "ho_ten", birth: str = "ngay_sinh", sex: str = "gioi_tinh",
                   citizen_id: str = "so_dinh_danh", old_id: str = "so_cmnd") -> str:
     """SELECT of `relation`'s columns (r.*) plus the normalized person columns but the hometown
     (joined by the caller from population.hometowns), and `birth_text` (the date as cleaned). Column arguments name the relation's raw
     columns (a member view may call them full_name, date_of_birth...). The macros must be installed."""
-    # Each expensive value once: DuckDB expands a macro wherever it is used and does not share
-    # the repeats, so the cleaned texts, the folded name, its words and the date's numbers are
-    # computed in the inner SELECTs and the outer one only picks from them.
     return f"""
-        SELECT r.*,
-               n.name_nfc, n.name_folded, dv_tone_of(translate(lower(n.name_nfc), 'ð', 'đ')) AS name_tone,
-               array_to_string(n.words[1:n.family_len], ' ') AS family_folded,
-               array_to_string(n.words[n.family_len + 1:len(n.words) - 1], ' ') AS middle_folded,
-               coalesce(n.words[-1], '') AS given_folded,
-               trim(array_to_string(n.words[1:n.family_len], ' ') || ' ' || coalesce(n.words[-1], '')) AS name_no_middle,
-               dv_date_of(d.nums) AS birth_date, d.nums.y AS birth_year, nullif(d.nums.m, 0) AS birth_month,
-               CASE WHEN d.nums.m > 0 THEN nullif(d.nums.d, 0) END AS birth_day,
-               d.birth_text,
+        SELECT r.*, {_NAME_COLUMNS}, {_BIRTH_COLUMNS},
                dv_sex(r.{sex}) AS sex, dv_citizen_id(r.{citizen_id}) AS citizen_id,
                dv_old_id(r.{old_id}) AS old_id
-        FROM {relation} r,
-             LATERAL (SELECT w.name_nfc, w.name_folded, w.words, dv_family_len(w.words) AS family_len
-                      FROM (SELECT c.name_nfc, dv_fold(c.name_nfc) AS name_folded,
-                                   dv_words(dv_fold(c.name_nfc)) AS words
-                            FROM (SELECT dv_name_nfc(r.{name}) AS name_nfc) c) w) n,
-             LATERAL (SELECT b.birth_text, dv_date_numbers(b.birth_text) AS nums
-                      FROM (SELECT dv_clean(r.{birth}) AS birth_text) b) d
+        FROM {relation} r, {_name_lateral(name)}, {_birth_lateral(birth)}
     """
+
+
+def name_select(relation: str, name: str) -> str:
+    """`relation`'s columns plus the name columns of person_select (name_nfc ... name_no_middle):
+    for a table of distinct names, normalized once each."""
+    return f"SELECT r.*, {_NAME_COLUMNS} FROM {relation} r, {_name_lateral(name)}"
+
+
+def birth_select(relation: str, birth: str) -> str:
+    """`relation`'s columns plus the birth columns of person_select (birth_date, birth_year,
+    birth_month, birth_day, birth_text) and `birth_nums` (the numbers written, for
+    dv_birth_problem_of)."""
+    return f"SELECT r.*, {_BIRTH_COLUMNS}, d.nums AS birth_nums FROM {relation} r, {_birth_lateral(birth)}"
 
 
 def is_nfc(value: str) -> bool:

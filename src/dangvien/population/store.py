@@ -115,7 +115,7 @@ class DuckDBStore:
         return con
 
     def load(self, snapshot_id: int, batches: Iterable[pa.RecordBatch]) -> int:
-        relay = _Relay(batches)
+        relay = BatchRelay(batches)
         reader = pa.RecordBatchReader.from_batches(EXTRACT_SCHEMA, relay)  # noqa: F841 (read by DuckDB)
         con = self._connect()
         try:
@@ -169,7 +169,7 @@ class DuckDBStore:
             con.close()
 
 
-class _Relay:
+class BatchRelay:
     """The batches, for DuckDB to read, keeping the error that stopped them: DuckDB reports it as
     its own InvalidInputException, and the caller wants the original."""
 
@@ -177,7 +177,7 @@ class _Relay:
         self.batches = iter(batches)
         self.error: BaseException | None = None
 
-    def __iter__(self) -> _Relay:
+    def __iter__(self) -> BatchRelay:
         return self
 
     def __next__(self) -> pa.RecordBatch:
