@@ -14,10 +14,10 @@ from dateutil.relativedelta import relativedelta
 from django.core.management import call_command
 
 from dangvien.accounts.models import Role, RoleAssignment, User
+from dangvien.core import names
 from dangvien.core.audit import audit_verify
 from dangvien.core.models import AuditEntry
 from dangvien.core.text import name_sort_key, search_key, split_name
-from dangvien.demo import names
 from dangvien.demo.generator import DemoDataExists, generate
 from dangvien.demo.people import DATA_EPOCH, MemberFactory
 from dangvien.demo.tree import gia_lai_communes, plan_tree

@@ -19,7 +19,7 @@ from dateutil.relativedelta import relativedelta
 from vietnam_provinces import Province, Ward
 
 from dangvien.core.citizen_id import make as make_citizen_id
-from dangvien.demo.names import Picker, person_name
+from dangvien.core.names import Picker, person_name
 from dangvien.demo.tree import Commune, UnitSpec
 from dangvien.members.bulk import PastEvent
 from dangvien.members.events import (

@@ -100,11 +100,11 @@ def _check_expansion(metadata: Any) -> None:
                     % {"name": chunk.path_in_schema, "ratio": size // packed, "max": MAX_COMPRESSION_RATIO})
 
 
-def _check_batch(batch: Any) -> None:
-    if batch.nbytes > MAX_BATCH_BYTES:
+def _check_batch(batch: Any, limit: int = MAX_BATCH_BYTES) -> None:
+    if batch.nbytes > limit:
         raise TabularFileError(_("The Parquet file is refused: %(rows)s rows take %(size)s MB once read, more "
                                  "than %(max)s MB.")
-                               % {"rows": batch.num_rows, "size": mb(batch.nbytes), "max": mb(MAX_BATCH_BYTES)})
+                               % {"rows": batch.num_rows, "size": mb(batch.nbytes), "max": mb(limit)})
 
 
 def _damaged(exc: Exception, *, line: int = 0) -> TabularFileError:

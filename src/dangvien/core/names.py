@@ -1,4 +1,5 @@
-"""Synthetic Vietnamese personal names, family name first.
+"""Synthetic Vietnamese personal names, family name first (the demo province and the synthetic
+population extract draw from the same tables).
 
 Kinh names follow the surname shares of domain.md and use sex-appropriate middle and given names.
 Jrai (Gia Rai) and Bahnar (Ba Na) members get their own patterns: Jrai clan names (Ksor, Rơ Mah,

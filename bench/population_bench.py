@@ -1,0 +1,79 @@
+"""Import of a province-scale population extract (script, not a test).
+
+    .venv/bin/python bench/population_bench.py --rows 2600000                # SQLite setup: DuckDB store
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/dangvien .venv/bin/python bench/population_bench.py
+
+Writes a synthetic extract of --rows citizens (population.generator's citizens, no members needed)
+as CSV under the benchmark folder, then in the same run:
+  - baseline: DuckDB's bare read_csv of the same file into a table (no checks, no normalization);
+  - the import: `snapshot_import` (SHA-256, core.tabular reading, checks, normalization, hometown
+    mapping, the store's load, the audit row), timed end to end, and the rows per second.
+Prints a Markdown table with the ratio import / baseline. Never touches var/ or the database in
+DATABASE_URL (bench/benchdb.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import random
+import time
+from pathlib import Path
+
+from benchdb import describe_database, postgres_admin, prepare_environment
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=2_600_000)
+    parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL benchmark database")
+    args = parser.parse_args()
+    vendor = prepare_environment(var_default="/tmp/dangvien-population-bench", var_env="DANGVIEN_BENCH_VAR",
+                                 bench_db="dangvien_population_bench", keep_sqlite=False)
+    import django
+
+    django.setup()
+    import duckdb
+    import numpy as np
+    from django.core.management import call_command
+    from django.db import connection
+
+    from dangvien.core.cli import SystemActor
+    from dangvien.population.generator import _citizens, _write
+    from dangvien.population.services import snapshot_import
+
+    call_command("migrate", verbosity=0)
+    var = Path(os.environ["DANGVIEN_VAR"])
+    extract = var / "extract.csv"
+    started = time.perf_counter()
+    _write(_citizens(np.random.default_rng(1), random.Random(1), args.rows, set()), extract)
+    generated = time.perf_counter() - started
+    size_mb = extract.stat().st_size / 1e6
+
+    started = time.perf_counter()
+    con = duckdb.connect()
+    con.execute(f"CREATE TABLE t AS SELECT * FROM read_csv('{extract}', all_varchar = true)")
+    baseline = time.perf_counter() - started
+    con.close()
+
+    started = time.perf_counter()
+    result = snapshot_import(actor=SystemActor(), path=extract, name="bench")
+    imported = time.perf_counter() - started
+    snapshot = result.snapshot
+
+    print(f"\n{args.rows:,} rows, {size_mb:.0f} MB CSV (generated in {generated:.1f} s); "
+          f"{describe_database(vendor, connection)}, store {snapshot.backend}; {platform.processor() or platform.machine()}, "
+          f"{os.cpu_count()} CPUs\n")
+    print("| step | seconds | rows/s | × baseline |")
+    print("|---|---:|---:|---:|")
+    print(f"| baseline: DuckDB read_csv into a table | {baseline:.1f} | {args.rows / baseline:,.0f} | 1.0 |")
+    print(f"| snapshot_import ({snapshot.rows:,} loaded, {snapshot.rejected:,} rejected) | {imported:.1f} | "
+          f"{args.rows / imported:,.0f} | {imported / baseline:.1f} |")
+    if vendor == "postgresql" and not args.keep:
+        connection.close()
+        postgres_admin('DROP DATABASE IF EXISTS "dangvien_population_bench"')
+
+
+if __name__ == "__main__":
+    main()
