@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "dangvien.members",
     "dangvien.imports",
     "dangvien.demo",
+    "dangvien.reconcile",
 ]
 
 MIDDLEWARE = [
