@@ -16,6 +16,7 @@ _BIRTH_TEXT = ("CASE WHEN {t}.birth_date IS NOT NULL THEN strftime({t}.birth_dat
 _FIELDS = {
     Field.FULL_NAME: ("m.ho_ten", "p.ho_ten", f"""CASE
         WHEN m.ho_ten = p.ho_ten THEN NULL
+        WHEN nfc_normalize(m.ho_ten) = p.ho_ten THEN '{Kind.UNICODE_FORM}'
         WHEN lower(m.name_nfc) = lower(p.name_nfc) THEN '{Kind.CASE_OR_SPACING}'
         WHEN m.name_tone = p.name_tone THEN '{Kind.TONE_PLACEMENT}'
         WHEN m.name_folded = p.name_folded THEN '{Kind.DIACRITICS_ONLY}'
