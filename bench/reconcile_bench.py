@@ -156,10 +156,11 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     database = describe_database(vendor, connection)
     figures: dict = {"database": database, "machine": f"{platform.machine()}, {os.cpu_count()} cores"}
-    if not (args.keep and Member.objects.exists() and extract.exists() and truth.exists()):
+    if not (args.keep and Member.objects.exists()):
         started = time.perf_counter()
         generate(members=args.members, seed=args.seed, reset=True)
         figures["demo_s"] = round(time.perf_counter() - started, 1)
+    if not (args.keep and extract.exists() and truth.exists()):
         province = Unit.objects.get(parent=None).code
         started = time.perf_counter()
         call_command("population", "generate", "--members-from", province, "-o", str(extract), "--truth", str(truth),
