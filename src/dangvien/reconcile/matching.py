@@ -80,8 +80,9 @@ def reconcile(members: pa.Table, *, store: SnapshotStore, snapshot_id: int, prog
         if con.execute("SELECT count(*) FROM pairs").fetchall()[0][0]:
             engine.update(_score(con, store.count(snapshot_id), rest >= min_training_members))
         else:
+            gammas = ", ".join(f"NULL::INT AS gamma_{n}, NULL::DOUBLE AS mw_{n}" for n in model.COMPARISONS)
             con.execute("CREATE TABLE scored AS SELECT NULL::BIGINT AS member_key, NULL::VARCHAR AS pid, "
-                        "NULL::DOUBLE AS match_weight WHERE false")
+                        f"NULL::DOUBLE AS match_weight, {gammas} WHERE false")
         clock.lap("model")
         outcomes = bands.assign(con)
         clock.lap("bands")
