@@ -10,7 +10,7 @@ their record: the probability that candidate i is the member's record is
 calibrated the way the model is, and it falls by itself when a second candidate is as good.
 
 The rule (RULE, recorded on every run):
-- auto: P_best >= 0.9999 AND the best is at least 10 bits (1024 times likelier) ahead of the
+- auto: P_best >= 0.999 AND the best is at least 10 bits (1024 times likelier) ahead of the
   second AND the best agrees on the name at least up to two edits AND on the birth date at least
   up to its year; the model proposes, but a link made with no one looking needs name and birth
   date evidence of its own, whatever an identifier says;
@@ -25,7 +25,7 @@ from typing import Any
 from dangvien.reconcile import model
 from dangvien.reconcile.models import Band
 
-AUTO_PROBABILITY = 0.9999
+AUTO_PROBABILITY = 0.999
 AUTO_GAP_BITS = 10.0
 REVIEW_PROBABILITY = 0.05
 KEPT = {Band.AUTO: 3, Band.REVIEW: 5, Band.NONE: 3}

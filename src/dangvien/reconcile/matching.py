@@ -7,16 +7,21 @@ that person on the name or the birth date, contradicting them on neither, is an 
 one-digit typo can hit another real person: the ID structure then makes them share province, sex
 and birth year, so a birth year alone is never agreement.
 
-Pass 2 (only the rest): candidates fetched by the keys a noisy record still shares with its person
-(the citizen ID's one-digit variants and adjacent transpositions, the old CMND, the folded name and
-the name without its middle part near the birth year, the birth date or its day/month swap with a
-similar name, the given name and birth year), scored by model.py, and put in bands (bands.py).
+Pass 2 (only the rest): the extract's keys are scanned once into the connection and each member is
+paired with the persons who share what a noisy record still shares with its person (the citizen
+ID's one-digit variants and adjacent transpositions, the old CMND, the folded name or the name
+without its middle part with the birth year, the name with day and month, the birth date or its
+day/month swap with the given name or the family name and a similar name, the given name and year
+with a similar name); the persons paired are fetched whole, scored by model.py, and put in bands
+(bands.py). Blocking keys are pairs of columns: a common name alone matches thousands of people.
 """
 
 from __future__ import annotations
 
+import os
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -39,6 +44,8 @@ class SnapshotStore(Protocol):
     def fetch(self, snapshot_id: int, column: str, values: list[Any]) -> pa.Table: ...
 
     def count(self, snapshot_id: int) -> int: ...
+
+    def scan(self, snapshot_id: int, columns: Any) -> Iterator[pa.RecordBatch]: ...
 
 
 @dataclass
@@ -101,6 +108,8 @@ class _Clock:
 
     def lap(self, name: str) -> None:
         now = time.perf_counter()
+        if os.environ.get("DANGVIEN_RECONCILE_TRACE"):
+            print(f"{name}: {now - self.start:.1f} s", file=sys.stderr, flush=True)
         self.timings[name] = round(now - self.start, 3)
         self.start = now
         self.step += 1
@@ -165,59 +174,91 @@ WHERE substr(id, i, 1) <> substr(id, i + 1, 1)
 _SWAPPED_DATE = ("CASE WHEN birth_day <= 12 AND birth_day <> birth_month THEN "
                  "try_cast(printf('%04d-%02d-%02d', birth_year, birth_day, birth_month) AS DATE) END")
 
+# The extract's keys, scanned once into the connection: blocking joins on several columns at once
+# (a common name alone matches thousands of people; a name and a birth year a handful).
+KEY_COLUMNS = ("citizen_id", "old_id", "name_folded", "name_no_middle", "family_folded", "given_folded",
+               "birth_date", "birth_year", "birth_month", "birth_day", "sex", "hometown_commune", "hometown_province")
+
 # Member x candidate pairs, each kept by a rule that a noisy record of the same person still meets.
 _PAIRS_SQL = f"""
 CREATE TABLE pair_keys AS
+WITH m AS (SELECT *, {_SWAPPED_DATE} AS swapped_date FROM rest)
 SELECT DISTINCT member_id, pid FROM (
-  SELECT v.member_id, p.citizen_id AS pid FROM id_variants v JOIN c_id p ON p.citizen_id = v.v
+  -- the citizen ID, one digit wrong or two adjacent digits swapped
+  SELECT v.member_id, k.citizen_id AS pid FROM id_variants v JOIN k ON k.citizen_id = v.v
+  UNION ALL  -- the old CMND
+  SELECT m.member_id, k.citizen_id FROM m JOIN k ON k.old_id = m.old_id
+  UNION ALL  -- the name up to diacritics and tone, the birth year
+  SELECT m.member_id, k.citizen_id FROM m JOIN k ON k.name_folded = m.name_folded AND k.birth_year = m.birth_year
+  UNION ALL  -- the name without its middle part, the birth year
+  SELECT m.member_id, k.citizen_id FROM m JOIN k ON k.name_no_middle = m.name_no_middle AND k.birth_year = m.birth_year
+  UNION ALL  -- the name, day and month of birth (the year mistyped)
+  SELECT m.member_id, k.citizen_id FROM m JOIN k ON k.name_folded = m.name_folded
+    AND k.birth_month = m.birth_month AND k.birth_day = m.birth_day
+  UNION ALL  -- the birth date (or its day/month swap) and the given name (typos elsewhere in the name)
+  SELECT m.member_id, k.citizen_id FROM m JOIN k ON k.given_folded = m.given_folded AND k.birth_date = m.birth_date
   UNION ALL
-  SELECT m.member_id, p.citizen_id FROM rest m JOIN c_old p ON p.old_id = m.old_id
+  SELECT m.member_id, k.citizen_id FROM m JOIN k ON k.given_folded = m.given_folded AND k.birth_date = m.swapped_date
+  UNION ALL  -- the birth date and the family name, the given name similar (a typo in it)
+  SELECT m.member_id, k.citizen_id FROM m JOIN k ON k.family_folded = m.family_folded AND k.birth_date = m.birth_date
+  WHERE jaro_winkler_similarity(k.name_folded, m.name_folded) >= 0.85
   UNION ALL
-  SELECT m.member_id, p.citizen_id FROM rest m JOIN c_name p ON p.name_folded = m.name_folded
-  WHERE m.birth_year IS NULL OR abs(m.birth_year - p.birth_year) <= 2
-  UNION ALL
-  SELECT m.member_id, p.citizen_id FROM rest m JOIN c_no_middle p ON p.name_no_middle = m.name_no_middle
-  WHERE m.birth_year IS NULL OR abs(m.birth_year - p.birth_year) <= 2
-  UNION ALL
-  SELECT m.member_id, p.citizen_id FROM rest m JOIN c_date p
-    ON p.birth_date = m.birth_date OR p.birth_date = {_SWAPPED_DATE.replace('birth_', 'm.birth_')}
-  WHERE p.given_folded = m.given_folded OR p.family_folded = m.family_folded
-     OR jaro_winkler_similarity(p.name_folded, m.name_folded) >= 0.85
-  UNION ALL
-  SELECT m.member_id, p.citizen_id FROM rest m JOIN c_given p ON p.given_folded = m.given_folded
-  WHERE m.birth_date IS NULL AND p.birth_year = m.birth_year
-    AND jaro_winkler_similarity(p.name_folded, m.name_folded) >= 0.85
+  SELECT m.member_id, k.citizen_id FROM m JOIN k ON k.family_folded = m.family_folded AND k.birth_date = m.swapped_date
+  WHERE jaro_winkler_similarity(k.name_folded, m.name_folded) >= 0.85
+  UNION ALL  -- only the year on record: the given name and year, the whole name similar
+  SELECT m.member_id, k.citizen_id FROM m JOIN k ON k.given_folded = m.given_folded AND k.birth_year = m.birth_year
+  WHERE m.birth_date IS NULL AND jaro_winkler_similarity(k.name_folded, m.name_folded) >= 0.9
 ) WHERE pid IS NOT NULL
 """
 
 
+# At most this many candidates a member go to the model, the likeliest by a cheap agreement count
+# (a common name born in a common year has dozens of namesakes; the model needs the few that also
+# agree on the rest).
+MAX_CANDIDATES = 12
+
+_KEEP_BEST_SQL = f"""
+CREATE OR REPLACE TABLE pair_keys AS
+SELECT member_id, pid FROM (
+  SELECT p.member_id, p.pid, row_number() OVER (PARTITION BY p.member_id ORDER BY
+      coalesce((k.citizen_id = m.citizen_id)::INT, 0) * 4 + coalesce((hamming(k.citizen_id, m.citizen_id) <= 2)::INT, 0) * 2
+      + coalesce((k.old_id = m.old_id)::INT, 0) * 4 + coalesce((k.name_folded = m.name_folded)::INT, 0) * 2
+      + coalesce((k.name_no_middle = m.name_no_middle)::INT, 0) + coalesce((k.birth_date = m.birth_date)::INT, 0) * 2
+      + coalesce((k.birth_year = m.birth_year)::INT, 0) + coalesce((k.birth_month = m.birth_month AND k.birth_day = m.birth_day)::INT, 0)
+      + coalesce((k.hometown_commune = m.hometown_commune AND k.hometown_commune <> '')::INT, 0) * 2
+      + coalesce((k.hometown_province = m.hometown_province)::INT, 0) + coalesce((k.sex = m.sex)::INT, 0) DESC NULLS LAST,
+      jaro_winkler_similarity(k.name_folded, m.name_folded) DESC, p.pid) AS rank
+  FROM pair_keys p JOIN rest m ON m.member_id = p.member_id JOIN k ON k.citizen_id = p.pid
+) WHERE rank <= {MAX_CANDIDATES}
+"""
+
+
 def _candidates(con: Any, store: SnapshotStore, snapshot_id: int) -> None:
-    """Fetch what may be each remaining member's record, and pair them (table pairs)."""
+    """Pair each remaining member with what may be their record (table pairs), from the extract's
+    keys (one scan), then fetch the full rows of the persons paired (by citizen ID)."""
     con.execute(_ID_VARIANTS_SQL)
-    fetch = [
-        ("c_id", "citizen_id", "SELECT v FROM id_variants"),
-        ("c_old", "old_id", "SELECT old_id AS v FROM rest"),
-        ("c_name", "name_folded", "SELECT name_folded AS v FROM rest WHERE name_folded <> ''"),
-        ("c_no_middle", "name_no_middle", "SELECT name_no_middle AS v FROM rest WHERE name_no_middle <> ''"),
-        ("c_date", "birth_date", f"SELECT birth_date AS v FROM rest UNION ALL SELECT {_SWAPPED_DATE} FROM rest"),
-        ("c_given", "given_folded", "SELECT given_folded AS v FROM rest WHERE birth_date IS NULL "
-                                    "AND given_folded <> ''"),
-    ]
-    for table, column, values_sql in fetch:
-        _fetch(con, store, snapshot_id, table, column, values_sql)
+    batches = store.scan(snapshot_id, KEY_COLUMNS)
+    first = next(batches, None)
+    if first is None:
+        con.execute(f"CREATE TABLE k AS SELECT {', '.join(KEY_COLUMNS)} FROM m WHERE false")
+    else:
+        keys = pa.RecordBatchReader.from_batches(first.schema, _chain(first, batches))  # noqa: F841 (read by DuckDB)
+        con.execute("CREATE TABLE k AS SELECT * FROM keys")
+    _trace(con, "k")
     con.execute(_PAIRS_SQL)
+    _trace(con, "pair_keys")
+    con.execute(_KEEP_BEST_SQL)
+    _trace(con, "pair_keys")
+    con.execute("DROP TABLE k")
+    _fetch(con, store, snapshot_id, "c_pairs", "citizen_id", "SELECT pid AS v FROM pair_keys")
     columns = ", ".join(PERSON_FIELDS + PERSON_COLUMNS)
     con.execute(f"""
         CREATE TABLE persons AS
         SELECT DISTINCT ON (citizen_id) {columns} FROM (
-            SELECT {columns} FROM c_id UNION ALL SELECT {columns} FROM c_old
-            UNION ALL SELECT {columns} FROM c_name UNION ALL SELECT {columns} FROM c_no_middle
-            UNION ALL SELECT {columns} FROM c_date UNION ALL SELECT {columns} FROM c_given
-            UNION ALL SELECT {columns} FROM p1
+            SELECT {columns} FROM c_pairs UNION ALL SELECT {columns} FROM p1
         ) WHERE citizen_id IS NOT NULL
     """)
-    for table, _, _ in fetch:
-        con.execute(f"DROP TABLE {table}")
+    con.execute("DROP TABLE c_pairs")
     model_columns = ", ".join(model.COLUMNS)
     con.execute(f"""
         CREATE TABLE pairs AS
@@ -232,12 +273,35 @@ def _candidates(con: Any, store: SnapshotStore, snapshot_id: int) -> None:
     """)
 
 
+def _chain(first: pa.RecordBatch, rest: Any) -> Any:
+    yield first
+    yield from rest
+
+
+def _trace(con: Any, table: str) -> None:
+    if os.environ.get("DANGVIEN_RECONCILE_TRACE"):
+        rows = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+        print(f"  {table}: {rows:,} rows", file=sys.stderr, flush=True)
+
+
+_EXACT_PAIRS_SQL = """
+CREATE TABLE exact_pairs AS
+SELECT {columns} FROM exact e JOIN m ON m.member_id = e.member_id JOIN p1 p ON p.citizen_id = e.pid
+"""
+
+
 def _score(con: Any, extract_rows: int, trained: bool) -> dict[str, Any]:
     prior = min(0.5, SHARE_PRESENT / max(extract_rows, 1))
-    linker = model.linker(con, "model_members", "pairs", prior)
-    info: dict[str, Any] = {"trained": trained, "prior_match": prior}
+    learnt = None
     if trained:
-        info.update(model.train(linker))
+        columns = ", ".join(f"m.{c} AS {c}_l, p.{c} AS {c}_r" for c in model.COLUMNS)
+        con.execute(_EXACT_PAIRS_SQL.format(columns=columns))
+        learnt = model.m_from_pairs(con, "exact_pairs")
+        con.execute("DROP TABLE exact_pairs")
+    linker = model.linker(con, "model_members", "pairs", prior, learnt)
+    if trained:
+        model.train_u(linker)
+    info: dict[str, Any] = {"trained": trained, "m_learnt_from_exact": sorted(learnt or {}), "prior_match": prior}
     info["parameters"] = model.parameters(linker)
     table = model.score(linker)
     gammas = ", ".join(f"gamma_{name}, mw_{name}" for name in model.COMPARISONS)

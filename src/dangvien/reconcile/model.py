@@ -11,9 +11,12 @@ Comparisons (member columns end in _l, the extract's in _r):
   old CMND number.
 
 The m and u probabilities below are the priors: what a field does for a true pair (m) and for two
-different people (u). With enough members left for pass 2 they are trained without labels (u by
-random sampling of member-candidate pairs, m by expectation maximisation over the candidate pairs
-with u fixed); a small run keeps the priors, which EM could not estimate from a few dozen pairs.
+different people (u). They are trained without labels when the run is big enough: m of the name,
+birth date, sex and hometown levels from pass 1's exact pairs (records of one person each, with the
+registry's own noise on them: the model learns this registry's error rates), u by random sampling
+of member x candidate pairs. The identifiers' m stays the prior (they agree on every exact pair).
+Expectation maximisation over the candidate pairs was tried and rejected: the blocked pairs are
+dominated by namesakes born a year apart, and EM took them for the match class.
 """
 
 from __future__ import annotations
@@ -92,22 +95,53 @@ def level_labels(comparison: str) -> list[str]:
     return ["else", *reversed([label for label, *_ in levels])]
 
 
-def _comparison(name: str) -> CustomComparison:
+def _comparison(name: str, learnt: dict[str, float] | None) -> CustomComparison:
     null, levels, else_m, else_u = COMPARISONS[name]
+    m_of = learnt or {}
     return CustomComparison(
         output_column_name=name,
-        comparison_levels=[_null(null), *(_level(sql, label, m, u) for label, sql, m, u in levels),
-                           _else(else_m, else_u)])
+        comparison_levels=[_null(null), *(_level(sql, label, m_of.get(label, m), u) for label, sql, m, u in levels),
+                           _else(m_of.get("else", else_m), else_u)])
 
 
-def settings(prior_match: float) -> SettingsCreator:
+def gamma_sql(name: str) -> str:
+    """Splink's comparison vector value of one comparison as a SQL CASE (-1 null, 0 else, then up)."""
+    null, levels, _, _ = COMPARISONS[name]
+    whens = "".join(f" WHEN {sql} THEN {len(levels) - i}" for i, (_, sql, _, _) in enumerate(levels))
+    return f"CASE WHEN {null} THEN -1{whens} ELSE 0 END"
+
+
+# Comparisons whose m is learnt from pass 1's exact pairs; the identifiers agree on every exact
+# pair by construction, so their m stays the prior.
+LEARNT_FROM_EXACT = ("name", "birth", "sex", "hometown")
+M_FLOOR = 1e-3  # a level never seen among the exact pairs is rare, not impossible
+
+
+def m_from_pairs(con: Any, pairs: str) -> dict[str, dict[str, float]]:
+    """m of every level of LEARNT_FROM_EXACT: the share of the pairs (a table of col_l, col_r
+    columns, all one person each) that fall in it, nulls left out."""
+    learnt: dict[str, dict[str, float]] = {}
+    for name in LEARNT_FROM_EXACT:
+        counts = dict(con.execute(f"SELECT {gamma_sql(name)} AS g, count(*) FROM {pairs} GROUP BY g").fetchall())
+        total = sum(n for g, n in counts.items() if g >= 0)
+        if total < MIN_LEARNING_PAIRS:
+            continue
+        labels = level_labels(name)
+        learnt[name] = {labels[g]: max(counts.get(g, 0) / total, M_FLOOR) for g in range(len(labels))}
+    return learnt
+
+
+MIN_LEARNING_PAIRS = 1_000
+
+
+def settings(prior_match: float, learnt: dict[str, dict[str, float]] | None = None) -> SettingsCreator:
     """The model for member (left) x candidate (right) tables sharing `member_key`: only a member's
     own candidates are compared. prior_match: the chance that a member and one extract row picked
     at random are the same person (about the share of members in the extract over its size)."""
     return SettingsCreator(
         link_type="link_only",
         unique_id_column_name="uid",
-        comparisons=[_comparison(name) for name in COMPARISONS],
+        comparisons=[_comparison(name, (learnt or {}).get(name)) for name in COMPARISONS],
         blocking_rules_to_generate_predictions=[block_on("member_key")],
         probability_two_random_records_match=prior_match,
         retain_intermediate_calculation_columns=True,
@@ -117,20 +151,21 @@ def settings(prior_match: float) -> SettingsCreator:
     )
 
 
-def linker(con: Any, members: str, candidates: str, prior_match: float) -> Linker:
+def linker(con: Any, members: str, candidates: str, prior_match: float,
+           learnt: dict[str, dict[str, float]] | None = None) -> Linker:
     db_api = DuckDBAPI(connection=con)
     left = db_api.register(members, dataset_display_name="members")
     right = db_api.register(candidates, dataset_display_name="candidates")
-    return Linker([left, right], settings(prior_match), log_level=None)
+    return Linker([left, right], settings(prior_match, learnt), log_level=None)
 
 
-def train(model: Linker, *, seed: int = 9) -> dict[str, Any]:
-    """Unlabelled training: u from random member x candidate pairs (almost all different people),
-    then m by EM over the blocked pairs with u fixed. Returns what was learnt, for the run's record."""
-    model.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=seed)
-    session = model.training.estimate_parameters_using_expectation_maximisation(
-        block_on("member_key"), estimate_without_term_frequencies=True)
-    return {"em_iterations": len(getattr(session, "_lambda_history_records", []) or [])}
+# Pairs sampled for each training step: enough for every level's frequency, and a few seconds.
+TRAINING_PAIRS = 3e5
+
+
+def train_u(model: Linker, *, seed: int = 9) -> None:
+    """u from random member x candidate pairs (almost all two different people)."""
+    model.training.estimate_u_using_random_sampling(max_pairs=TRAINING_PAIRS, seed=seed)
 
 
 def parameters(model: Linker) -> dict[str, list[dict[str, Any]]]:
