@@ -38,6 +38,9 @@ SECRET_KEY = _secret_key()
 # the checkpoints (appended here and logged on `dangvien.audit.checkpoint`) to another machine.
 AUDIT_KEYS_FILE = Path(os.environ.get("DANGVIEN_AUDIT_KEYS_FILE") or VAR_DIR / "audit_keys.json")
 AUDIT_SIGNING_KEY = Path(os.environ.get("DANGVIEN_AUDIT_SIGNING_KEY") or VAR_DIR / "audit_signing_key.pem")
+# The population extract store on the embedded setup (a DuckDB file; PostgreSQL setups use the
+# database's `population` schema).
+POPULATION_DUCKDB = Path(os.environ.get("DANGVIEN_POPULATION_DUCKDB") or VAR_DIR / "population.duckdb")
 AUDIT_CHECKPOINTS = Path(os.environ.get("DANGVIEN_AUDIT_CHECKPOINTS") or VAR_DIR / "audit-checkpoints.jsonl")
 DEBUG = _env_bool("DANGVIEN_DEBUG", False)
 ALLOWED_HOSTS = os.environ.get("DANGVIEN_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver").split(",")
@@ -63,6 +66,7 @@ INSTALLED_APPS = [
     "dangvien.imports",
     "dangvien.demo",
     "dangvien.reconcile",
+    "dangvien.population",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,268 @@
+"""Where snapshot rows live, outside the member tables: a DuckDB file on the embedded (SQLite)
+setup, a PostgreSQL schema `population` when the default database is PostgreSQL.
+
+`snapshot_store()` returns the store for the configured database. Both hold one extract table of
+EXTRACT_SCHEMA's columns (the raw columns as given, NFC; the normalized person columns; the
+snapshot and the line in the file) and answer:
+
+- load(snapshot_id, batches) -> rows: the snapshot's rows, replacing any left by a crashed load;
+- drop(snapshot_id); count(snapshot_id);
+- fetch(snapshot_id, column, values) -> pyarrow.Table: rows whose `column` is one of `values`
+  (FETCH_COLUMNS: indexed on PostgreSQL; DuckDB scans, joining the values as a table);
+- scan(snapshot_id, columns) -> record batches of those columns.
+
+PostgreSQL: `population.extract` is partitioned by snapshot; a load fills a table of its own by
+COPY, then attaches it, which builds its indexes once over the whole snapshot (cheaper than
+keeping six indexes up to date row by row). It runs on Django's connection, in the caller's
+transaction. DuckDB: the file is opened for each operation and closed after it (one process at a
+time can hold it for writing); the load is one DuckDB transaction.
+"""
+
+from __future__ import annotations
+
+import io
+import pathlib
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, Protocol
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+from django.conf import settings
+from django.db import connection
+
+from dangvien.population.normalize import RAW_COLUMNS
+
+_TEXT = pa.string()
+EXTRACT_SCHEMA = pa.schema(
+    [("snapshot_id", pa.int32()), ("line", pa.int32())]
+    + [(name, _TEXT) for name in RAW_COLUMNS]
+    + [(name, _TEXT) for name in ("name_nfc", "name_folded", "name_tone", "family_folded", "middle_folded",
+                                  "given_folded", "name_no_middle")]
+    + [("birth_date", pa.date32()), ("birth_year", pa.int16()), ("birth_month", pa.int8()), ("birth_day", pa.int8()),
+       ("sex", _TEXT), ("hometown_commune", _TEXT), ("hometown_province", _TEXT), ("citizen_id", _TEXT),
+       ("old_id", _TEXT)]
+)
+COLUMNS = tuple(EXTRACT_SCHEMA.names)
+FETCH_COLUMNS = ("citizen_id", "old_id", "name_folded", "name_no_middle", "given_folded", "birth_date")
+
+_SQL_TYPES = {pa.int32(): "INTEGER", pa.int16(): "SMALLINT", pa.int8(): "SMALLINT", pa.date32(): "DATE"}
+# Lookup and ID columns compare byte-wise on PostgreSQL: equality needs no linguistic collation,
+# and their indexes build faster without it.
+_BYTEWISE = {"citizen_id", "old_id", "name_folded", "name_no_middle", "given_folded", "family_folded",
+             "so_dinh_danh", "so_cmnd", "sex"}
+
+
+def _column_type(field: pa.Field, *, postgres: bool) -> str:
+    if field.type in _SQL_TYPES:
+        return _SQL_TYPES[field.type]
+    if postgres:
+        return 'TEXT COLLATE "C"' if field.name in _BYTEWISE else "TEXT"
+    return "VARCHAR"
+
+
+def table_columns_sql(*, postgres: bool) -> str:
+    return ", ".join(f"{f.name} {_column_type(f, postgres=postgres)}" for f in EXTRACT_SCHEMA)
+
+
+class SnapshotStore(Protocol):
+    backend: str
+
+    def load(self, snapshot_id: int, batches: Iterable[pa.RecordBatch]) -> int: ...
+    def drop(self, snapshot_id: int) -> None: ...
+    def count(self, snapshot_id: int) -> int: ...
+    def fetch(self, snapshot_id: int, column: str, values: Iterable[Any]) -> pa.Table: ...
+    def scan(self, snapshot_id: int, columns: Sequence[str]) -> Iterator[pa.RecordBatch]: ...
+
+
+def snapshot_store() -> SnapshotStore:
+    if connection.vendor == "postgresql":
+        return PostgresStore()
+    return DuckDBStore(pathlib.Path(settings.POPULATION_DUCKDB))
+
+
+def _checked_columns(columns: Sequence[str]) -> str:
+    unknown = set(columns) - set(COLUMNS)
+    if unknown:
+        raise ValueError(f"Unknown extract columns: {sorted(unknown)}")
+    return ", ".join(columns)
+
+
+def _checked_fetch_column(column: str) -> None:
+    if column not in FETCH_COLUMNS:
+        raise ValueError(f"fetch by {column!r}: only by {', '.join(FETCH_COLUMNS)}")
+
+
+def _values_table(column: str, values: Iterable[Any]) -> pa.Table:
+    field = EXTRACT_SCHEMA.field(column)
+    return pa.table({"v": pa.array(sorted({v for v in values if v is not None}), type=field.type)})
+
+
+# --- DuckDB ----------------------------------------------------------------------------------------
+
+
+class DuckDBStore:
+    backend = "duckdb"
+
+    def __init__(self, path: pathlib.Path):
+        self.path = path
+
+    def _connect(self) -> Any:
+        import duckdb  # imported when used: most processes never open the store
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        con = duckdb.connect(str(self.path))
+        con.execute(f"CREATE TABLE IF NOT EXISTS extract ({table_columns_sql(postgres=False)})")
+        return con
+
+    def load(self, snapshot_id: int, batches: Iterable[pa.RecordBatch]) -> int:
+        relay = _Relay(batches)
+        reader = pa.RecordBatchReader.from_batches(EXTRACT_SCHEMA, relay)  # noqa: F841 (read by DuckDB)
+        con = self._connect()
+        try:
+            con.execute("BEGIN")
+            con.execute("DELETE FROM extract WHERE snapshot_id = ?", [snapshot_id])
+            con.execute("INSERT INTO extract BY NAME SELECT * FROM reader")
+            (rows,) = con.execute("SELECT count(*) FROM extract WHERE snapshot_id = ?", [snapshot_id]).fetchone()
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            if relay.error is not None:  # the batches' own error (a refused file), not DuckDB's wrapper of it
+                raise relay.error from None
+            raise
+        finally:
+            con.close()
+        return int(rows)
+
+    def drop(self, snapshot_id: int) -> None:
+        con = self._connect()
+        try:
+            con.execute("DELETE FROM extract WHERE snapshot_id = ?", [snapshot_id])
+        finally:
+            con.close()
+
+    def count(self, snapshot_id: int) -> int:
+        con = self._connect()
+        try:
+            (rows,) = con.execute("SELECT count(*) FROM extract WHERE snapshot_id = ?", [snapshot_id]).fetchone()
+        finally:
+            con.close()
+        return int(rows)
+
+    def fetch(self, snapshot_id: int, column: str, values: Iterable[Any]) -> pa.Table:
+        _checked_fetch_column(column)
+        wanted = _values_table(column, values)  # noqa: F841 (read by DuckDB)
+        con = self._connect()
+        try:
+            return con.sql(f"SELECT e.* FROM extract e JOIN wanted w ON e.{column} = w.v "  # noqa: S608
+                           "WHERE e.snapshot_id = $1 ORDER BY e.line", params=[snapshot_id]).to_arrow_table()
+        finally:
+            con.close()
+
+    def scan(self, snapshot_id: int, columns: Sequence[str]) -> Iterator[pa.RecordBatch]:
+        selected = _checked_columns(columns)
+        con = self._connect()
+        try:
+            reader = con.sql(f"SELECT {selected} FROM extract WHERE snapshot_id = $1 ORDER BY line",  # noqa: S608
+                             params=[snapshot_id]).to_arrow_reader(100_000)
+            yield from reader
+        finally:
+            con.close()
+
+
+class _Relay:
+    """The batches, for DuckDB to read, keeping the error that stopped them: DuckDB reports it as
+    its own InvalidInputException, and the caller wants the original."""
+
+    def __init__(self, batches: Iterable[pa.RecordBatch]):
+        self.batches = iter(batches)
+        self.error: BaseException | None = None
+
+    def __iter__(self) -> _Relay:
+        return self
+
+    def __next__(self) -> pa.RecordBatch:
+        try:
+            return next(self.batches)
+        except StopIteration:
+            raise
+        except BaseException as exc:
+            self.error = exc
+            raise
+
+
+# --- PostgreSQL -----------------------------------------------------------------------------------
+
+SCHEMA = "population"
+PARENT = f"{SCHEMA}.extract"
+
+
+def postgres_setup_sql() -> list[str]:
+    """The schema, the partitioned table and its indexes (migration 0001 runs it on PostgreSQL)."""
+    statements = [
+        f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}",
+        f"CREATE TABLE IF NOT EXISTS {PARENT} ({table_columns_sql(postgres=True)}) PARTITION BY LIST (snapshot_id)",
+    ]
+    statements += [f"CREATE INDEX IF NOT EXISTS extract_{c} ON {PARENT} ({c})" for c in FETCH_COLUMNS]
+    return statements
+
+
+class PostgresStore:
+    backend = "postgresql"
+
+    @staticmethod
+    def _partition(snapshot_id: int) -> str:
+        return f"{SCHEMA}.extract_{int(snapshot_id)}"
+
+    def load(self, snapshot_id: int, batches: Iterable[pa.RecordBatch]) -> int:
+        table = self._partition(snapshot_id)
+        options = pacsv.WriteOptions(include_header=False, quoting_style="all_valid")
+        rows = 0
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")
+            cursor.execute(f"CREATE TABLE {table} (LIKE {PARENT}, CHECK (snapshot_id = {int(snapshot_id)}))")
+            # CSV: an unquoted empty field is NULL, a quoted one the empty string (all_valid quotes
+            # every value that is not null).
+            with cursor.cursor.copy(f"COPY {table} ({', '.join(COLUMNS)}) FROM STDIN (FORMAT csv)") as copy:
+                for batch in batches:
+                    buffer = io.BytesIO()
+                    pacsv.write_csv(batch, buffer, write_options=options)
+                    copy.write(buffer.getbuffer())
+                    rows += batch.num_rows
+            cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+            cursor.execute(f"ALTER TABLE {PARENT} ATTACH PARTITION {table} FOR VALUES IN ({int(snapshot_id)})")
+            cursor.execute(f"ANALYZE {table}")
+        return rows
+
+    def drop(self, snapshot_id: int) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {self._partition(snapshot_id)}")
+
+    def count(self, snapshot_id: int) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT count(*) FROM {PARENT} WHERE snapshot_id = %s", [snapshot_id])  # noqa: S608
+            return int(cursor.fetchone()[0])
+
+    def fetch(self, snapshot_id: int, column: str, values: Iterable[Any]) -> pa.Table:
+        _checked_fetch_column(column)
+        wanted = _values_table(column, values).column("v").to_pylist()
+        cast = "date" if column == "birth_date" else "text"
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {', '.join(COLUMNS)} FROM {PARENT} "  # noqa: S608
+                           f"WHERE snapshot_id = %s AND {column} = ANY(%s::{cast}[]) ORDER BY line",
+                           [snapshot_id, wanted])
+            return _rows_table(COLUMNS, cursor.fetchall())
+
+    def scan(self, snapshot_id: int, columns: Sequence[str]) -> Iterator[pa.RecordBatch]:
+        selected = _checked_columns(columns)
+        # A server-side cursor (chunked_cursor): a province's snapshot is never held whole.
+        with connection.chunked_cursor() as cursor:
+            cursor.execute(f"SELECT {selected} FROM {PARENT} WHERE snapshot_id = %s ORDER BY line",  # noqa: S608
+                           [snapshot_id])
+            while rows := cursor.fetchmany(50_000):
+                yield from _rows_table(tuple(columns), rows).to_batches()
+
+
+def _rows_table(columns: Sequence[str], rows: list[tuple[Any, ...]]) -> pa.Table:
+    schema = pa.schema([EXTRACT_SCHEMA.field(c) for c in columns])
+    arrays = [pa.array([r[i] for r in rows], type=schema.field(i).type) for i in range(len(columns))]
+    return pa.Table.from_arrays(arrays, schema=schema)
