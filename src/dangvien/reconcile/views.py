@@ -196,7 +196,7 @@ def _choice(value: str | None, choices: list[str]) -> str:
 
 def _list_query(request: HttpRequest) -> str:
     """The list's filters, to come back to after an action."""
-    keep = {k: request.POST.get(k) for k in ("unit", "field", "kind", "state", "member", "page") if request.POST.get(k)}
+    keep = {k: request.POST[k] for k in ("unit", "field", "kind", "state", "member", "page") if request.POST.get(k)}
     return reverse("reconcile:discrepancies") + (f"?{urlencode(keep)}" if keep else "")
 
 

@@ -8,7 +8,7 @@ from django import template
 from dangvien.accounts.permissions import scope_for
 from dangvien.reconcile.models import Match
 from dangvien.reconcile.permissions import RECONCILE_VIEW
-from dangvien.reconcile.selectors import DiscrepancyFilter, discrepancy_list, member_match
+from dangvien.reconcile.selectors import member_match
 
 register = template.Library()
 
@@ -26,5 +26,4 @@ def member_reconciliation(user: Any, member: Any) -> dict[str, Any]:
     """The member's current reconciliation result, for the member page (nothing when the user may
     not see it, or no run covered the member yet)."""
     match: Match | None = member_match(user, member) if can_reconcile(user) else None
-    open_count = discrepancy_list(user, DiscrepancyFilter(member=member.pk)).count() if match is not None else 0
-    return {"match": match, "open_count": open_count, "member": member}
+    return {"match": match, "open_count": getattr(match, "open_count", 0), "member": member}
