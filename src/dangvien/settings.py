@@ -65,8 +65,8 @@ INSTALLED_APPS = [
     "dangvien.members",
     "dangvien.imports",
     "dangvien.demo",
-    "dangvien.reconcile",
     "dangvien.population",
+    "dangvien.reconcile",
 ]
 
 MIDDLEWARE = [

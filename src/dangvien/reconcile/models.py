@@ -106,6 +106,7 @@ class Kind(models.TextChoices):
 
     DIACRITICS_ONLY = "diacritics_only", _("diacritics only")
     TONE_PLACEMENT = "tone_placement", _("tone mark placement")
+    UNICODE_FORM = "unicode_form", _("decomposed (NFD) characters")
     CASE_OR_SPACING = "case_or_spacing", _("capitals or spacing")
     MIDDLE_NAME = "middle_name", _("middle name missing or different")
     DAY_MONTH_SWAP = "day_month_swap", _("day and month swapped")
