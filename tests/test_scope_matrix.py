@@ -208,7 +208,28 @@ def _cell_name(world: World, cell: Any) -> str:
     return next(name for name in CELLS if getattr(world, name).pk == cell.pk)
 
 
+RUN_JOBS = ["job_cell_a1", "job_cell_b1"]  # a stalled reconciliation job over a cell (started at the shell)
+
+
+def _run_job(world: World, cell_name: str) -> Any:
+    import datetime as dt
+
+    from dangvien.jobs.models import Job, JobStatus
+    from tests.clock import NOW
+
+    return Job.objects.create(kind="reconcile.run", status=JobStatus.RUNNING, unit_path=getattr(world, cell_name).path,
+                              progress_at=NOW - dt.timedelta(hours=2), params={})
+
+
+def _snapshot_form(world: World, unit: Any) -> dict[str, Any]:
+    from tests.reconcile.fixtures import make_snapshot
+
+    return {"unit": unit.pk, "snapshot": make_snapshot().pk}
+
+
 def _target(world: World, name: str) -> Any:
+    if name.startswith("job_"):
+        return _run_job(world, name[4:])
     member_name = _result_member(name)
     if member_name is None:
         return getattr(world, name)
@@ -306,6 +327,11 @@ ROUTES: list[Route] = [
     R("page", "POST", "/reconcile/discrepancies/{fix}/accept/", FIXES, RFIX, lambda w, d: {}, ok=302, audit_rows=2),
     R("page", "POST", "/reconcile/discrepancies/{fix}/reject/", FIXES, RRESOLVE,
       lambda w, d: {"reason": "Lý lịch đúng"}, ok=302),
+    R("page", "GET", "/reconcile/runs/new/?unit={unit}", UNITS, RVIEW),
+    R("page", "POST", "/reconcile/runs/new/", UNITS, RVIEW, _snapshot_form, ok=302),
+    R("page", "GET", "/reconcile/runs/{job}/", RUN_JOBS, RVIEW),
+    R("page", "GET", "/reconcile/runs/{job}/progress.json", RUN_JOBS, RVIEW),
+    R("page", "POST", "/reconcile/runs/{job}/abandon/", RUN_JOBS, RVIEW, lambda w, j: {}, ok=302),
     R("page", "POST", "/reconcile/discrepancies/accept-bulk/", CELLS, RFIX, _bulk_form,
       lambda w, cell: _hometown_fix(w, getattr(w, CELL_MEMBER[_cell_name(w, cell)])), ok=302, audit_rows=2),
 ]
@@ -328,6 +354,8 @@ def expected_status(route: Route, scope: Scope | None, target: str) -> int:
 def _reconcile_status(route: Route, scope: Scope, target: str) -> int:
     """A result (match, discrepancy) outside RECONCILE_VIEW is hidden (404); a unit the role sees
     without it is visible but not permitted (403). A correction needs MEMBER_MANAGE too."""
+    if target.startswith("job_"):  # a job is seen where its unit's results are, or not at all
+        return route.ok if target[4:] in scope.reconcile else 404
     member = _result_member(target)
     if member is not None and member not in scope.reconcile:
         return 404
@@ -389,7 +417,7 @@ def test_scope(route: Route, role: str) -> None:
             route.setup(world, target)
         if isinstance(target, Member):
             target = Member.objects.select_related("unit").get(pk=target.pk)
-        url = route.url.format(unit=target.pk, member=target.pk, match=target.pk, fix=target.pk)
+        url = route.url.format(unit=target.pk, member=target.pk, match=target.pk, fix=target.pk, job=target.pk)
         body = route.body(world, target) if route.body else None
         expected = expected_status(route, scope, target_name)
         before = _state()

@@ -3,7 +3,8 @@ whether it changed since a run compared it), what a population value changes on 
 officer accepts it, and the discrepancies between a member and an extract row an officer links by
 hand (the engine finds those of its own links itself).
 
-Values are text: names and hometowns NFC, dates ISO (yyyy-mm-dd) or a year alone, sex M or F,
+Values are text: names and hometowns NFC, dates dd/mm/yyyy (as the engine writes them; ISO is read
+too) or a year alone, sex M or F,
 identifiers as digits; an empty text is "not on record".
 """
 
@@ -55,7 +56,7 @@ def parse_day(value: Any) -> dt.date | int | None:
 def day_text(value: dt.date | int | None) -> str:
     if value is None:
         return ""
-    return value.isoformat() if isinstance(value, dt.date) else str(value)
+    return value.strftime("%d/%m/%Y") if isinstance(value, dt.date) else str(value)
 
 
 def sex_code(value: Any) -> str:

@@ -64,9 +64,6 @@ class Card:
 def _shown(field_name: str, value: str) -> str:
     if field_name == Field.SEX:
         return str(SEXES.get(value, value))
-    if field_name == Field.DATE_OF_BIRTH and len(value) == 10:
-        year, month, day = value.split("-")
-        return f"{day}/{month}/{year}"
     return value
 
 

@@ -13,12 +13,18 @@ from django.utils.translation import gettext as _
 from dangvien.accounts.permissions import scope_for
 from dangvien.core.errors import NotFound
 from dangvien.core.scope import SEGMENT, subtree_filter
+from dangvien.jobs.models import Job
+from dangvien.jobs.selectors import job_get_for, jobs_visible_to
 from dangvien.members.models import ON_ROLL_STATUSES, Member
 from dangvien.org.models import Unit
 from dangvien.org.rollup import Rollup, rollup
 from dangvien.org.selectors import UnitNode, unit_tree
+from dangvien.population.models import Snapshot
 from dangvien.reconcile.models import Band, Decision, Discrepancy, Match, Run, State
 from dangvien.reconcile.permissions import RECONCILE_VIEW
+
+# runs.JOB_KIND, written again: runs.py loads the matching engine (Splink), which no page needs.
+RUN_JOB_KIND = "reconcile.run"
 
 
 def _units_q(actor: Any, unit: Unit | None = None) -> Q:
@@ -270,3 +276,24 @@ def summary_roots(actor: Any) -> list[Unit]:
     if scope.everywhere:
         return list(Unit.objects.filter(parent__isnull=True).order_by("path"))
     return list(Unit.objects.filter(path__in=scope.paths).order_by("path"))
+
+
+# --- run jobs ------------------------------------------------------------------------------------
+
+
+def run_jobs_visible_to(actor: Any) -> QuerySet[Job]:
+    """Reconciliation jobs: the actor's own, and those over a subtree where they see results."""
+    return jobs_visible_to(actor, scope_for(actor, RECONCILE_VIEW), kind=RUN_JOB_KIND)
+
+
+def run_job_get_for(actor: Any, job_id: int) -> Job:
+    return job_get_for(actor, scope_for(actor, RECONCILE_VIEW), job_id, kind=RUN_JOB_KIND)
+
+
+def run_of_job(job: Job) -> Run | None:
+    return Run.objects.filter(job=job).select_related("unit", "snapshot").first()
+
+
+def snapshots_for_runs() -> QuerySet[Snapshot]:
+    """The snapshots a run may use, newest first (a snapshot is national data: no unit scope)."""
+    return Snapshot.objects.order_by("-taken_on", "-pk")

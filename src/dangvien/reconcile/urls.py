@@ -14,4 +14,8 @@ urlpatterns = [
     path("discrepancies/accept-bulk/", views.discrepancies_accept_bulk, name="accept_bulk"),
     path("discrepancies/<id:pk>/accept/", views.discrepancy_accept, name="discrepancy_accept"),
     path("discrepancies/<id:pk>/reject/", views.discrepancy_reject, name="discrepancy_reject"),
+    path("runs/new/", views.run_new, name="run_new"),
+    path("runs/<id:pk>/", views.run_detail, name="run"),
+    path("runs/<id:pk>/progress.json", views.run_progress, name="run_progress"),
+    path("runs/<id:pk>/abandon/", views.run_abandon, name="run_abandon"),
 ]

@@ -12,15 +12,20 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from dangvien.accounts.permissions import can
+from dangvien.accounts.permissions import can, scope_for
+from dangvien.core.errors import NotFound
 from dangvien.core.scope import ancestor_paths
+from dangvien.jobs.models import JobStatus
+from dangvien.jobs.progress import live_progress
+from dangvien.jobs.services import job_abandon
+from dangvien.jobs.views import progress_response
 from dangvien.members.bulk import Refused
 from dangvien.members.permissions import MEMBER_MANAGE
 from dangvien.org.models import Unit
@@ -39,6 +44,10 @@ from dangvien.reconcile.selectors import (
     queue_after,
     reconcile_summary,
     review_queue,
+    run_job_get_for,
+    run_jobs_visible_to,
+    run_of_job,
+    snapshots_for_runs,
     summary_roots,
 )
 
@@ -271,3 +280,61 @@ def discrepancies_accept_bulk(request: HttpRequest) -> HttpResponse:
     else:
         messages.success(request, _("%(n)s records were corrected.") % {"n": count})
     return redirect(_list_query(request))
+
+
+# --- runs ----------------------------------------------------------------------------------------
+
+
+@login_required
+def run_new(request: HttpRequest) -> HttpResponse:
+    """Start a reconciliation of a unit's subtree against a snapshot, as a background job."""
+    unit = _unit_param(request, request.POST if request.method == "POST" else None)
+    if unit is None:
+        raise NotFound(_("No unit given."))
+    if not can(request.user, RECONCILE_RUN, unit):
+        raise PermissionDenied(_("You do not have permission to run a reconciliation here."))
+    snapshots = list(snapshots_for_runs()[:20])
+    if request.method == "POST":
+        chosen = next((s for s in snapshots if str(s.pk) == request.POST.get("snapshot")), None)
+        if chosen is None:
+            messages.error(request, _("Choose a snapshot of the population database."))
+        else:
+            from dangvien.reconcile.runs import reconciliation_start  # loads the engine: only when starting
+
+            try:
+                job = reconciliation_start(actor=request.user, unit=unit, snapshot=chosen)
+            except ValidationError as error:
+                messages.error(request, _refusal(error))
+            else:
+                messages.success(request, _("The reconciliation was queued. This page follows its progress."))
+                return redirect("reconcile:run", pk=job.pk)
+    recent = run_jobs_visible_to(request.user).filter(unit_path=unit.path)[:5]
+    return render(request, "reconcile/run_new.html", {"unit": unit, "snapshots": snapshots, "recent": recent})
+
+
+@login_required
+@require_GET
+def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    job = live_progress(run_job_get_for(request.user, pk))
+    run = run_of_job(job) if job.status == JobStatus.DONE else None
+    unit = Unit.objects.filter(path=job.unit_path).first()
+    return render(request, "reconcile/run_detail.html", {"job": job, "run": run, "unit": unit})
+
+
+@login_required
+@require_GET
+def run_progress(request: HttpRequest, pk: int) -> JsonResponse:
+    return progress_response(run_job_get_for(request.user, pk), caption=_("step %(done)s of %(total)s"))
+
+
+@login_required
+@require_POST
+def run_abandon(request: HttpRequest, pk: int) -> HttpResponse:
+    job = run_job_get_for(request.user, pk)
+    try:
+        job_abandon(actor=request.user, scope=scope_for(request.user, RECONCILE_RUN), job=job)
+    except ValidationError as error:
+        messages.error(request, _refusal(error))
+    else:
+        messages.success(request, _("Stopped waiting: nothing was changed."))
+    return redirect("reconcile:run", pk=job.pk)
