@@ -39,15 +39,18 @@ class Scope:
     members: set[str] = field(default_factory=set)  # members it may see
     manage: set[str] = field(default_factory=set)  # members and cells where it may record and correct
     contact: set[str] = field(default_factory=set)  # members whose contact details it may update
+    # Units and members where it sees and decides reconciliation results (RECONCILE_VIEW, _RESOLVE).
+    reconcile: set[str] = field(default_factory=set)
 
 
 ROLE_SCOPES: dict[str, Scope | None] = {
-    "province_officer": Scope(set(UNITS), set(MEMBERS), {*MEMBERS, *CELLS}, set(MEMBERS)),
+    "province_officer": Scope(set(UNITS), set(MEMBERS), {*MEMBERS, *CELLS}, set(MEMBERS), {*UNITS, *MEMBERS}),
     "officer_a": Scope(A_UNITS, {"member_a1", "member_a2"}, {"member_a1", "member_a2", "cell_a1", "cell_a2"},
-                       {"member_a1", "member_a2"}),
-    "officer_b": Scope({"commune_b", "cell_b1"}, {"member_b1"}, {"member_b1", "cell_b1"}, {"member_b1"}),
+                       {"member_a1", "member_a2"}, {*A_UNITS, "member_a1", "member_a2"}),
+    "officer_b": Scope({"commune_b", "cell_b1"}, {"member_b1"}, {"member_b1", "cell_b1"}, {"member_b1"},
+                       {"commune_b", "cell_b1", "member_b1"}),
     "secretary_a1": Scope({"cell_a1"}, {"member_a1"}, set(), {"member_a1"}),
-    "card_officer_a": Scope(A_UNITS, {"member_a1", "member_a2"}),
+    "card_officer_a": Scope(A_UNITS, {"member_a1", "member_a2"}, reconcile={*A_UNITS, "member_a1", "member_a2"}),
     "member_user_a1": Scope(set(), {"member_a1"}),  # their own record only
     "anonymous": None,
 }
@@ -172,6 +175,76 @@ def _contact_form(world: World, member: Member) -> dict[str, Any]:
     return _page_form_data(ContactForm, member, phone="0912345678")
 
 
+# --- reconciliation results: created for the target member when a route asks for them ------------
+
+MATCHES = ["match_a1", "match_a2", "match_b1"]  # a member's result under review
+FIXES = ["fix_a1", "fix_a2", "fix_b1"]  # an open discrepancy of a member's linked result
+CELL_MEMBER = {"cell_a1": "member_a1", "cell_a2": "member_a2", "cell_b1": "member_b1"}
+RVIEW, RRESOLVE, RFIX = "reconcile.view", "reconcile.resolve", "reconcile.fix"  # RFIX: resolve + manage
+
+
+def _result_member(target: str) -> str | None:
+    """The member a match_ or fix_ target belongs to."""
+    return "member_" + target.split("_", 1)[1] if target.startswith(("match_", "fix_")) else None
+
+
+def _review_item(world: World, member: Member) -> Any:
+    from tests.reconcile.fixtures import candidate, person, review_match
+
+    who = person(so_dinh_danh=member.citizen_id, ho_ten=member.full_name, ngay_sinh=member.date_of_birth.isoformat(),
+                 gioi_tinh=member.sex, que_quan_xa="Xã Ia Grai", que_quan_tinh="Gia Lai")
+    return review_match(member, [candidate(who, 0.7, name=6.0, birth=9.0)])
+
+
+def _hometown_fix(world: World, member: Member) -> Any:
+    from tests.reconcile.fixtures import linked_match
+
+    match = linked_match(member, member.citizen_id, discrepancies=[
+        ("hometown", "merger_hometown", member.hometown, "Xã Ia Grai, tỉnh Gia Lai")])
+    return match.discrepancies.get()
+
+
+def _cell_name(world: World, cell: Any) -> str:
+    return next(name for name in CELLS if getattr(world, name).pk == cell.pk)
+
+
+RUN_JOBS = ["job_cell_a1", "job_cell_b1"]  # a stalled reconciliation job over a cell (started at the shell)
+
+
+def _run_job(world: World, cell_name: str) -> Any:
+    import datetime as dt
+
+    from dangvien.jobs.models import Job, JobStatus
+    from tests.clock import NOW
+
+    return Job.objects.create(kind="reconcile.run", status=JobStatus.RUNNING, unit_path=getattr(world, cell_name).path,
+                              progress_at=NOW - dt.timedelta(hours=2), params={})
+
+
+def _snapshot_form(world: World, unit: Any) -> dict[str, Any]:
+    from tests.reconcile.fixtures import make_snapshot
+
+    return {"unit": unit.pk, "snapshot": make_snapshot().pk}
+
+
+def _target(world: World, name: str) -> Any:
+    if name.startswith("job_"):
+        return _run_job(world, name[4:])
+    member_name = _result_member(name)
+    if member_name is None:
+        return getattr(world, name)
+    member = Member.objects.select_related("unit").get(pk=getattr(world, member_name).pk)
+    return _review_item(world, member) if name.startswith("match_") else _hometown_fix(world, member)
+
+
+def _bulk_body(world: World, cell: Any) -> dict[str, Any]:
+    return {"unit": cell.pk, "field": "hometown", "kind": "merger_hometown", "expected_count": 1}
+
+
+def _bulk_form(world: World, cell: Any) -> dict[str, Any]:
+    return {"unit": cell.pk, "field": "hometown", "kind": "merger_hometown", "expected": 1}
+
+
 # --- the routes --------------------------------------------------------------------------------
 
 
@@ -186,6 +259,7 @@ class Route:
     setup: Callable[[World, Member], None] | None = None
     ok: int = 200
     audited: bool = False  # a read that leaves an audit row (who exported what)
+    audit_rows: int = 1  # what a permitted write adds (a correction from reconciliation: the member's and its own)
 
     @property
     def id(self) -> str:
@@ -226,12 +300,48 @@ ROUTES: list[Route] = [
       for kind in EVENT_KINDS],
     *[R("page", "POST", f"/members/{{member}}/events/{kind}/", MEMBERS, MANAGE, _event_form(kind),
         _event_setup(kind), ok=302) for kind in EVENT_KINDS],
+    # Reconciliation: JSON API
+    R("api", "GET", "/api/reconcile/units/{unit}/summary", UNITS, RVIEW),
+    R("api", "GET", "/api/reconcile/queue?unit={unit}", UNITS, RVIEW),
+    R("api", "GET", "/api/reconcile/discrepancies?unit={unit}", UNITS, RVIEW),
+    R("api", "GET", "/api/reconcile/matches/{match}", MATCHES, RVIEW),
+    R("api", "POST", "/api/reconcile/matches/{match}/accept", MATCHES, RRESOLVE,
+      lambda w, m: {"so_dinh_danh": m.member.citizen_id}),
+    R("api", "POST", "/api/reconcile/matches/{match}/reject", MATCHES, RRESOLVE,
+      lambda w, m: {"reason": "Không phải người này"}),
+    R("api", "POST", "/api/reconcile/discrepancies/{fix}/accept", FIXES, RFIX, lambda w, d: {}, audit_rows=2),
+    R("api", "POST", "/api/reconcile/discrepancies/{fix}/reject", FIXES, RRESOLVE,
+      lambda w, d: {"reason": "Lý lịch đúng"}),
+    R("api", "POST", "/api/reconcile/discrepancies/accept-bulk", CELLS, RFIX, _bulk_body,
+      lambda w, cell: _hometown_fix(w, getattr(w, CELL_MEMBER[_cell_name(w, cell)])), audit_rows=2),
+    # Reconciliation: pages
+    R("page", "GET", "/reconcile/units/{unit}/", UNITS, RVIEW),
+    R("page", "GET", "/reconcile/units/{unit}/summary.xlsx", UNITS, RVIEW),
+    R("page", "GET", "/reconcile/review/?unit={unit}", UNITS, RVIEW),
+    R("page", "GET", "/reconcile/discrepancies/?unit={unit}", UNITS, RVIEW),
+    R("page", "GET", "/reconcile/review/?match={match}", MATCHES, RVIEW),
+    R("page", "POST", "/reconcile/matches/{match}/accept/", MATCHES, RRESOLVE,
+      lambda w, m: {"so_dinh_danh": m.member.citizen_id}, ok=302),
+    R("page", "POST", "/reconcile/matches/{match}/reject/", MATCHES, RRESOLVE,
+      lambda w, m: {"reason": "Không phải người này"}, ok=302),
+    R("page", "POST", "/reconcile/discrepancies/{fix}/accept/", FIXES, RFIX, lambda w, d: {}, ok=302, audit_rows=2),
+    R("page", "POST", "/reconcile/discrepancies/{fix}/reject/", FIXES, RRESOLVE,
+      lambda w, d: {"reason": "Lý lịch đúng"}, ok=302),
+    R("page", "GET", "/reconcile/runs/new/?unit={unit}", UNITS, RVIEW),
+    R("page", "POST", "/reconcile/runs/new/", UNITS, RVIEW, _snapshot_form, ok=302),
+    R("page", "GET", "/reconcile/runs/{job}/", RUN_JOBS, RVIEW),
+    R("page", "GET", "/reconcile/runs/{job}/progress.json", RUN_JOBS, RVIEW),
+    R("page", "POST", "/reconcile/runs/{job}/abandon/", RUN_JOBS, RVIEW, lambda w, j: {}, ok=302),
+    R("page", "POST", "/reconcile/discrepancies/accept-bulk/", CELLS, RFIX, _bulk_form,
+      lambda w, cell: _hometown_fix(w, getattr(w, CELL_MEMBER[_cell_name(w, cell)])), ok=302, audit_rows=2),
 ]
 
 
 def expected_status(route: Route, scope: Scope | None, target: str) -> int:
     if scope is None:
         return 401 if route.surface == "api" else 302
+    if route.needs in (RVIEW, RRESOLVE, RFIX):
+        return _reconcile_status(route, scope, target)
     visible = scope.members if target.startswith("member_") else scope.units
     if target not in visible:
         return 404
@@ -239,6 +349,23 @@ def expected_status(route: Route, scope: Scope | None, target: str) -> int:
         return route.ok
     allowed = scope.manage if route.needs == MANAGE else scope.contact
     return route.ok if target in allowed else 403
+
+
+def _reconcile_status(route: Route, scope: Scope, target: str) -> int:
+    """A result (match, discrepancy) outside RECONCILE_VIEW is hidden (404); a unit the role sees
+    without it is visible but not permitted (403). A correction needs MEMBER_MANAGE too."""
+    if target.startswith("job_"):  # a job is seen where its unit's results are, or not at all
+        return route.ok if target[4:] in scope.reconcile else 404
+    member = _result_member(target)
+    if member is not None and member not in scope.reconcile:
+        return 404
+    if member is None and target not in scope.units:
+        return 404
+    if target not in scope.reconcile and member is None:
+        return 403
+    if route.needs == RFIX and (member or target) not in scope.manage:
+        return 403
+    return route.ok
 
 
 def check_private_headers(response: Any) -> None:
@@ -253,7 +380,11 @@ def _state() -> tuple:
     rows = list(Member.objects.order_by("pk").values_list(
         "pk", "version", "status", "unit_id", "pending_unit_id", "phone", "hometown", "official_date",
         "temporary_unit", "updated_at"))
-    return rows, MemberEvent.objects.count(), AuditEntry.objects.count()
+    from dangvien.reconcile.models import Discrepancy, Match
+
+    results = (list(Match.objects.order_by("pk").values_list("pk", "decision", "so_dinh_danh")),
+               list(Discrepancy.objects.order_by("pk").values_list("pk", "state")))
+    return rows, MemberEvent.objects.count(), AuditEntry.objects.count(), results
 
 
 def _request(client: Client, route: Route, url: str, body: dict[str, Any] | None):
@@ -281,12 +412,12 @@ def test_scope(route: Route, role: str) -> None:
         client.force_login(getattr(world, role))
     problems = []
     for target_name in route.targets:
-        target = getattr(world, target_name)
+        target = _target(world, target_name)
         if route.setup is not None:
             route.setup(world, target)
         if isinstance(target, Member):
             target = Member.objects.select_related("unit").get(pk=target.pk)
-        url = route.url.format(unit=target.pk, member=target.pk)
+        url = route.url.format(unit=target.pk, member=target.pk, match=target.pk, fix=target.pk, job=target.pk)
         body = route.body(world, target) if route.body else None
         expected = expected_status(route, scope, target_name)
         before = _state()
@@ -308,7 +439,8 @@ def test_scope(route: Route, role: str) -> None:
         elif route.method == "GET" or refused:
             assert after == before, f"{target_name}: {route.method} {url} ({got}) changed data"
         else:
-            assert after[2] == before[2] + 1, f"{target_name}: a permitted write must add one audit row"
+            assert after[2] == before[2] + route.audit_rows, \
+                f"{target_name}: a permitted write must add {route.audit_rows} audit row(s), added {after[2] - before[2]}"
     assert not problems, f"{role} {route.method} {route.url}:\n" + "\n".join(problems)
 
 

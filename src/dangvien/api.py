@@ -24,6 +24,7 @@ from dangvien.core.errors import StaleEdit
 from dangvien.members.api import router as members_router
 from dangvien.members.tree_api import router as unit_tree_router
 from dangvien.org.api import router as units_router
+from dangvien.reconcile.api import router as reconcile_router
 
 ERROR_SCHEMA = {
     "title": "ErrorOut", "type": "object", "required": ["detail"],
@@ -60,6 +61,7 @@ api = DangvienAPI(
 api.add_router("/units", units_router)
 api.add_router("/units", unit_tree_router)
 api.add_router("/members", members_router)
+api.add_router("/reconcile", reconcile_router)
 
 
 def error_fields(exc: ValidationError) -> dict[str, list[str]]:

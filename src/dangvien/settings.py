@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "dangvien.imports",
     "dangvien.demo",
     "dangvien.population",
+    "dangvien.reconcile",
 ]
 
 MIDDLEWARE = [

@@ -14,6 +14,7 @@ urlpatterns = [
     path("units/", include("dangvien.members.tree_urls")),
     path("members/", include("dangvien.members.urls")),
     path("imports/", include("dangvien.imports.urls")),
+    path("reconcile/", include("dangvien.reconcile.urls")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
 ]

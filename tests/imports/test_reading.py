@@ -397,3 +397,11 @@ def _patch_sizes(data: bytearray, info: zipfile.ZipInfo, size: int) -> None:
         if data[central + 46: central + 46 + name_len].decode() == info.filename:
             data[central + 24: central + 28] = size.to_bytes(4, "little")
         start = central + 4
+
+
+def test_an_old_cmnd_typed_as_a_number_in_the_citizen_id_column_keeps_nine_digits(xlsx_file):
+    # A citizen ID as a number keeps at least 10 digits (its province code is 001 or more): 9 digits
+    # or fewer is an old CMND, padded to 9, which the planner then stores as the old ID number.
+    rows = [HEADER, [*ROW[:3], 212345678, *ROW[4:]], [*ROW[:3], 12345678, *ROW[4:]], [*ROW[:3], 1080012345, *ROW[4:]]]
+    parsed = read_member_file(xlsx_file(rows))
+    assert [row.values["citizen_id"] for row in parsed.rows] == ["212345678", "012345678", "001080012345"]

@@ -127,6 +127,35 @@ def test_detail(world, as_user):
     assert body["date_of_birth"] == "1975-08-09"
 
 
+def test_detail_has_no_warnings_for_an_agreeing_record(world, as_user):
+    assert as_user(world.secretary_a1).get(f"/api/members/{world.member_a1.pk}").json()["warnings"] == []
+
+
+def test_a_mismatching_citizen_id_is_saved_with_warnings_until_corrected(world, as_user):
+    """Registry first (issue 9): 201 with the warnings in the response and on every later read."""
+    client = as_user(world.officer_a)
+    body = _register_body(world, citizen_id=make_citizen_id("099", "F", 1985, 1))  # a man in the record
+    response = client.post("/api/members", body, content_type=JSON, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 201, response.content
+    created = response.json()
+    assert created["citizen_id"] == "099185000001"
+    assert created["warnings"] == [
+        {"field": "citizen_id", "message": "099 is not a province code used in citizen IDs."},
+        {"field": "citizen_id", "message": "The 4th digit says female but the record says male."},
+    ]
+    detail = client.get(f"/api/members/{created['id']}", HTTP_ACCEPT_LANGUAGE="vi").json()
+    assert [w["message"] for w in detail["warnings"]] == [
+        "099 không phải mã tỉnh dùng trong số CCCD.",
+        "Chữ số thứ 4 cho biết giới tính nữ nhưng hồ sơ ghi nam.",
+    ]
+    fixed = client.patch(f"/api/members/{created['id']}", {
+        "version": created["version"], "changes": {"citizen_id": make_citizen_id("064", "M", 1985, 1)}},
+        content_type=JSON)
+    assert fixed.status_code == 200, fixed.content
+    assert fixed.json()["warnings"] == []
+    assert client.get(f"/api/members/{created['id']}").json()["warnings"] == []
+
+
 def test_detail_out_of_scope_looks_like_absent(world, as_user):
     client = as_user(world.officer_a)
     hidden = client.get(f"/api/members/{world.member_b1.pk}")
@@ -176,7 +205,7 @@ def test_register_stores_nfc(world, as_user):
 
 @pytest.mark.parametrize(("overrides", "field"), [
     ({"citizen_id": "064085"}, "citizen_id"),  # too short
-    ({"citizen_id": make_citizen_id("064", "F", 1985, 1)}, "citizen_id"),  # says female, record male
+    ({"citizen_id": "06408500001"}, "citizen_id"),  # 11 digits
     ({"admission_date": (TODAY + dt.timedelta(days=30)).isoformat()}, "admission_date"),  # future
     ({"official_date": "2011-01-01"}, "official_date"),  # before admission
     ({"status": "probationary"}, "official_date"),  # probationary with an official date
@@ -275,7 +304,7 @@ def test_correct_stale_version_is_409_and_saves_nothing(world, as_user):
 
 
 @pytest.mark.parametrize(("changes", "field"), [
-    ({"citizen_id": "999999999999"}, "citizen_id"),  # 999 is not a province code
+    ({"citizen_id": "9999999999999"}, "citizen_id"),  # 13 digits
     ({"official_date": "2009-01-01"}, "official_date"),  # before admission (2010-03-02)
     ({"date_of_birth": (TODAY + dt.timedelta(days=1)).isoformat()}, "date_of_birth"),
     ({"official_date": None}, "official_date"),  # an official member needs it

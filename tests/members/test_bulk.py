@@ -39,6 +39,7 @@ from dangvien.members.bulk import (
 )
 from dangvien.members.events import Admitted, Exempted, RecognizedOfficial
 from dangvien.members.models import EventKind, Member, MemberEvent, Status
+from dangvien.members.validation import record_warnings
 
 pytestmark = pytest.mark.django_db
 
@@ -238,11 +239,41 @@ def test_a_member_in_view_but_not_managed_is_refused_for_its_cell(world):
 def test_the_field_rules_are_the_services_own(world):
     m = world.member_a1
     problems = refusal(lambda: members_write(actor=world.officer_a, corrections=[
-        Correction(m.pk, m.version, {"sex": "M"}, key="sex")]))
-    assert problems == [("sex", INVALID, ["citizen_id"])]
+        Correction(m.pk, m.version, {"citizen_id": "06417508009"}, key="cid")]))
+    assert problems == [("cid", INVALID, ["citizen_id"])]
     with pytest.raises(Refused) as refused:
-        members_write(actor=world.officer_a, corrections=[Correction(m.pk, m.version, {"sex": "M"})])
-    assert refused.value.problems[0].errors == {"citizen_id": ["The 4th digit says female but the record says male."]}
+        members_write(actor=world.officer_a, corrections=[Correction(m.pk, m.version, {"citizen_id": "06417508009"})])
+    assert refused.value.problems[0].errors == {"citizen_id": ["A citizen ID has exactly 12 digits."]}
+
+
+def test_records_disagreeing_with_their_citizen_id_are_written_as_the_services_write_them(world):
+    """Registry first (issue 9): the reconciliation's noise kinds are storable through the writer,
+    exactly as through the services, and carry the same warnings."""
+    a1, a2 = world.member_a1, world.member_a2
+    registrations = [
+        (world.cell_a1, record(sex="F", citizen_id=make_citizen_id("064", "M", 1986, next(_serial)))),
+        (world.cell_a2, record(citizen_id="212 345 678")),  # an old CMND given as the citizen ID
+    ]
+    corrections = [
+        (a1, {"sex": "M"}),  # her ID says female
+        (a2, {"citizen_id": None, "old_id_number": "230123456"}),  # the old CMND instead of the citizen ID
+    ]
+    bulk = written_by(lambda: members_write(actor=world.officer_a, registrations=[
+        Registration(cell.pk, data, Status.OFFICIAL) for cell, data in registrations], corrections=[
+        Correction(m.pk, m.version, c) for m, c in corrections]))
+    one_by_one = written_by(lambda: [
+        *[services.member_register(actor=world.officer_a, unit=cell, data=data) for cell, data in registrations],
+        *[services.member_correct(actor=world.officer_a, member=m, expected_version=m.version, changes=c)
+          for m, c in corrections]])
+    assert bulk == one_by_one
+    written = bulk["members"]
+    assert (written["new 1"]["citizen_id"], written["new 1"]["old_id_number"]) == (None, "212345678")
+    assert [[w.message for w in record_warnings(written[key])] for key in ("new 0", "new 1", a1.pk, a2.pk)] == [
+        ["The 4th digit says male but the record says female."],
+        ["No citizen ID is recorded, only the old ID (CMND) number 212345678."],
+        ["The 4th digit says female but the record says male."],
+        ["No citizen ID is recorded, only the old ID (CMND) number 230123456."],
+    ]
 
 
 def test_a_restoration_may_not_take_an_identifier_someone_else_took_since(world):

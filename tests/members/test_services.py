@@ -22,6 +22,7 @@ from dangvien.core.text import name_sort_key
 from dangvien.members import services, validation
 from dangvien.members.models import DisciplineForm, EventKind, Member, MemberEvent, Status
 from dangvien.members.selectors import MemberFilter, member_get_for, member_list
+from dangvien.members.validation import record_warnings
 from dangvien.org.models import UnitKind
 from dangvien.org.services import unit_create
 from tests.clock import at
@@ -584,8 +585,8 @@ def test_register_stores_nfc_and_derived_names(world):
     ({"status": O, "data": _data(official_date=None)}, "official_date"),
     ({"status": P, "data": _data()}, "official_date"),
     ({"status": REMOVED, "data": _data()}, "status"),
-    ({"status": O, "data": _data(citizen_id=make_citizen_id("079", "M", 1990, 777))}, "citizen_id"),
-    ({"status": O, "data": _data(citizen_id=make_citizen_id("079", "F", 1991, 777))}, "citizen_id"),
+    ({"status": O, "data": _data(citizen_id="07919900077")}, "citizen_id"),  # 11 digits
+    ({"status": O, "data": _data(citizen_id="0791990007770")}, "citizen_id"),  # 13 digits
     ({"status": O, "data": _data(official_date=dt.date(2015, 5, 18))}, "official_date"),
 ])
 def test_register_refusals(world, kwargs, field):
@@ -706,12 +707,71 @@ def test_correction_with_no_real_change_writes_nothing(world):
     assert state(m) == before
 
 
-def test_correcting_sex_against_the_citizen_id(world):
+def test_register_stores_a_citizen_id_disagreeing_with_the_record_with_a_warning(world):
+    """Registry first (issue 9): a mismatch is stored and shown; reconciliation resolves it."""
+    m = services.member_register(actor=world.officer_a, unit=world.cell_a2, status=O,
+                                 data=_data(citizen_id=make_citizen_id("079", "M", 1991, 777)))
+    m = Member.objects.get(pk=m.pk)
+    assert m.citizen_id == "079091000777" and (m.sex, m.birth_year) == ("F", 1990)
+    assert [(w.field, w.message) for w in record_warnings(m)] == [
+        ("citizen_id", "The 4th digit says male but the record says female."),
+        ("citizen_id", "The ID's century and year digits say born in 1991 but the record says 1990."),
+    ]
+
+
+def test_register_with_only_an_old_id_given_as_the_citizen_id(world):
+    m = services.member_register(actor=world.officer_a, unit=world.cell_a2, status=O,
+                                 data=_data(citizen_id="230 123 456"))
+    m = Member.objects.get(pk=m.pk)
+    assert (m.citizen_id, m.old_id_number) == (None, "230123456")
+    assert [(w.field, w.message) for w in record_warnings(m)] == [
+        ("old_id_number", "No citizen ID is recorded, only the old ID (CMND) number 230123456.")]
+
+
+def test_correcting_sex_against_the_citizen_id_saves_with_a_warning_until_corrected(world):
+    m = world.member_a1  # a woman; her citizen ID says so
+    m = services.member_correct(actor=world.officer_a, member=m, expected_version=m.version, changes={"sex": "M"})
+    m = Member.objects.get(pk=m.pk)
+    assert (m.sex, m.version) == ("M", 2)
+    assert [w.message for w in record_warnings(m)] == ["The 4th digit says female but the record says male."]
+    m = services.member_correct(actor=world.officer_a, member=m, expected_version=m.version, changes={"sex": "F"})
+    assert record_warnings(Member.objects.get(pk=m.pk)) == []
+
+
+def test_a_citizen_id_correction_never_erases_it_with_an_old_id(world):
+    m = world.member_a1
+    cid = m.citizen_id
+    m = services.member_correct(actor=world.officer_a, member=m, expected_version=m.version,
+                                changes={"citizen_id": "230123456"})
+    m = Member.objects.get(pk=m.pk)
+    assert (m.citizen_id, m.old_id_number) == (cid, "230123456")
+    assert record_warnings(m) == []
+
+
+def test_an_old_id_given_as_the_citizen_id_never_replaces_another_old_id(world):
+    m = services.member_correct(actor=world.officer_a, member=world.member_a1, expected_version=1,
+                                changes={"old_id_number": "230000001"})
+    before = state(m)
+    with pytest.raises(ValidationError) as exc:
+        services.member_correct(actor=world.officer_a, member=m, expected_version=m.version,
+                                changes={"citizen_id": "230123456"})
+    assert exc.value.message_dict == {"citizen_id": [
+        "230123456 has 9 digits: an old ID (CMND) number, and the old ID number already holds another one. "
+        "Enter the 12-digit citizen ID here, or leave it empty."]}
+    assert state(m) == before
+    # The same number as on record: nothing to move, nothing changes.
+    same = services.member_correct(actor=world.officer_a, member=m, expected_version=m.version,
+                                   changes={"citizen_id": "230000001"})
+    assert state(same) == before
+
+
+def test_a_wrong_length_citizen_id_is_still_refused(world):
     m = world.member_a1
     before = state(m)
     with pytest.raises(ValidationError) as exc:
-        services.member_correct(actor=world.officer_a, member=m, expected_version=m.version, changes={"sex": "M"})
-    assert exc.value.message_dict == {"citizen_id": ["The 4th digit says female but the record says male."]}
+        services.member_correct(actor=world.officer_a, member=m, expected_version=m.version,
+                                changes={"citizen_id": "06417508009"})
+    assert exc.value.message_dict == {"citizen_id": ["A citizen ID has exactly 12 digits."]}
     assert state(m) == before
 
 

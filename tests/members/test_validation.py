@@ -132,19 +132,61 @@ def test_admission_age_with_only_the_year_of_birth_assumes_the_earliest_birthday
     assert errors == {"admission_date": ["Admission must be at age 18 or older."]}
 
 
-def test_citizen_id_against_the_record():
-    assert check(record(citizen_id=make("064", "M", 1975, 1))) == {
-        "citizen_id": ["The 4th digit says male but the record says female."]}
-    assert check(record(citizen_id=make("064", "F", 1976, 1))) == {
-        "citizen_id": ["The ID's century and year digits say born in 1976 but the record says 1975."]}
-    assert check(record(citizen_id="999175000001")) == {
-        "citizen_id": ["999 is not a province code used in citizen IDs."]}
+def test_a_citizen_id_disagreeing_with_the_record_is_a_warning_not_an_error():
+    """Registry first (issue 9): stored, with a warning; only a value that cannot be stored is an error."""
+    cases = [
+        (make("064", "M", 1975, 1), "The 4th digit says male but the record says female."),
+        (make("064", "F", 1976, 1), "The ID's century and year digits say born in 1976 but the record says 1975."),
+        ("999175000001", "999 is not a province code used in citizen IDs."),
+        ("064875000001", "The 4th digit (century and sex) must be 0 to 5, not 8."),
+    ]
+    for value, message in cases:
+        assert check(record(citizen_id=value)) == {}
+        assert validation.record_warnings(record(citizen_id=value)) == [
+            validation.RecordWarning("citizen_id", message)]
     assert check(record(citizen_id="06417500000")) == {"citizen_id": ["A citizen ID has exactly 12 digits."]}
+    assert check(record(citizen_id="06417500000A")) == {"citizen_id": ["A citizen ID has exactly 12 digits."]}
+    assert validation.record_warnings(record()) == []
+
+
+def test_record_warnings_of_a_member_and_of_a_dict_agree():
+    from dangvien.members.models import Member
+
+    member = Member(citizen_id="001280000001", sex="F", birth_year=1980, old_id_number="")
+    fields = {"citizen_id": "001280000001", "sex": "F", "birth_year": 1980, "old_id_number": ""}
+    assert validation.record_warnings(member) == validation.record_warnings(fields) == [
+        validation.RecordWarning("citizen_id", "The 4th digit says male but the record says female."),
+        validation.RecordWarning("citizen_id",
+                                 "The ID's century and year digits say born in 2080 but the record says 1980."),
+    ]
+
+
+def test_an_old_id_without_a_citizen_id_is_a_warning():
+    assert check(record(citizen_id=None, old_id_number="212345678")) == {}
+    assert validation.record_warnings(record(citizen_id=None, old_id_number="212345678")) == [
+        validation.RecordWarning("old_id_number", "No citizen ID is recorded, only the old ID (CMND) number 212345678.")]
+    # Both numbers, or neither: nothing to warn about.
+    assert validation.record_warnings(record(old_id_number="212345678")) == []
+    assert validation.record_warnings(record(citizen_id=None)) == []
+
+
+def test_normalize_moves_an_old_id_given_as_the_citizen_id():
+    assert normalize({"citizen_id": "212 345 678"}) == {"old_id_number": "212345678"}
+    assert normalize({"citizen_id": "212345678", "old_id_number": ""}) == {"old_id_number": "212345678"}
+    assert normalize({"citizen_id": "212345678", "old_id_number": "212345678"}) == {"old_id_number": "212345678"}
+    # Another old ID beside it: left in place, and refused (which is the person's is not guessed).
+    kept = normalize({"citizen_id": "212345678", "old_id_number": "230000001"})
+    assert kept == {"citizen_id": "212345678", "old_id_number": "230000001"}
+    assert check(record(**kept)) == {"citizen_id": [
+        "212345678 has 9 digits: an old ID (CMND) number, and the old ID number already holds another one. "
+        "Enter the 12-digit citizen ID here, or leave it empty."]}
+    # Neither 9 nor 12 digits: left for check to refuse.
+    assert normalize({"citizen_id": "21234567"}) == {"citizen_id": "21234567"}
 
 
 def test_several_problems_are_all_reported():
     errors = check(record(full_name="", sex="", phone="1", official_date=dt.date(1990, 1, 1),
-                          citizen_id=make("064", "F", 1976, 1)))
+                          citizen_id="0641760000011"))
     assert set(errors) == {"full_name", "sex", "phone", "official_date", "citizen_id"}
 
 

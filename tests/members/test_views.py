@@ -301,20 +301,70 @@ def _unchanged(member: Member) -> None:
     assert member.version == version and member.events.count() == events
 
 
-def test_invalid_citizen_id_is_shown_on_the_field(officer, world):
+def _form_data(client, url: str) -> dict:
+    initial = client.get(url).context["form"].initial
+    return {k: ("" if v is None else v.strftime("%d/%m/%Y") if isinstance(v, dt.date) else v)
+            for k, v in initial.items()}
+
+
+def test_a_wrong_length_citizen_id_is_refused_on_the_field(officer, world):
     m = world.member_a1
     url = reverse("members:edit", args=[m.pk])
-    initial = officer.get(url).context["form"].initial
-    data = {k: ("" if v is None else v.strftime("%d/%m/%Y") if isinstance(v, dt.date) else v)
-            for k, v in initial.items()}
-    data["citizen_id"] = "999175000001"
+    data = _form_data(officer, url)
+    data["citizen_id"] = "99917500000"
     response = officer.post(url, data)
     assert response.status_code == 200
     errors = response.context["form"].errors["citizen_id"]
-    assert errors and "999" in errors[0]
-    assert errors[0] in response.content.decode().replace("&#x27;", "'")
+    assert errors == ["A citizen ID has exactly 12 digits."]
+    assert errors[0] in response.content.decode()
     _unchanged(m)
-    assert m.citizen_id != "999175000001"
+    assert m.citizen_id != "99917500000"
+
+
+def test_a_citizen_id_disagreeing_with_the_record_is_saved_with_a_warning_until_corrected(officer, world):
+    """Registry first (issue 9): saved, a warning after the save and a block on the member's page."""
+    m = world.member_a1
+    url = reverse("members:edit", args=[m.pk])
+    data = _form_data(officer, url)
+    data["citizen_id"] = "999175000001"  # 999: no province has it
+    response = officer.post(url, data, follow=True)
+    assert response.redirect_chain == [(_detail(m.pk), 302)]
+    m.refresh_from_db()
+    assert m.citizen_id == "999175000001"
+    page = response.content.decode()
+    assert "Saved with warnings: 999 is not a province code used in citizen IDs." in page
+    assert 'id="record-warnings"' in page and "To check against the population database" in page
+
+    data = _form_data(officer, url)
+    data["citizen_id"] = "064175000001"
+    response = officer.post(url, data, follow=True)
+    page = response.content.decode()
+    assert 'id="record-warnings"' not in page and "Saved with warnings" not in page
+    m.refresh_from_db()
+    assert m.citizen_id == "064175000001"
+
+
+def test_the_member_page_lists_each_warning_in_vietnamese(client, world):
+    m = world.member_a1  # a woman born in 1975
+    services.member_correct(actor=world.admin, member=m, expected_version=m.version,
+                            changes={"citizen_id": "064080000001"})
+    client.force_login(world.officer_a)
+    page = client.get(_detail(m.pk), HTTP_ACCEPT_LANGUAGE="vi").content.decode()
+    assert "Cần đối chiếu với Cơ sở dữ liệu quốc gia về dân cư" in page
+    assert "Chữ số thứ 4 cho biết giới tính nam nhưng hồ sơ ghi nữ." in page
+    assert "năm 1980" in page and "1975" in page
+
+
+def test_admitting_with_an_old_cmnd_in_the_citizen_id_field_stores_it_as_the_old_id(officer, world):
+    url = reverse("members:admit") + f"?unit={world.cell_a1.pk}"
+    data = {"full_name": "Lê Văn Cường", "sex": "M", "date_of_birth": "12/05/1998",
+            "citizen_id": "230 123 456", "admission_date": "03/02/2026"}
+    response = officer.post(url, data, follow=True)
+    member = Member.objects.get(full_name="Lê Văn Cường")
+    assert (member.citizen_id, member.old_id_number) == (None, "230123456")
+    page = response.content.decode()
+    assert ("Saved with warnings: 230123456 has 9 digits: an old ID (CMND) number, stored as the old ID number. "
+            "No citizen ID is recorded, only the old ID (CMND) number 230123456.") in page
 
 
 def test_future_date_is_refused(officer, world):

@@ -1,5 +1,11 @@
 """Citizen ID (CCCD) checks. There is no check digit: we check the format, the province code, and
-that the century/sex digit and the birth-year digits agree with the record (domain.md)."""
+that the century/sex digit and the birth-year digits agree with the record (domain.md).
+
+Two kinds of finding (docs/import-format.md, "Warnings and rejections"): `format_problem` is what
+cannot be stored (not 12 digits), and refuses the record; `warnings` are the ways a well-formed ID
+disagrees with its own structure or with the record (unknown province code, 4th digit outside 0-5,
+sex or birth year). Those are stored with a visible warning: the record or the ID may be the wrong
+one, and reconciliation with the population database is what tells which."""
 
 from __future__ import annotations
 
@@ -57,26 +63,46 @@ def parse(value: str) -> CitizenId:
     )
 
 
-def problems(value: str, *, sex: str | None, birth_year: int | None) -> list[str]:
-    """Every way a citizen ID is malformed or disagrees with the record's sex and birth year."""
-    try:
-        parsed = parse(value)
-    except ValueError as exc:
-        return [str(exc)]
+def format_problem(value: str) -> str | None:
+    """Why `value` cannot be stored as a citizen ID, or None."""
+    return None if _FORMAT.fullmatch(value) else _("A citizen ID has exactly 12 digits.")
+
+
+def warnings(value: str, *, sex: str | None, birth_year: int | None) -> list[str]:
+    """Every way a well-formed (12-digit) citizen ID disagrees with its structure or with the
+    record's sex and birth year. A malformed value gives none: that is format_problem's."""
+    if not _FORMAT.fullmatch(value):
+        return []
     found: list[str] = []
+    if value[:3] not in PROVINCE_CODES:
+        found.append(_("%(code)s is not a province code used in citizen IDs.") % {"code": value[:3]})
+    digit = int(value[3])
+    if digit not in _CENTURY_BASE:
+        # Neither sex nor century can be read: nothing to compare the record with.
+        found.append(_("The 4th digit (century and sex) must be 0 to 5, not %(digit)s.") % {"digit": digit})
+        return found
+    id_sex = "M" if digit % 2 == 0 else "F"
+    id_year = _CENTURY_BASE[digit] + int(value[4:6])
     # Only a known sex is compared: anything else is the sex field's own error, not the ID's.
-    if sex in ("M", "F") and parsed.sex != sex:
+    if sex in ("M", "F") and id_sex != sex:
         found.append(
             _("The 4th digit says %(id_sex)s but the record says %(sex)s.")
-            % {"id_sex": _("male") if parsed.sex == "M" else _("female"),
+            % {"id_sex": _("male") if id_sex == "M" else _("female"),
                "sex": _("male") if sex == "M" else _("female")}
         )
-    if birth_year and parsed.birth_year != birth_year:
+    if birth_year and id_year != birth_year:
         found.append(
             _("The ID's century and year digits say born in %(id_year)s but the record says %(year)s.")
-            % {"id_year": parsed.birth_year, "year": birth_year}
+            % {"id_year": id_year, "year": birth_year}
         )
     return found
+
+
+def problems(value: str, *, sex: str | None, birth_year: int | None) -> list[str]:
+    """Every way a citizen ID is malformed or disagrees with the record's sex and birth year: the
+    format problem alone when there is one, else the warnings."""
+    problem = format_problem(value)
+    return [problem] if problem else warnings(value, sex=sex, birth_year=birth_year)
 
 
 def is_old_id(value: str) -> bool:

@@ -93,6 +93,8 @@ def _store_plan(batch: ImportBatch, plan: ImportPlan) -> None:
     batch.count_new, batch.count_updated = counts["new"], counts["updated"]
     batch.count_unchanged, batch.count_rejected = counts["unchanged"], counts["rejected"]
     batch.rejections = [{"line": r.line, "column": r.column, "message": r.message} for r in plan.rejections]
+    batch.count_warned = len(plan.warned_lines)
+    batch.warnings = [{"line": w.line, "column": w.column, "message": w.message} for w in plan.warnings]
     sample = plan.rows[:SAMPLE_ROWS]
     # An update's record holds the changed fields only: the name comes from the member (in the
     # actor's scope, as every update is).

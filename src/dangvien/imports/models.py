@@ -51,6 +51,9 @@ class ImportBatch(LongJob):
     count_unchanged = models.PositiveIntegerField(default=0)
     count_rejected = models.PositiveIntegerField(default=0)
     rejections = models.JSONField(default=list, blank=True)  # [{"line", "column", "message"}]
+    # Rows written with something doubtful (planning.RowWarning): counted apart from the rejections.
+    count_warned = models.PositiveIntegerField(default=0)
+    warnings = models.JSONField(default=list, blank=True)  # [{"line", "column", "message"}]
     changes_sample = models.JSONField(default=list, blank=True)  # [{"line", "action", "name", "fields"}]
     result_created = models.PositiveIntegerField(default=0)
     result_updated = models.PositiveIntegerField(default=0)

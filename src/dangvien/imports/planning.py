@@ -6,6 +6,10 @@ in a few bulk queries into dicts keyed by code and identifier, and every row is 
 memory. The field rules are the member services' own (`validation.normalize` / `validation.check`,
 with the extra status rules of `member_register` and `member_correct`), so an imported record is
 held to exactly what a form or the API would accept.
+
+What is stored but doubtful (a citizen ID disagreeing with the record, an old CMND instead of the
+citizen ID: `validation.record_warnings`) is not a rejection: the row is written and carries
+warnings, listed apart (docs/import-format.md, "Warnings and rejections").
 """
 
 from __future__ import annotations
@@ -53,6 +57,15 @@ class Rejection:
     message: str
 
 
+@dataclass(frozen=True)
+class RowWarning:
+    """A row written with something doubtful in it, for the officer to see (not a rejection)."""
+
+    line: int
+    column: str
+    message: str
+
+
 @dataclass
 class PlannedRow:
     """A row that will be written: a new member, or the changes to one."""
@@ -80,6 +93,7 @@ class ImportPlan:
     rows: list[PlannedRow] = field(default_factory=list)  # new and updated, in file order
     unchanged: list[tuple[int, int]] = field(default_factory=list)  # (line, member id)
     rejections: list[Rejection] = field(default_factory=list)  # every reason, ordered by line
+    warnings: list[RowWarning] = field(default_factory=list)  # of rows written (new, updated), by line
     file_errors: list[Any] = field(default_factory=list)  # CellError: the whole file is refused
 
     @property
@@ -89,6 +103,10 @@ class ImportPlan:
     @property
     def rejected_lines(self) -> list[int]:
         return sorted({r.line for r in self.rejections})
+
+    @property
+    def warned_lines(self) -> list[int]:
+        return sorted({w.line for w in self.warnings})
 
     @property
     def counts(self) -> dict[str, int]:
@@ -122,7 +140,7 @@ class _Headers:
 
 def _label(name: str) -> str:
     return {"citizen_id": _("citizen ID"), "profile_number": _("profile number"),
-            "card_number": _("card number")}[name]
+            "card_number": _("card number"), "old_id_number": _("old ID (CMND) number")}[name]
 
 
 def _lines(lines: Iterable[int]) -> str:
@@ -158,6 +176,19 @@ def _members_by(name: str, values: set[str]) -> Iterator[dict[str, Any]]:
             yield dict(zip(MEMBER_COLUMNS, row, strict=True))
 
 
+def _members_by_old_id(unit: Unit, values: set[str]) -> dict[str, list[dict[str, Any]]]:
+    """Members under `unit` holding any of the old ID (CMND) `values`. An old ID is not unique in
+    the registry, so it identifies a row's member only among the members it could update (those
+    of the import's unit), and only when one member holds it."""
+    found: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    members = Member.objects.filter(**subtree_filter(unit.path, "unit__path"))
+    for chunk in _chunks(sorted(values)):
+        for row in members.filter(old_id_number__in=one_parameter(chunk)).values_list(*MEMBER_COLUMNS):
+            member = dict(zip(MEMBER_COLUMNS, row, strict=True))
+            found[member["old_id_number"]].append(member)
+    return found
+
+
 def _units_by_id(unit_ids: set[int], known: dict[int, _Cell]) -> dict[int, tuple[str, str]]:
     """(path, code) of each unit, from the units already loaded or in a few queries."""
     found = {pk: (cell.path, cell.code) for pk, cell in known.items() if pk in unit_ids}
@@ -179,10 +210,19 @@ class _Row:
     status: str | None
     cell_code: str
     parse_errors: list[CellError]
+    moved_old_id: str | None = None  # an old ID (CMND) given as the citizen ID, moved by normalize
     reasons: list[Rejection] = field(default_factory=list)
     cell: _Cell | None = None
     match: dict[str, Any] | None = None
     matched_by: str = ""
+
+    @property
+    def old_id_identity(self) -> str | None:
+        """The old ID (CMND) that identifies the row, when it has neither a citizen ID nor a profile number."""
+        record = self.record
+        if record.get("citizen_id") or record.get("profile_number"):
+            return None
+        return record.get("old_id_number") or None
 
 
 class Planner:
@@ -191,12 +231,22 @@ class Planner:
         self.header = _Headers(dict(parsed.columns))
         self.manage_scope = scope_for(actor, MEMBER_MANAGE)
         self.units: dict[str, _Cell] = {}  # the units under `unit`, by code
+        self.by_old_id: dict[str, list[dict[str, Any]]] = {}  # members under `unit`, by old ID
 
     def in_scope(self, path: str) -> bool:
         return self.manage_scope.covers_path(path)
 
     def reject(self, row: _Row, name: str, message: str) -> None:
         row.reasons.append(Rejection(row.line, self.header(name) if name else "", message))
+
+    def warn(self, plan: ImportPlan, row: _Row, record: dict[str, Any]) -> None:
+        """The warnings of a row to be written, `record` being the member as the import leaves it."""
+        if row.moved_old_id:
+            plan.warnings.append(RowWarning(row.line, self.header("citizen_id"), _(
+                "%(value)s has 9 digits: an old ID (CMND) number, stored as the old ID number.")
+                % {"value": row.moved_old_id}))
+        plan.warnings.extend(RowWarning(row.line, self.header(w.field), w.message)
+                             for w in validation.record_warnings(record))
 
     # -- steps --
 
@@ -221,10 +271,14 @@ class Planner:
 
     def _prepare(self, parsed_row: ParsedRow) -> _Row:
         values = parsed_row.values
-        record = validation.normalize({f: values[f] for f in validation.PROFILE_FIELDS if f in values})
+        given = {f: values[f] for f in validation.PROFILE_FIELDS if f in values}
+        record = validation.normalize(given)
         status = values.get("status") or None
         return _Row(line=parsed_row.line, record=record, status=str(status) if status else None,
-                    cell_code=str(values.get("cell_code") or "").strip(), parse_errors=list(parsed_row.errors))
+                    cell_code=str(values.get("cell_code") or "").strip(), parse_errors=list(parsed_row.errors),
+                    # normalize drops a citizen ID only when it moved it to the old ID field
+                    moved_old_id=record["old_id_number"] if "citizen_id" in given and "citizen_id" not in record
+                    else None)
 
     def _find_cells(self, rows: list[_Row]) -> None:
         self.units = _units_under(self.unit)
@@ -255,6 +309,16 @@ class Planner:
                     others = [n for n in lines[value] if n != row.line]
                     self.reject(row, name, _("Line %(line)s has the same %(label)s as line %(others)s.")
                                 % {"line": row.line, "label": _label(name), "others": _lines(others)})
+        # A row known by its old ID alone: any other row with that old ID could be the same person.
+        old_lines: dict[str, list[int]] = defaultdict(list)
+        for row in rows:
+            if value := row.record.get("old_id_number"):
+                old_lines[value].append(row.line)
+        for row in rows:
+            if (value := row.old_id_identity) and len(old_lines[value]) > 1:
+                others = [n for n in old_lines[value] if n != row.line]
+                self.reject(row, "old_id_number", _("Line %(line)s has the same %(label)s as line %(others)s.")
+                            % {"line": row.line, "label": _label("old_id_number"), "others": _lines(others)})
 
     def _load_members(self, rows: list[_Row]) -> dict[str, dict[str, dict[str, Any]]]:
         """Every member holding an identifier of the file, by identifier and value."""
@@ -267,6 +331,8 @@ class Planner:
                 for other in IDENTIFIERS:
                     if value := member[other]:
                         owners[other][value] = member
+        if wanted_old := {v for row in rows if (v := row.old_id_identity)}:
+            self.by_old_id = _members_by_old_id(self.unit, wanted_old)
         return owners
 
     def _match(self, rows: list[_Row], owners: dict[str, dict[str, dict[str, Any]]]) -> None:
@@ -278,6 +344,15 @@ class Planner:
                 if value and value in owners[name]:
                     row.match, row.matched_by = owners[name][value], name
                     break
+            else:
+                if (old_id := row.old_id_identity) and (holders := self.by_old_id.get(old_id)):
+                    if len(holders) == 1:
+                        row.match, row.matched_by = holders[0], "old_id_number"
+                    else:
+                        self.reject(row, "old_id_number", _(
+                            "%(count)s members in %(unit)s have this old ID (CMND) number: add the citizen ID "
+                            "or the profile number to tell which one the row is.")
+                            % {"count": len(holders), "unit": self.unit.name})
         units = _units_by_id({row.match["unit_id"] for row in rows if row.match},
                              {cell.id: cell for cell in self.units.values()})
         targets: dict[int, list[int]] = defaultdict(list)
@@ -320,10 +395,11 @@ class Planner:
         assert row.cell is not None
         record = row.record
         record.setdefault("service_background", "")
-        if not record.get("citizen_id") and not record.get("profile_number"):
-            # Without either, a later import of the same file could only add the member again.
-            self.reject(row, "citizen_id", _("A new member needs a citizen ID or a profile number, so that "
-                                             "the record can be recognized on a later import."))
+        if not record.get("citizen_id") and not record.get("profile_number") and not record.get("old_id_number"):
+            # Without any, a later import of the same file could only add the member again.
+            self.reject(row, "citizen_id", _("A new member needs a citizen ID, an old ID (CMND) number or a "
+                                             "profile number, so that the record can be recognized on a later "
+                                             "import."))
             return
         # No status column (or an empty cell): the standing the dates show, as a lifecycle would leave it.
         status = row.status or (Status.OFFICIAL if record.get("official_date") else Status.PROBATIONARY)
@@ -345,6 +421,7 @@ class Planner:
             record[name] = "" if value is None and name not in validation.NULLABLE_FIELDS else value
         plan.rows.append(PlannedRow(line=row.line, action=Action.NEW, cell_id=row.cell.id, status=status,
                                     record=record))
+        self.warn(plan, row, record)
 
     def _plan_update(self, row: _Row, owners: dict[str, dict[str, dict[str, Any]]], plan: ImportPlan) -> None:
         assert row.cell is not None and row.match is not None
@@ -356,8 +433,12 @@ class Planner:
         if not changes:
             plan.unchanged.append((row.line, member["id"]))
             return
-        errors = validation.correction_errors({**{f: member[f] for f in validation.PROFILE_FIELDS}, **changes},
-                                              member["status"], changes,
+        if row.moved_old_id and member["old_id_number"] not in ("", row.moved_old_id):
+            # As member_correct: another old ID on record is not replaced by a guess.
+            self.reject(row, "citizen_id", validation.old_id_conflict(row.moved_old_id))
+            return
+        after = {**{f: member[f] for f in validation.PROFILE_FIELDS}, **changes}
+        errors = validation.correction_errors(after, member["status"], changes,
                                               was_official=bool(member["official_date"]))
         for name in IDENTIFIERS:
             value = changes.get(name)
@@ -370,6 +451,7 @@ class Planner:
             line=row.line, action=Action.UPDATED, cell_id=row.cell.id, status=member["status"],
             record={name: validation.stored_value(name, value) for name, value in changes.items()},
             member_id=member["id"], version=member["version"], old={name: member[name] for name in changes}))
+        self.warn(plan, row, after)
 
     def _report(self, row: _Row, errors: dict[str, list[str]]) -> bool:
         for name, messages in errors.items():

@@ -85,6 +85,17 @@ def _parse_phone(raw: Any) -> str:
     return tabular.cell_text(raw)
 
 
+def _parse_citizen_id(raw: Any) -> str:
+    """A citizen ID typed as a number lost its leading zeros: it gets them back (12 digits). A number
+    of at most 9 digits is an old ID (CMND) that lost its own (9 digits): a citizen ID starts with
+    a province code of 001 or more, so as a number it keeps at least 10 digits. The planner then
+    stores it as the old ID number, with a warning."""
+    if tabular.is_number(raw):
+        digits = tabular.number_digits(raw)
+        return digits.zfill(9) if len(digits) <= 9 else digits.zfill(12)
+    return tabular.cell_text(raw)
+
+
 _SEX_EXTRA: dict[str, str] = {"Nam": Sex.MALE, "Nữ": Sex.FEMALE, "male": Sex.MALE, "female": Sex.FEMALE, "m": Sex.MALE,
               "f": Sex.FEMALE, "Trai": Sex.MALE, "Gái": Sex.FEMALE}
 _STATUS_EXTRA: dict[str, str] = {
@@ -117,7 +128,7 @@ _PARSERS: dict[Kind, tabular.Parser | None] = {
 # Numbers typed into an identifier column lose their leading zeros in Excel (a citizen ID starts
 # with 0; a phone number too): they get them back. A year alone is a date of birth, not an error.
 _FIELD_PARSERS: dict[str, tabular.Parser] = {
-    "citizen_id": tabular.identifier(digits=12), "old_id_number": tabular.identifier(digits=9),
+    "citizen_id": _parse_citizen_id, "old_id_number": tabular.identifier(digits=9),
     "phone": _parse_phone, "date_of_birth": tabular.parse_date_or_year,
 }
 # Blank cells are "" but for these kinds and the unique numbers, which are None ("not given").

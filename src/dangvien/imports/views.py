@@ -101,7 +101,8 @@ def export_register_view(request: HttpRequest, unit_pk: int, fmt: str) -> HttpRe
 def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     batch = selectors.batch_live_progress(selectors.batch_get_for(request.user, pk))
     rejections = Paginator(batch.rejections, REJECTIONS_PER_PAGE).get_page(request.GET.get("page"))
-    context: dict[str, Any] = {"batch": batch, "rejections": rejections, "may_undo": False,
+    warnings = Paginator(batch.warnings, REJECTIONS_PER_PAGE).get_page(request.GET.get("wpage"))
+    context: dict[str, Any] = {"batch": batch, "rejections": rejections, "warnings": warnings, "may_undo": False,
                                # The import's progress bar; an undo shows its status only.
                                "show_bar": batch.status in {BatchStatus.QUEUED, BatchStatus.RUNNING, BatchStatus.DONE}}
     if batch.status == BatchStatus.DONE and batch.undone_at is None and can(request.user, MEMBER_MANAGE,

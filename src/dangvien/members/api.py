@@ -15,7 +15,7 @@ from ninja import Status as Reply
 from pydantic import BeforeValidator, ConfigDict, Field, create_model
 
 from dangvien.core.urls import MAX_ID
-from dangvien.members import services
+from dangvien.members import services, validation
 from dangvien.members.events import EventAction, EventType, event_types, recordable_event_types
 from dangvien.members.models import Member, MemberEvent, Status
 from dangvien.members.schemas import max_length as _max
@@ -57,6 +57,11 @@ class MemberPage(Schema):
     total: int
     page: int
     page_size: int
+
+
+class RecordWarningOut(Schema):
+    field: str = Field(description="The field at fault (citizen_id, old_id_number).")
+    message: str
 
 
 class MemberDetail(Schema):
@@ -103,10 +108,17 @@ class MemberDetail(Schema):
     pending_unit: UnitRef | None
     created_at: dt.datetime
     updated_at: dt.datetime
+    warnings: list[RecordWarningOut] = Field(description=(
+        "What is stored but doubtful: a citizen ID disagreeing with its own structure or with the record, "
+        "an old ID (CMND) without a citizen ID. Computed from the record: a correction removes it."))
 
     @staticmethod
     def resolve_status_label(member: Member) -> str:
         return str(Status(member.status).label)
+
+    @staticmethod
+    def resolve_warnings(member: Member) -> list[dict[str, str]]:
+        return [{"field": w.field, "message": w.message} for w in validation.record_warnings(member)]
 
 
 class MemberEventOut(Schema):

@@ -169,7 +169,14 @@ def correction_changes(
     unknown = sorted(set(changes) - set(allowed))
     if unknown:
         raise ValidationError({name: [_("This field cannot be changed here.")] for name in unknown})
+    stored_old_id = "citizen_id" in changes and "old_id_number" not in changes
+    if stored_old_id:
+        # An old ID given as the citizen ID is moved to the old ID field only when no other old ID
+        # is on record (normalize); otherwise it stays, and is refused.
+        changes = {**changes, "old_id_number": current["old_id_number"]}
     changes = validation.normalize(changes)
+    if stored_old_id and changes.get("old_id_number") == current["old_id_number"]:
+        del changes["old_id_number"]
     if "date_of_birth" in changes and changes["date_of_birth"] is None and "birth_year" not in changes:
         changes.pop("birth_year", None)
     record = {**current, **changes}

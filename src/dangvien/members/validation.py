@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
@@ -85,11 +86,33 @@ def normalize(data: dict[str, Any]) -> dict[str, Any]:
             out[field] = _same_if_equal(value, value.upper()) or None
     if "old_id_number" in out:
         out["old_id_number"] = _SPACE.sub("", clean(out["old_id_number"] or ""))
+    if old_id := old_id_in_citizen_id(out):
+        # Stored where it belongs. The key goes (not None): a correction then leaves a citizen ID
+        # already on record alone, and a registration stores none.
+        del out["citizen_id"]
+        out["old_id_number"] = old_id
     if "phone" in out:
         out["phone"] = _PHONE_JUNK.sub("", clean(out["phone"] or ""))
     if out.get("date_of_birth"):
         out["birth_year"] = out["date_of_birth"].year
     return out
+
+
+def old_id_in_citizen_id(data: dict[str, Any]) -> str | None:
+    """The old 9-digit ID (CMND) given as the citizen ID, when the old ID field does not hold
+    another number: normalize moves it to `old_id_number`. (With another old ID there, the value
+    stays and check refuses it: which number is the person's is not ours to guess.)"""
+    value = _IDENTIFIER_JUNK.sub("", clean(data.get("citizen_id") or ""))
+    if not _OLD_ID.fullmatch(value):
+        return None
+    other = _SPACE.sub("", clean(data.get("old_id_number") or ""))
+    return value if other in ("", value) else None
+
+
+def old_id_conflict(value: str) -> str:
+    """The error for an old ID given as the citizen ID when another old ID is on the record."""
+    return _("%(value)s has 9 digits: an old ID (CMND) number, and the old ID number already holds another "
+             "one. Enter the 12-digit citizen ID here, or leave it empty.") % {"value": value}
 
 
 def _same_if_equal(value: str, changed: str) -> str:
@@ -170,10 +193,12 @@ def check(record: dict[str, Any]) -> dict[str, list[str]]:
             add("official_date", _("Probation lasts %(months)s months: the official date cannot be before %(date)s.")
                 % {"months": months, "date": _months_after(admission, months).strftime("%d/%m/%Y")})
 
+    # Only what cannot be stored is an error here; a well-formed ID that disagrees with the record
+    # is a warning (record_warnings), resolved by reconciliation.
     if value := record.get("citizen_id"):
-        # A year already reported wrong is not compared again: one error, in the field at fault.
-        checked_year = year if "birth_year" not in errors else None
-        for problem in citizen_id.problems(value, sex=record.get("sex"), birth_year=checked_year):
+        if _OLD_ID.fullmatch(value):
+            add("citizen_id", old_id_conflict(value))
+        elif problem := citizen_id.format_problem(value):
             add("citizen_id", problem)
     if (value := record.get("old_id_number")) and not _OLD_ID.fullmatch(value):
         add("old_id_number", _("An old ID (CMND) number has exactly 9 digits."))
@@ -186,13 +211,38 @@ def check(record: dict[str, Any]) -> dict[str, list[str]]:
     return errors
 
 
+@dataclass(frozen=True)
+class RecordWarning:
+    """Something stored but doubtful about a record, for the officer to see until it is resolved."""
+
+    field: str
+    message: str
+
+
+def record_warnings(record: Any) -> list[RecordWarning]:
+    """What is doubtful about a stored (or about to be stored) record: a member or a dict of its
+    fields. Computed from the record, never stored, so a correction makes it go away. Reads only
+    the record's own columns (citizen_id, old_id_number, sex, birth_year): no query."""
+    def get(name: str) -> Any:
+        return record.get(name) if isinstance(record, dict) else getattr(record, name, None)
+
+    found: list[RecordWarning] = []
+    if value := get("citizen_id"):
+        found.extend(RecordWarning("citizen_id", message) for message in citizen_id.warnings(
+            value, sex=get("sex"), birth_year=get("birth_year")))
+    elif old_id := get("old_id_number"):
+        found.append(RecordWarning("old_id_number", _(
+            "No citizen ID is recorded, only the old ID (CMND) number %(old_id)s.") % {"old_id": old_id}))
+    return found
+
+
 def stored_value(field: str, value: Any) -> Any:
     """Text columns store '' for nothing; nullable ones (identifiers, dates, flags) store None."""
     return "" if value is None and field not in NULLABLE_FIELDS else value
 
 
 # Cross-field rules that always apply to a correction, whichever fields it changes.
-_ALWAYS_CHECKED = ("birth_year", "admission_date", "official_date", "citizen_id")
+_ALWAYS_CHECKED = ("birth_year", "admission_date", "official_date")
 
 
 def registration_errors(record: dict[str, Any], status: str) -> dict[str, list[str]]:

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy
 from dangvien.accounts.permissions import Permission, can
 from dangvien.core.errors import NotFound, StaleEdit
 from dangvien.members import forms as member_forms
-from dangvien.members import services
+from dangvien.members import services, validation
 from dangvien.members.events import EventAction, EventType, event_details, recordable_event_types
 from dangvien.members.models import EventKind, Member, MemberEvent, Status
 from dangvien.members.permissions import MEMBER_EDIT_CONTACT, MEMBER_MANAGE
@@ -137,6 +137,7 @@ def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     "grave": t.kind in GRAVE_EVENTS} for t in recordable]
     return render(request, "members/detail.html", {
         "member": member,
+        "warnings": validation.record_warnings(member),
         "groups": _profile_groups(member),
         "history": [{"event": e, "status_label": _status_label(e.to_status), "details": _details(e),
                      "status_changed": bool(e.to_status) and e.from_status != e.to_status} for e in events],
@@ -198,6 +199,17 @@ def _put_errors(form: forms.Form, error: ValidationError) -> None:
         form.add_error(field if field in form.fields else None, messages_)
 
 
+def _warn_saved(request: HttpRequest, member: Member, data: dict[str, Any]) -> None:
+    """After a save, what the saved record still has doubtful (stored, not refused: reconciliation
+    with the population database resolves it), and an old ID moved out of the citizen ID field."""
+    notes = [w.message for w in validation.record_warnings(member)]
+    if old_id := validation.old_id_in_citizen_id(data):
+        notes.insert(0, _("%(value)s has 9 digits: an old ID (CMND) number, stored as the old ID number.")
+                     % {"value": old_id})
+    if notes:
+        messages.warning(request, " ".join([_("Saved with warnings:"), *notes]))
+
+
 def _posted(request: HttpRequest) -> Any:
     """The submitted data on a POST (even an empty one, which must fail validation), else None."""
     return request.POST if request.method == "POST" else None
@@ -248,12 +260,13 @@ def _correction(request: HttpRequest, pk: int, *, perm: Permission, form_class: 
             messages.info(request, _("Nothing was changed."))
             return redirect("members:detail", pk=member.pk)
         try:
-            service(actor=request.user, member=member, expected_version=form.cleaned_data["version"],
-                    changes=changes, note=form.cleaned_data["note"])
+            member = service(actor=request.user, member=member, expected_version=form.cleaned_data["version"],
+                             changes=changes, note=form.cleaned_data["note"])
         except ValidationError as error:
             _put_errors(form, error)
         else:
             messages.success(request, _("The changes were saved."))
+            _warn_saved(request, member, changes)
             return redirect("members:detail", pk=member.pk)
     return render(request, "members/profile_form.html", {"member": member, "form": form, "title": title})
 
@@ -289,6 +302,7 @@ def member_admit(request: HttpRequest) -> HttpResponse:
             _put_errors(form, error)
         else:
             messages.success(request, _("%(name)s was admitted as a probationary member.") % {"name": member.full_name})
+            _warn_saved(request, member, data)
             return redirect("members:detail", pk=member.pk)
     return render(request, "members/profile_form.html", {"unit": unit, "form": form, "title": _("Admit a new member")})
 

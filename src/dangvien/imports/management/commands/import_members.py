@@ -100,6 +100,10 @@ class Command(BaseCommand):
             self.stdout.write("Rejected rows:")
             for r in plan.rejections:
                 self.stdout.write(f"  line {r.line}" + (f", {r.column}" if r.column else "") + f": {r.message}")
+        if plan.warnings:
+            self.stdout.write(f"Rows imported with warnings ({len(plan.warned_lines):,}):")
+            for w in plan.warnings:
+                self.stdout.write(f"  line {w.line}" + (f", {w.column}" if w.column else "") + f": {w.message}")
         if verbosity >= 2:
             for row in plan.rows:
                 if row.action == "updated":
