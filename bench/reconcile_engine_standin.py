@@ -29,7 +29,7 @@ import duckdb  # noqa: E402  (after django.setup())
 import pyarrow as pa  # noqa: E402  (after django.setup())
 
 from dangvien.core.citizen_id import make as make_cid  # noqa: E402  (after django.setup())
-from dangvien.demo.names import person_name  # noqa: E402  (after django.setup())
+from dangvien.core.names import person_name  # noqa: E402  (after django.setup())
 from dangvien.members.models import ON_ROLL_STATUSES, Member  # noqa: E402  (after django.setup())
 from dangvien.population.hometowns import map_places, split_hometown  # noqa: E402  (after django.setup())
 from dangvien.population.normalize import install_macros, person_select  # noqa: E402  (after django.setup())

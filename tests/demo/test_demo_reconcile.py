@@ -46,6 +46,7 @@ def _demo_steps(site, tmp_path) -> list[subprocess.CompletedProcess[str]]:
 def demo_twice(django_db_setup, tmp_path_factory):
     with cli_site(tmp_path_factory.mktemp("demo-recon-var"), "recon") as site:
         assert site.run("migrate", "-v0").returncode == 0
+        assert site.run("collectstatic", "--noinput", "-v0").returncode == 0  # the pages need it, as in make demo
         first = _demo_steps(site, tmp_path_factory.mktemp("first"))
         pages = site.run("shell", "-c", PAGES_SCRIPT)
         assert pages.returncode == 0, pages.stderr

@@ -112,7 +112,7 @@ def _delete_unit_records() -> dict[str, int]:
         if model._meta.label_lower in {"accounts.roleassignment", "org.unit", "members.member"}:
             continue
         if relation.on_delete is models.PROTECT:
-            deleted[model._meta.label_lower] = model.objects.all().delete()[1].get(model._meta.label, 0)
+            deleted[model._meta.label_lower] = model._default_manager.all().delete()[1].get(model._meta.label, 0)
     return deleted
 
 
