@@ -53,8 +53,9 @@ demo: $(VENV)/.main messages
 	  --apply-noise --citizens $(DEMO_CITIZENS) --noise-seed $(DEMO_SEED)
 	$(BIN)/dangvien population import $(DEMO_EXTRACT) --snapshot demo --replace --no-progress
 	$(BIN)/dangvien reconcile --unit GL --snapshot demo
-	@echo "Reconciliation pages: http://$(HOST):$(PORT)/reconcile/ as tinh or xa (organizing committee"
-	@echo "officers: accept and correct) or canbothe (card officer: review, reject)."
+	@echo "Reconciliation pages, http://$(HOST):$(PORT)/reconcile/ : tinh (province committee officer: the whole"
+	@echo "review queue and every discrepancy), xa (commune committee officer), canbothe (card officer: links"
+	@echo "and rejects, does not correct records). bithu and dangvien have no access."
 	@echo "Serving on http://$(HOST):$(PORT)/ with a background worker (Ctrl+C to stop)"
 	$(BIN)/dangvien db_worker --no-reload -v0 & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn dangvien.wsgi:application --bind $(HOST):$(PORT) --workers 3 --access-logfile - --error-logfile -
