@@ -108,9 +108,10 @@ def _delete_unit_records() -> dict[str, int]:
     relations (demo imports none of those apps); their own cascades go with them. Hidden
     relations too (related_name="+"): a run's unit is one."""
     deleted = {}
-    relations = [f for f in Unit._meta.get_fields(include_hidden=True) if f.auto_created and not f.concrete]
+    relations = [f for f in Unit._meta.get_fields(include_hidden=True)
+                 if isinstance(f, models.ForeignObjectRel) and f.related_model is not None]
     for relation in relations:
-        model = relation.related_model
+        model: Any = relation.related_model
         if model._meta.app_label in {"accounts", "org", "members"}:  # reset by _reset itself
             continue
         if relation.on_delete is models.PROTECT:
