@@ -6,6 +6,9 @@ BIN := $(VENV)/bin
 DEMO_MEMBERS ?= 20000
 DEMO_SEED ?= 2026
 DEMO_PASSWORD ?= dangvien-demo-2026
+# The demo's population extract: the members' true data plus as many other citizens (2 rows a member).
+DEMO_CITIZENS ?= $(shell echo $$((2 * $(DEMO_MEMBERS))))
+DEMO_EXTRACT := var/demo-extract.parquet
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # PostgreSQL for the second test run; `make test` makes sure one answers there (scripts/test-services).
@@ -43,6 +46,16 @@ demo: $(VENV)/.main messages
 	$(BIN)/dangvien migrate -v0
 	$(BIN)/dangvien collectstatic --noinput -v0
 	$(BIN)/dangvien demo-data --reset --members $(DEMO_MEMBERS) --seed $(DEMO_SEED) --password $(DEMO_PASSWORD)
+	@# A small extract, noise written into the fresh records, then one reconciliation of the province.
+	@# --replace: the same file again keeps snapshot "demo"; another file replaces it (the reset above
+	@# removed the runs that used it).
+	$(BIN)/dangvien population generate --members-from GL -o $(DEMO_EXTRACT) --truth var/demo-truth.csv \
+	  --apply-noise --citizens $(DEMO_CITIZENS) --noise-seed $(DEMO_SEED)
+	$(BIN)/dangvien population import $(DEMO_EXTRACT) --snapshot demo --replace --no-progress
+	$(BIN)/dangvien reconcile --unit GL --snapshot demo
+	@echo "Reconciliation pages, http://$(HOST):$(PORT)/reconcile/ : tinh (province committee officer: the whole"
+	@echo "review queue and every discrepancy), xa (commune committee officer), canbothe (card officer: links"
+	@echo "and rejects, does not correct records). bithu and dangvien have no access."
 	@echo "Serving on http://$(HOST):$(PORT)/ with a background worker (Ctrl+C to stop)"
 	$(BIN)/dangvien db_worker --no-reload -v0 & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn dangvien.wsgi:application --bind $(HOST):$(PORT) --workers 3 --access-logfile - --error-logfile -

@@ -85,7 +85,9 @@ def _changes(first_seq: int, last_event: int, old: dict[int, int]) -> dict[str, 
     return {
         "members": {name[m["id"]]: {k: v for k, v in m.items() if k not in MEMBER_SKIP} for m in members},
         "events": [{**e, "member_id": name[e["member_id"]]} for e in events],
-        "audit": [{**a, "object_id": name[int(a["object_id"])]} for a in audit],
+        # Only a member's row is renamed: another object's id (a discrepancy's) is no member's.
+        "audit": [{**a, "object_id": name[int(a["object_id"])]} if a["object_type"] == "member" else a
+                  for a in audit],
     }
 
 

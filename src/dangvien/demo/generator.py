@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.management.color import no_style
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -91,13 +91,31 @@ def generate(*, members: int, seed: str | int, password: str = DEFAULT_PASSWORD,
 
 
 def _reset() -> dict[str, int]:
-    """Delete every member, event, unit and role bound to a unit."""
+    """Delete every member, event, unit and role bound to a unit, and what other apps keep about
+    the units (a reconciliation run, an import batch: PROTECT references that would block it)."""
     # The demo users themselves are kept (audit rows protect a user who acted) and reset below.
     deleted = {"roles": RoleAssignment.objects.filter(unit__isnull=False).delete()[0]}
+    deleted.update(_delete_unit_records())
     User.objects.filter(member__isnull=False).update(member=None)
     deleted["events"] = _delete_all(MemberEvent)
     deleted["members"] = _delete_all(Member)
     deleted["units"] = _delete_all(Unit)
+    return deleted
+
+
+def _delete_unit_records() -> dict[str, int]:
+    """Rows of the apps above demo that protect a unit from deletion, found through the unit's
+    relations (demo imports none of those apps); their own cascades go with them. Hidden
+    relations too (related_name="+"): a run's unit is one."""
+    deleted = {}
+    relations = [f for f in Unit._meta.get_fields(include_hidden=True)
+                 if isinstance(f, models.ForeignObjectRel) and f.related_model is not None]
+    for relation in relations:
+        model: Any = relation.related_model
+        if model._meta.app_label in {"accounts", "org", "members"}:  # reset by _reset itself
+            continue
+        if relation.on_delete is models.PROTECT:
+            deleted[model._meta.label_lower] = model._default_manager.all().delete()[1].get(model._meta.label, 0)
     return deleted
 
 

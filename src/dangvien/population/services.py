@@ -13,6 +13,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -105,6 +106,29 @@ def snapshot_import(
         _forget(store, snapshot_id)
         raise
     return SnapshotImported(snapshot=snapshot, rejections=sorted(loading.rejections, key=lambda e: e.line))
+
+
+def snapshot_drop(*, actor: Any, snapshot: Snapshot) -> None:
+    """Remove a snapshot and its rows, or refuse (SnapshotRefused) while a reconciliation run
+    refers to it: results keep the extract they were matched against. For a demo or a wrong load;
+    a newer extract is a new snapshot, never a replacement."""
+    if not scope_for(actor, SNAPSHOT_IMPORT).everywhere:
+        raise PermissionDenied(_("Only an administrator may remove a population extract."))
+    store = snapshot_store()
+    snapshot_id = snapshot.pk
+    with transaction.atomic():
+        try:
+            snapshot.delete()
+        except ProtectedError as exc:
+            raise SnapshotRefused(_("Snapshot %(name)s is used by reconciliation runs; it is kept.")
+                                  % {"name": snapshot.name}) from exc
+        audit_record(actor=actor, action="population.snapshot_drop", object_type="population.Snapshot",
+                     object_id=snapshot_id, before={"name": snapshot.name, "taken_on": snapshot.taken_on,
+                                                    "sha256": snapshot.sha256, "rows": snapshot.rows})
+        if store.backend == "duckdb":  # outside the database: only once the record is gone for good
+            transaction.on_commit(lambda: store.drop(snapshot_id))
+        else:
+            store.drop(snapshot_id)
 
 
 def _forget(store: Any, snapshot_id: int | None) -> None:

@@ -1,12 +1,21 @@
 """Field-by-field differences between a member record and the extract row it is linked to, each
 with its kind (what an officer accepts in bulk is one kind of one field) and the population value
 as the suggested correction. SQL over the normalized columns of both sides (matching.py's tables
-m, persons and linked), so the kinds follow the same normalization as the matching."""
+m, persons and linked), so the kinds follow the same normalization as the matching.
+
+The one classification: a run calls `find` on its own tables; a link an officer makes by hand
+(`between`) puts the member and the person in one-row tables of the same shape and calls `find`."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+import duckdb
+import pyarrow as pa
+
+from dangvien.population.hometowns import map_place
+from dangvien.population.normalize import RAW_COLUMNS, install_macros, person_select
 from dangvien.reconcile.models import Field, Kind
 
 _SWAPPED = "(m.birth_day = p.birth_month AND m.birth_month = p.birth_day AND m.birth_year = p.birth_year)"
@@ -75,3 +84,25 @@ def find(con: Any) -> list[dict[str, Any]]:
                        "ORDER BY member_id, field").fetchall()
     columns = ("member_id", "field", "kind", "record_value", "population_value")
     return [dict(zip(columns, row, strict=True)) for row in rows]
+
+
+def between(member: pa.Table, person: Mapping[str, Any], so_dinh_danh: str) -> list[dict[str, Any]]:
+    """Discrepancies of one member (a one-row sides.member_table) with one extract row (its raw
+    columns, as a candidate's `person` holds them), found by the same SQL as a run's: the person
+    is normalized as an extract load does (population.normalize, hometown by hometowns.map_place)."""
+    raw = {column: str(person.get(column) or "") for column in RAW_COLUMNS}
+    raw["so_dinh_danh"] = so_dinh_danh
+    commune, province = map_place(raw["que_quan_xa"], "", raw["que_quan_tinh"])
+    persons = pa.table({**{k: [v] for k, v in raw.items()}, "hometown_commune": [commune],
+                        "hometown_province": [province]})
+    con = duckdb.connect()
+    try:
+        install_macros(con)
+        for table, relation in (("m", member), ("persons", persons)):
+            con.register("input", relation)
+            con.execute(f"CREATE TABLE {table} AS SELECT * FROM ({person_select('input')})")
+            con.unregister("input")
+        con.execute("CREATE TABLE linked AS SELECT m.member_id, p.citizen_id AS pid FROM m, persons p")
+        return find(con)
+    finally:
+        con.close()

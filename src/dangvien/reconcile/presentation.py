@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 from dangvien.reconcile.fields import person_values, record_value
@@ -58,7 +59,13 @@ class Card:
 
     @property
     def percent(self) -> str:
-        return f"{100 * self.probability:.1f}" if self.probability is not None else ""
+        """The probability as a percentage in the reader's language (99,8 in Vietnamese); a tiny
+        one as "< 0.1" rather than a misleading 0.0."""
+        if self.probability is None:
+            return ""
+        if self.probability < 0.001:
+            return "< " + number_format(0.1, 1)
+        return number_format(100 * self.probability, 1)
 
 
 def _shown(field_name: str, value: str) -> str:

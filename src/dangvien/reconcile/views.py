@@ -71,6 +71,13 @@ def _unit_param(request: HttpRequest, source: Any = None) -> Unit | None:
     return _reconcile_unit(request, unit_id)
 
 
+def _require_some_view(request: HttpRequest) -> None:
+    """Without a unit, a list spans the actor's reach: 403, as the summary, for one who may see
+    reconciliation results nowhere (rather than an empty queue that suggests nothing is waiting)."""
+    if not summary_roots(request.user):
+        raise PermissionDenied(_("You do not have permission to see reconciliation results."))
+
+
 def _reconcile_unit(request: HttpRequest, pk: int) -> Unit:
     unit = unit_get_for(request.user, pk)
     if not can(request.user, RECONCILE_VIEW, unit):
@@ -95,9 +102,7 @@ def _flat(nodes: list[Any], level: int = 0) -> list[tuple[int, Any]]:
 @require_GET
 def summary(request: HttpRequest) -> HttpResponse:
     """The summary from each of the actor's top units."""
-    roots = summary_roots(request.user)
-    if not roots:
-        raise PermissionDenied(_("You do not have permission to see reconciliation results."))
+    _require_some_view(request)
     tree = reconcile_summary(request.user, max_depth=LEVELS_SHOWN)
     return render(request, "reconcile/summary.html", {"tree": tree, "rows": _flat(tree), "unit": None})
 
@@ -141,8 +146,10 @@ def review(request: HttpRequest) -> HttpResponse:
     """One review item at a time: the record and its candidates side by side, with what each field
     contributed to each candidate's score."""
     unit = _unit_param(request)
-    queue = review_queue(request.user, unit)
     match_id = _int(request.GET.get("match"))
+    if unit is None and match_id is None:
+        _require_some_view(request)
+    queue = review_queue(request.user, unit)
     match = match_get_for(request.user, match_id) if match_id is not None else queue.first()
     if match is None:
         return render(request, "reconcile/review.html", {"unit": unit, "match": None})
@@ -213,6 +220,8 @@ def _list_query(request: HttpRequest) -> str:
 @require_GET
 def discrepancies(request: HttpRequest) -> HttpResponse:
     unit = _unit_param(request)
+    if unit is None:
+        _require_some_view(request)
     state = request.GET.get("state", State.OPEN)
     flt = DiscrepancyFilter(
         unit=unit, field=_choice(request.GET.get("field"), Field.values), kind=_choice(request.GET.get("kind"),

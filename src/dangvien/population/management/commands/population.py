@@ -12,7 +12,8 @@ from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from dangvien.accounts.cli import command_actor
-from dangvien.population.services import SnapshotRefused, snapshot_import
+from dangvien.population.models import Snapshot
+from dangvien.population.services import SnapshotRefused, file_sha256, snapshot_drop, snapshot_import
 
 SHOWN_REJECTIONS = 200
 
@@ -55,6 +56,9 @@ class Command(BaseCommand):
         load.add_argument("--taken-on", type=_day, help="the day the extract was taken, dd/mm/yyyy (default: today)")
         load.add_argument("--user", help="act as this user (default: system administrator)")
         load.add_argument("--no-progress", action="store_true", help="no progress bar")
+        load.add_argument("--replace", action="store_true",
+                          help="(demo) keep the snapshot of that name when it holds this very file, else drop "
+                               "it and load the file; refused while reconciliation runs use it")
         gen = actions.add_parser("generate", help="write a synthetic extract for the members of a unit")
         gen.add_argument("--members-from", required=True, metavar="CODE", help="code of the unit whose members to use")
         gen.add_argument("-o", "--output", required=True, type=pathlib.Path, help="the extract (.csv or .parquet)")
@@ -89,6 +93,8 @@ class Command(BaseCommand):
 
     def _import(self, options: dict[str, Any]) -> None:
         actor = command_actor(options["user"])
+        if options["replace"] and self._kept_or_dropped(actor, options):
+            return
         started = time.perf_counter()
         bar = None if options["no_progress"] else _Bar(self.stderr._out)
         try:
@@ -114,3 +120,28 @@ class Command(BaseCommand):
                                   + f": {error.message}")
             if len(result.rejections) > SHOWN_REJECTIONS:
                 self.stdout.write(f"  ... and {len(result.rejections) - SHOWN_REJECTIONS:,} more problems.")
+
+    def _kept_or_dropped(self, actor: Any, options: dict[str, Any]) -> bool:
+        """--replace: True when the snapshot of that name holds this very file (nothing to do);
+        else the snapshot of that name, if any, is dropped so that the file loads under it."""
+        path = options["file"]
+        name = (options["snapshot"] or path.stem).strip()
+        current = Snapshot.objects.filter(name=name).first()
+        if current is None:
+            return False
+        try:
+            same = path.is_file() and file_sha256(path) == current.sha256
+        except OSError:
+            same = False
+        if same:
+            self.stdout.write(f"Snapshot {current.name} (#{current.pk}) holds this file already "
+                              f"({current.rows:,} rows): kept.")
+            return True
+        try:
+            snapshot_drop(actor=actor, snapshot=current)
+        except SnapshotRefused as exc:
+            raise CommandError(str(exc)) from exc
+        except PermissionDenied as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(f"Snapshot {current.name} (#{current.pk}) dropped, to be replaced by {path}.")
+        return False
