@@ -4,8 +4,9 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/dangvien .venv/bin/python bench/population_bench.py
 
 Writes a synthetic extract of --rows citizens (population.generator's citizens, no members needed)
-as CSV under the benchmark folder, then in the same run:
-  - baseline: DuckDB's bare read_csv of the same file into a table (no checks, no normalization);
+as CSV and as Parquet under the benchmark folder, then for each, in the same run:
+  - baseline: DuckDB's bare read_csv / read_parquet of the same file into a table (no checks, no
+    normalization);
   - the import: `snapshot_import` (SHA-256, core.tabular reading, checks, normalization, hometown
     mapping, the store's load, the audit row), timed end to end, and the rows per second.
 Prints a Markdown table with the ratio import / baseline. Never touches var/ or the database in
@@ -29,6 +30,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=2_600_000)
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL benchmark database")
     args = parser.parse_args()
+    load_before = " / ".join(f"{x:.1f}" for x in os.getloadavg())
     vendor = prepare_environment(var_default="/tmp/dangvien-population-bench", var_env="DANGVIEN_BENCH_VAR",
                                  bench_db="dangvien_population_bench", keep_sqlite=False)
     import django
@@ -45,31 +47,37 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     var = Path(os.environ["DANGVIEN_VAR"])
-    extract = var / "extract.csv"
+    extract, parquet = var / "extract.csv", var / "extract.parquet"
     started = time.perf_counter()
-    _write(_citizens(np.random.default_rng(1), random.Random(1), args.rows, set()), extract)
+    citizens = _citizens(np.random.default_rng(1), random.Random(1), args.rows, set())
+    _write(citizens, extract)
+    _write(citizens, parquet)
+    del citizens
     generated = time.perf_counter() - started
     size_mb = extract.stat().st_size / 1e6
 
-    started = time.perf_counter()
-    con = duckdb.connect()
-    con.execute(f"CREATE TABLE t AS SELECT * FROM read_csv('{extract}', all_varchar = true)")
-    baseline = time.perf_counter() - started
-    con.close()
-
-    started = time.perf_counter()
-    result = snapshot_import(actor=SystemActor(), path=extract, name="bench")
-    imported = time.perf_counter() - started
-    snapshot = result.snapshot
+    lines = []
+    for path, reader in ((extract, "read_csv('{}', all_varchar = true)"), (parquet, "read_parquet('{}')")):
+        started = time.perf_counter()
+        con = duckdb.connect()
+        con.execute(f"CREATE TABLE t AS SELECT * FROM {reader.format(path)}")
+        baseline = time.perf_counter() - started
+        con.close()
+        started = time.perf_counter()
+        snapshot = snapshot_import(actor=SystemActor(), path=path, name=f"bench {path.suffix}").snapshot
+        imported = time.perf_counter() - started
+        kind = path.suffix[1:]
+        lines.append(f"| baseline: DuckDB {reader.split('(')[0]} into a table | {baseline:.1f} | "
+                     f"{args.rows / baseline:,.0f} | 1.0 |")
+        lines.append(f"| snapshot_import of the {kind} ({snapshot.rows:,} loaded, {snapshot.rejected:,} rejected) | "
+                     f"{imported:.1f} | {args.rows / imported:,.0f} | {imported / baseline:.1f} |")
 
     print(f"\n{args.rows:,} rows, {size_mb:.0f} MB CSV (generated in {generated:.1f} s); "
           f"{describe_database(vendor, connection)}, store {snapshot.backend}; {platform.processor() or platform.machine()}, "
-          f"{os.cpu_count()} CPUs\n")
+          f"{os.cpu_count()} CPUs, load average before the run {load_before}\n")
     print("| step | seconds | rows/s | × baseline |")
     print("|---|---:|---:|---:|")
-    print(f"| baseline: DuckDB read_csv into a table | {baseline:.1f} | {args.rows / baseline:,.0f} | 1.0 |")
-    print(f"| snapshot_import ({snapshot.rows:,} loaded, {snapshot.rejected:,} rejected) | {imported:.1f} | "
-          f"{args.rows / imported:,.0f} | {imported / baseline:.1f} |")
+    print("\n".join(lines))
     if vendor == "postgresql" and not args.keep:
         connection.close()
         postgres_admin('DROP DATABASE IF EXISTS "dangvien_population_bench"')

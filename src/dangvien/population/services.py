@@ -3,6 +3,7 @@ never changed (a newer extract is a new snapshot)."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import pathlib
@@ -21,7 +22,7 @@ from dangvien.core.tabular import CellError, TabularFileError
 from dangvien.population.loading import Loading
 from dangvien.population.models import Snapshot
 from dangvien.population.permissions import SNAPSHOT_IMPORT
-from dangvien.population.store import snapshot_store
+from dangvien.population.store import StoreBusy, snapshot_store
 
 
 class SnapshotRefused(Exception):
@@ -97,6 +98,9 @@ def snapshot_import(
     except TabularFileError as exc:
         _forget(store, snapshot_id)
         raise SnapshotRefused(errors=exc.errors) from exc
+    except StoreBusy as exc:
+        _forget(store, snapshot_id)
+        raise SnapshotRefused(str(exc)) from exc
     except BaseException:
         _forget(store, snapshot_id)
         raise
@@ -104,6 +108,8 @@ def snapshot_import(
 
 
 def _forget(store: Any, snapshot_id: int | None) -> None:
-    """Rows a failed load may have left in a store outside the database's transaction."""
+    """Rows a failed load may have left in a store outside the database's transaction. A store too
+    busy to open was not written either (its load could not open it)."""
     if snapshot_id is not None and store.backend == "duckdb":
-        store.drop(snapshot_id)
+        with contextlib.suppress(StoreBusy):
+            store.drop(snapshot_id)

@@ -14,14 +14,18 @@ snapshot and the line in the file) and answer:
 PostgreSQL: `population.extract` is partitioned by snapshot; a load fills a table of its own by
 COPY, then attaches it, which builds its indexes once over the whole snapshot (cheaper than
 keeping six indexes up to date row by row). It runs on Django's connection, in the caller's
-transaction. DuckDB: the file is opened for each operation and closed after it (one process at a
-time can hold it for writing); the load is one DuckDB transaction.
+transaction. DuckDB: the file is opened for each operation and closed after it; the load is one
+DuckDB transaction. DuckDB locks the file for one writing process, or any number of reading ones
+(count, fetch and scan open it read-only): while a load writes, a reader in another process (a
+reconciliation) waits up to BUSY_WAIT seconds for the lock, then gets StoreBusy, a message for the
+user, rather than DuckDB's lock error.
 """
 
 from __future__ import annotations
 
 import io
 import pathlib
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Protocol
 
@@ -29,6 +33,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 from django.conf import settings
 from django.db import connection
+from django.utils.translation import gettext as _
 
 from dangvien.population.normalize import RAW_COLUMNS
 
@@ -99,6 +104,16 @@ def _values_table(column: str, values: Iterable[Any]) -> pa.Table:
 
 # --- DuckDB ----------------------------------------------------------------------------------------
 
+BUSY_WAIT = 10.0  # seconds a process waits for another one's lock on the DuckDB file
+
+
+class StoreBusy(Exception):
+    """Another process holds the DuckDB file (a snapshot being loaded): try again later."""
+
+    def __init__(self) -> None:
+        super().__init__(_("The population store is busy: another process is loading a snapshot into it. "
+                           "Try again when that load has finished."))
+
 
 class DuckDBStore:
     backend = "duckdb"
@@ -106,13 +121,30 @@ class DuckDBStore:
     def __init__(self, path: pathlib.Path):
         self.path = path
 
-    def _connect(self) -> Any:
+    def _connect(self, *, read_only: bool = False) -> Any:
+        if read_only and not self.path.exists():
+            self._connect().close()  # a read-only connection cannot create the file and its table
+        con = self._open(read_only)
+        if not read_only:
+            con.execute(f"CREATE TABLE IF NOT EXISTS extract ({table_columns_sql(postgres=False)})")
+        return con
+
+    def _open(self, read_only: bool) -> Any:
+        """The file, waiting (with growing pauses) while another process holds its lock."""
         import duckdb  # imported when used: most processes never open the store
 
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(str(self.path))
-        con.execute(f"CREATE TABLE IF NOT EXISTS extract ({table_columns_sql(postgres=False)})")
-        return con
+        deadline, pause = time.monotonic() + BUSY_WAIT, 0.05
+        while True:
+            try:
+                return duckdb.connect(str(self.path), read_only=read_only)
+            except duckdb.IOException as exc:
+                if "lock" not in str(exc).lower():
+                    raise
+                if time.monotonic() >= deadline:
+                    raise StoreBusy from exc
+            time.sleep(pause)
+            pause = min(pause * 2, 1.0)
 
     def load(self, snapshot_id: int, batches: Iterable[pa.RecordBatch]) -> int:
         relay = BatchRelay(batches)
@@ -141,7 +173,7 @@ class DuckDBStore:
             con.close()
 
     def count(self, snapshot_id: int) -> int:
-        con = self._connect()
+        con = self._connect(read_only=True)
         try:
             (rows,) = con.execute("SELECT count(*) FROM extract WHERE snapshot_id = ?", [snapshot_id]).fetchone()
         finally:
@@ -151,7 +183,7 @@ class DuckDBStore:
     def fetch(self, snapshot_id: int, column: str, values: Iterable[Any]) -> pa.Table:
         _checked_fetch_column(column)
         wanted = _values_table(column, values)  # noqa: F841 (read by DuckDB)
-        con = self._connect()
+        con = self._connect(read_only=True)
         try:
             return con.sql(f"SELECT e.* FROM extract e JOIN wanted w ON e.{column} = w.v "  # noqa: S608
                            "WHERE e.snapshot_id = $1 ORDER BY e.line", params=[snapshot_id]).to_arrow_table()
@@ -160,7 +192,7 @@ class DuckDBStore:
 
     def scan(self, snapshot_id: int, columns: Sequence[str]) -> Iterator[pa.RecordBatch]:
         selected = _checked_columns(columns)
-        con = self._connect()
+        con = self._connect(read_only=True)
         try:
             reader = con.sql(f"SELECT {selected} FROM extract WHERE snapshot_id = $1 ORDER BY line",  # noqa: S608
                              params=[snapshot_id]).to_arrow_reader(100_000)
