@@ -50,6 +50,11 @@ def test_load_count_fetch_scan_drop():
     scanned = pa.Table.from_batches(list(store.scan(1, ["line", "citizen_id"])))
     assert scanned.column_names == ["line", "citizen_id"]
     assert scanned.column("citizen_id").to_pylist() == ["064080012345", "064080012346", "052185000001"]
+    unordered = pa.Table.from_batches(list(store.scan(1, ["birth_date", "middle_folded", "old_id"], ordered=False)))
+    assert sorted(unordered.to_pylist(), key=str) == sorted([  # the same rows, types and NULLs, in any order
+        {"birth_date": dt.date(1980, 5, 17), "middle_folded": "", "old_id": None},
+        {"birth_date": None, "middle_folded": "", "old_id": "230123456"},
+        {"birth_date": dt.date(1985, 1, 2), "middle_folded": "", "old_id": None}], key=str)
 
     store.drop(1)
     assert (store.count(1), store.count(2)) == (0, 1)

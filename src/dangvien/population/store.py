@@ -9,7 +9,8 @@ snapshot and the line in the file) and answer:
 - drop(snapshot_id); count(snapshot_id);
 - fetch(snapshot_id, column, values) -> pyarrow.Table: rows whose `column` is one of `values`
   (FETCH_COLUMNS: indexed on PostgreSQL; DuckDB scans, joining the values as a table);
-- scan(snapshot_id, columns) -> record batches of those columns.
+- scan(snapshot_id, columns, ordered=True) -> record batches of those columns, in the file's line
+  order, or in no particular order with ordered=False (no sort: what a reader that joins wants).
 
 PostgreSQL: `population.extract` is partitioned by snapshot; a load fills a table of its own by
 COPY, then attaches it, which builds its indexes once over the whole snapshot (cheaper than
@@ -76,7 +77,7 @@ class SnapshotStore(Protocol):
     def drop(self, snapshot_id: int) -> None: ...
     def count(self, snapshot_id: int) -> int: ...
     def fetch(self, snapshot_id: int, column: str, values: Iterable[Any]) -> pa.Table: ...
-    def scan(self, snapshot_id: int, columns: Sequence[str]) -> Iterator[pa.RecordBatch]: ...
+    def scan(self, snapshot_id: int, columns: Sequence[str], *, ordered: bool = True) -> Iterator[pa.RecordBatch]: ...
 
 
 def snapshot_store() -> SnapshotStore:
@@ -190,11 +191,12 @@ class DuckDBStore:
         finally:
             con.close()
 
-    def scan(self, snapshot_id: int, columns: Sequence[str]) -> Iterator[pa.RecordBatch]:
+    def scan(self, snapshot_id: int, columns: Sequence[str], *, ordered: bool = True) -> Iterator[pa.RecordBatch]:
         selected = _checked_columns(columns)
         con = self._connect(read_only=True)
         try:
-            reader = con.sql(f"SELECT {selected} FROM extract WHERE snapshot_id = $1 ORDER BY line",  # noqa: S608
+            order = " ORDER BY line" if ordered else ""
+            reader = con.sql(f"SELECT {selected} FROM extract WHERE snapshot_id = $1{order}",  # noqa: S608
                              params=[snapshot_id]).to_arrow_reader(100_000)
             yield from reader
         finally:
@@ -278,23 +280,68 @@ class PostgresStore:
         _checked_fetch_column(column)
         wanted = _values_table(column, values).column("v").to_pylist()
         cast = "date" if column == "birth_date" else "text"
+        query = (f"SELECT {_csv_columns(COLUMNS)} FROM {PARENT} "  # noqa: S608
+                 f"WHERE snapshot_id = %s AND {column} = ANY(%s::{cast}[]) ORDER BY line")
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT {', '.join(COLUMNS)} FROM {PARENT} "  # noqa: S608
-                           f"WHERE snapshot_id = %s AND {column} = ANY(%s::{cast}[]) ORDER BY line",
-                           [snapshot_id, wanted])
-            return _rows_table(COLUMNS, cursor.fetchall())
+            return pa.Table.from_batches(list(_copy_out(cursor, query, [snapshot_id, wanted], COLUMNS)),
+                                         schema=_schema_of(COLUMNS))
 
-    def scan(self, snapshot_id: int, columns: Sequence[str]) -> Iterator[pa.RecordBatch]:
-        selected = _checked_columns(columns)
-        # A server-side cursor (chunked_cursor): a province's snapshot is never held whole.
-        with connection.chunked_cursor() as cursor:
-            cursor.execute(f"SELECT {selected} FROM {PARENT} WHERE snapshot_id = %s ORDER BY line",  # noqa: S608
-                           [snapshot_id])
-            while rows := cursor.fetchmany(50_000):
-                yield from _rows_table(tuple(columns), rows).to_batches()
+    def scan(self, snapshot_id: int, columns: Sequence[str], *, ordered: bool = True) -> Iterator[pa.RecordBatch]:
+        _checked_columns(columns)
+        query = (f"SELECT {_csv_columns(columns)} FROM {PARENT} WHERE snapshot_id = %s"  # noqa: S608
+                 + (" ORDER BY line" if ordered else ""))
+        with connection.cursor() as cursor:
+            yield from _copy_out(cursor, query, [snapshot_id], columns)
 
 
-def _rows_table(columns: Sequence[str], rows: list[tuple[Any, ...]]) -> pa.Table:
-    schema = pa.schema([EXTRACT_SCHEMA.field(c) for c in columns])
-    arrays = [pa.array([r[i] for r in rows], type=schema.field(i).type) for i in range(len(columns))]
-    return pa.Table.from_arrays(arrays, schema=schema)
+# Rows leave PostgreSQL by COPY ... TO STDOUT as CSV, parsed by pyarrow's CSV reader in batches: a
+# server-side cursor handing Python tuples to pyarrow took most of a reconciliation's time. Dates
+# are written as ISO text whatever the session's DateStyle; an unquoted empty field is NULL, a
+# quoted one the empty string (COPY's CSV convention, the one load() writes too).
+
+
+def _csv_columns(columns: Sequence[str]) -> str:
+    return ", ".join(f"to_char({c}, 'YYYY-MM-DD') AS {c}" if EXTRACT_SCHEMA.field(c).type == pa.date32() else c
+                     for c in columns)
+
+
+def _schema_of(columns: Sequence[str]) -> pa.Schema:
+    return pa.schema([EXTRACT_SCHEMA.field(c) for c in columns])
+
+
+def _copy_out(cursor: Any, query: str, params: Sequence[Any], columns: Sequence[str]) -> Iterator[pa.RecordBatch]:
+    schema = _schema_of(columns)
+    with cursor.cursor.copy(f"COPY ({query}) TO STDOUT (FORMAT csv)", params) as copy:
+        stream = io.BufferedReader(_CopyStream(copy), buffer_size=1 << 20)
+        if not stream.peek(1):
+            return  # no rows: pyarrow refuses an empty file
+        reader = pacsv.open_csv(
+            stream,
+            read_options=pacsv.ReadOptions(column_names=list(columns), block_size=16 << 20),
+            convert_options=pacsv.ConvertOptions(column_types=schema, strings_can_be_null=True,
+                                                 quoted_strings_can_be_null=False, null_values=[""]),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True))
+        for batch in reader:
+            yield batch.cast(schema) if batch.schema != schema else batch
+
+
+class _CopyStream(io.RawIOBase):
+    """The chunks of a COPY TO STDOUT as a readable binary file (what pyarrow's reader takes)."""
+
+    def __init__(self, copy: Any):
+        self.chunks = iter(copy)
+        self.pending = memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self.pending:
+            chunk = next(self.chunks, None)
+            if chunk is None:
+                return 0
+            self.pending = memoryview(chunk)
+        size = min(len(buffer), len(self.pending))
+        buffer[:size] = self.pending[:size]
+        self.pending = self.pending[size:]
+        return size

@@ -45,7 +45,7 @@ class SnapshotStore(Protocol):
 
     def count(self, snapshot_id: int) -> int: ...
 
-    def scan(self, snapshot_id: int, columns: Any) -> Iterator[pa.RecordBatch]: ...
+    def scan(self, snapshot_id: int, columns: Any, *, ordered: bool = True) -> Iterator[pa.RecordBatch]: ...
 
 
 @dataclass
@@ -237,7 +237,7 @@ def _candidates(con: Any, store: SnapshotStore, snapshot_id: int) -> None:
     """Pair each remaining member with what may be their record (table pairs), from the extract's
     keys (one scan), then fetch the full rows of the persons paired (by citizen ID)."""
     con.execute(_ID_VARIANTS_SQL)
-    batches = store.scan(snapshot_id, KEY_COLUMNS)
+    batches = store.scan(snapshot_id, KEY_COLUMNS, ordered=False)  # joined, not read in order: no sort
     first = next(batches, None)
     if first is None:
         con.execute(f"CREATE TABLE k AS SELECT {', '.join(KEY_COLUMNS)} FROM m WHERE false")
