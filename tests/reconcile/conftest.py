@@ -12,7 +12,7 @@ import pyarrow as pa
 import pytest
 
 from dangvien.core.citizen_id import make as make_citizen_id
-from dangvien.demo.names import person_name
+from dangvien.core.names import person_name
 from dangvien.population.hometowns import map_places
 from dangvien.population.models import Snapshot
 from dangvien.population.normalize import install_macros, person_select
