@@ -10,7 +10,9 @@ snapshot and the line in the file) and answer:
 - fetch(snapshot_id, column, values) -> pyarrow.Table: rows whose `column` is one of `values`
   (FETCH_COLUMNS: indexed on PostgreSQL; DuckDB scans, joining the values as a table);
 - scan(snapshot_id, columns, ordered=True) -> record batches of those columns, in the file's line
-  order, or in no particular order with ordered=False (no sort: what a reader that joins wants).
+  order, or in no particular order with ordered=False (no sort: what a reader that joins wants);
+- scan_into(con, snapshot_id, columns, table): those columns as a table of the caller's DuckDB
+  connection (the DuckDB store attaches its file read-only: no arrow batches in between).
 
 PostgreSQL: `population.extract` is partitioned by snapshot; a load fills a table of its own by
 COPY, then attaches it, which builds its indexes once over the whole snapshot (cheaper than
@@ -78,6 +80,7 @@ class SnapshotStore(Protocol):
     def count(self, snapshot_id: int) -> int: ...
     def fetch(self, snapshot_id: int, column: str, values: Iterable[Any]) -> pa.Table: ...
     def scan(self, snapshot_id: int, columns: Sequence[str], *, ordered: bool = True) -> Iterator[pa.RecordBatch]: ...
+    def scan_into(self, con: Any, snapshot_id: int, columns: Sequence[str], table: str) -> None: ...
 
 
 def snapshot_store() -> SnapshotStore:
@@ -131,21 +134,25 @@ class DuckDBStore:
         return con
 
     def _open(self, read_only: bool) -> Any:
-        """The file, waiting (with growing pauses) while another process holds its lock."""
         import duckdb  # imported when used: most processes never open the store
 
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        deadline, pause = time.monotonic() + BUSY_WAIT, 0.05
-        while True:
-            try:
-                return duckdb.connect(str(self.path), read_only=read_only)
-            except duckdb.IOException as exc:
-                if "lock" not in str(exc).lower():
-                    raise
-                if time.monotonic() >= deadline:
-                    raise StoreBusy from exc
-            time.sleep(pause)
-            pause = min(pause * 2, 1.0)
+        return _waiting(lambda: duckdb.connect(str(self.path), read_only=read_only))
+
+    def scan_into(self, con: Any, snapshot_id: int, columns: Sequence[str], table: str) -> None:
+        """The snapshot's `columns` as `table` of the caller's DuckDB connection `con`: the file is
+        attached read-only and copied from, with no arrow batches in between (twice as fast as scan
+        at province scale)."""
+        selected = _checked_columns(columns)
+        if not self.path.exists():
+            self._connect().close()
+        path = str(self.path).replace("'", "''")
+        _waiting(lambda: con.execute(f"ATTACH '{path}' AS population_store (READ_ONLY)"))
+        try:
+            con.execute(f"CREATE TABLE {table} AS SELECT {selected} FROM population_store.extract "  # noqa: S608
+                        "WHERE snapshot_id = ?", [snapshot_id])
+        finally:
+            con.execute("DETACH population_store")
 
     def load(self, snapshot_id: int, batches: Iterable[pa.RecordBatch]) -> int:
         relay = BatchRelay(batches)
@@ -201,6 +208,23 @@ class DuckDBStore:
             yield from reader
         finally:
             con.close()
+
+
+def _waiting(open_file: Any) -> Any:
+    """open_file(), waiting (with growing pauses) while another process holds the file's lock."""
+    import duckdb
+
+    deadline, pause = time.monotonic() + BUSY_WAIT, 0.05
+    while True:
+        try:
+            return open_file()
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise
+            if time.monotonic() >= deadline:
+                raise StoreBusy from exc
+        time.sleep(pause)
+        pause = min(pause * 2, 1.0)
 
 
 class BatchRelay:
@@ -292,6 +316,12 @@ class PostgresStore:
                  + (" ORDER BY line" if ordered else ""))
         with connection.cursor() as cursor:
             yield from _copy_out(cursor, query, [snapshot_id], columns)
+
+    def scan_into(self, con: Any, snapshot_id: int, columns: Sequence[str], table: str) -> None:
+        """The snapshot's `columns` as `table` of the caller's DuckDB connection `con`."""
+        batches = self.scan(snapshot_id, columns, ordered=False)
+        reader = pa.RecordBatchReader.from_batches(_schema_of(columns), batches)  # noqa: F841 (read by DuckDB)
+        con.execute(f"CREATE TABLE {table} AS SELECT * FROM reader")
 
 
 # Rows leave PostgreSQL by COPY ... TO STDOUT as CSV, parsed by pyarrow's CSV reader in batches: a
