@@ -194,7 +194,10 @@ def main() -> None:
     province = Unit.objects.get(parent=None).code
     connection.close()  # the children write; SQLite allows one writer at a time
 
-    figures["import"] = _in_child(["population", "import", str(extract), "--snapshot", f"bench-{time.time():.0f}"])
+    from dangvien.population.models import Snapshot
+
+    if not (args.keep and Snapshot.objects.exists()):  # --keep: the snapshot of the earlier run
+        figures["import"] = _in_child(["population", "import", str(extract), "--snapshot", f"bench-{time.time():.0f}"])
     figures["baseline_scan"] = _bare_scan()
     figures["reconcile"] = _in_child(["reconcile", "--unit", province, "--export", str(export)])
     run = Run.objects.order_by("-pk").first()

@@ -318,10 +318,14 @@ class PostgresStore:
             yield from _copy_out(cursor, query, [snapshot_id], columns)
 
     def scan_into(self, con: Any, snapshot_id: int, columns: Sequence[str], table: str) -> None:
-        """The snapshot's `columns` as `table` of the caller's DuckDB connection `con`."""
-        batches = self.scan(snapshot_id, columns, ordered=False)
-        reader = pa.RecordBatchReader.from_batches(_schema_of(columns), batches)  # noqa: F841 (read by DuckDB)
-        con.execute(f"CREATE TABLE {table} AS SELECT * FROM reader")
+        """The snapshot's `columns` as `table` of the caller's DuckDB connection `con`. Batch by
+        batch from this thread: DuckDB would pull a reader from threads of its own, where Django's
+        connection (one a thread) is another one, outside the caller's transaction."""
+        schema = _schema_of(columns)
+        empty = pa.Table.from_batches([], schema=schema)  # noqa: F841 (read by DuckDB)
+        con.execute(f"CREATE TABLE {table} AS SELECT * FROM empty")
+        for batch in self.scan(snapshot_id, columns, ordered=False):  # noqa: B007 (read by DuckDB)
+            con.execute(f"INSERT INTO {table} SELECT * FROM batch")
 
 
 # Rows leave PostgreSQL by COPY ... TO STDOUT as CSV, parsed by pyarrow's CSV reader in batches: a
