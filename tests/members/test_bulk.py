@@ -85,7 +85,9 @@ def _changes(first_seq: int, last_event: int, old: dict[int, int]) -> dict[str, 
     return {
         "members": {name[m["id"]]: {k: v for k, v in m.items() if k not in MEMBER_SKIP} for m in members},
         "events": [{**e, "member_id": name[e["member_id"]]} for e in events],
-        "audit": [{**a, "object_id": name[int(a["object_id"])]} for a in audit],
+        # Members are named as above; other objects (a reconciliation's discrepancies) keep their ids.
+        "audit": [{**a, "object_id": name[int(a["object_id"])] if a["object_type"] == "member" else a["object_id"]}
+                  for a in audit],
     }
 
 
