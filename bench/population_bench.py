@@ -16,6 +16,7 @@ DATABASE_URL (bench/benchdb.py).
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import platform
 import random
@@ -46,6 +47,10 @@ def main() -> None:
     from dangvien.population.services import snapshot_import
 
     call_command("migrate", verbosity=0)
+    steps = StepLog()
+    store_log = logging.getLogger("dangvien.population.store")
+    store_log.addHandler(steps)
+    store_log.setLevel(logging.INFO)
     var = Path(os.environ["DANGVIEN_VAR"])
     extract, parquet = var / "extract.csv", var / "extract.parquet"
     started = time.perf_counter()
@@ -71,6 +76,7 @@ def main() -> None:
                      f"{args.rows / baseline:,.0f} | 1.0 |")
         lines.append(f"| snapshot_import of the {kind} ({snapshot.rows:,} loaded, {snapshot.rejected:,} rejected) | "
                      f"{imported:.1f} | {args.rows / imported:,.0f} | {imported / baseline:.1f} |")
+        lines.extend(steps.lines(kind))
 
     print(f"\n{args.rows:,} rows, {size_mb:.0f} MB CSV (generated in {generated:.1f} s); "
           f"{describe_database(vendor, connection)}, store {snapshot.backend}; {platform.processor() or platform.machine()}, "
@@ -81,6 +87,27 @@ def main() -> None:
     if vendor == "postgresql" and not args.keep:
         connection.close()
         postgres_admin('DROP DATABASE IF EXISTS "dangvien_population_bench"')
+
+
+class StepLog(logging.Handler):
+    """The store's own timing of its steps (PostgreSQL: copy, indexes, attach, analyze), as table rows."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if hasattr(record, "step"):
+            self.records.append(record)
+
+    def lines(self, kind: str) -> list[str]:
+        lines = []
+        for record in self.records:
+            waited = record.waited
+            note = f" (of which {waited:.1f} s waiting for the reading and normalizing)" if waited else ""
+            lines.append(f"| &nbsp;&nbsp;{kind}: store step {record.step}{note} | {record.seconds:.1f} | | |")
+        self.records.clear()
+        return lines
 
 
 if __name__ == "__main__":

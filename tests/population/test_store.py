@@ -7,7 +7,7 @@ import datetime as dt
 import duckdb
 import pyarrow as pa
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from dangvien.population.store import COLUMNS, EXTRACT_SCHEMA, snapshot_store
 
@@ -85,8 +85,6 @@ def test_a_failing_load_leaves_nothing():
 
     with pytest.raises(RuntimeError):
         if connection.vendor == "postgresql":
-            from django.db import transaction
-
             with transaction.atomic():
                 store.load(6, broken())
         else:
@@ -101,3 +99,22 @@ def test_only_known_columns():
         store.fetch(1, "ho_ten; DROP TABLE x", ["a"])
     with pytest.raises(ValueError):
         list(store.scan(1, ["line", "nope"]))
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the PostgreSQL store's partitions")
+def test_a_postgres_load_is_an_indexed_partition_of_its_own():
+    store = snapshot_store()
+    store.load(7, batches(7, ROWS))
+    with connection.cursor() as cursor:
+        # The partition's own indexes, built before ATTACH, became the parent's indexes' partitions.
+        cursor.execute("""
+            SELECT parent.relname FROM pg_inherits i
+            JOIN pg_class child ON child.oid = i.inhrelid JOIN pg_class parent ON parent.oid = i.inhparent
+            JOIN pg_index x ON x.indexrelid = child.oid
+            WHERE x.indrelid = 'population.extract_7'::regclass ORDER BY 1""")
+        assert [r[0] for r in cursor.fetchall()] == ["extract_citizen_id"]
+        cursor.execute("SELECT count(*) FROM population.extract WHERE snapshot_id = 7")
+        assert cursor.fetchone()[0] == 3
+        with pytest.raises(Exception, match="violates"), transaction.atomic():  # noqa: PT011 (psycopg's CheckViolation via Django)
+            cursor.execute("INSERT INTO population.extract_7 (snapshot_id, line) VALUES (8, 1)")

@@ -8,16 +8,21 @@ snapshot and the line in the file) and answer:
 - load(snapshot_id, batches) -> rows: the snapshot's rows, replacing any left by a crashed load;
 - drop(snapshot_id); count(snapshot_id);
 - fetch(snapshot_id, column, values) -> pyarrow.Table: rows whose `column` is one of `values`
-  (FETCH_COLUMNS: indexed on PostgreSQL; DuckDB scans, joining the values as a table);
+  (FETCH_COLUMNS; on PostgreSQL INDEXED_COLUMNS use an index, the others scan the snapshot's
+  partition; DuckDB scans, joining the values as a table);
 - scan(snapshot_id, columns, ordered=True) -> record batches of those columns, in the file's line
   order, or in no particular order with ordered=False (no sort: what a reader that joins wants);
 - scan_into(con, snapshot_id, columns, table): those columns as a table of the caller's DuckDB
   connection (the DuckDB store attaches its file read-only: no arrow batches in between).
 
-PostgreSQL: `population.extract` is partitioned by snapshot; a load fills a table of its own by
-COPY, then attaches it, which builds its indexes once over the whole snapshot (cheaper than
-keeping six indexes up to date row by row). It runs on Django's connection, in the caller's
-transaction. DuckDB: the file is opened for each operation and closed after it; the load is one
+PostgreSQL: `population.extract` is partitioned by snapshot. A load, in the caller's transaction
+on Django's connection (a failed load leaves nothing), creates a table of its own with a CHECK
+that implies the partition constraint, COPYs the rows into it (CSV, FREEZE), builds its index
+(one sort: cheaper than keeping it up to date row by row), then attaches it: ATTACH
+finds the constraint proven and the index built, so it only updates the catalog, under a SHARE
+UPDATE EXCLUSIVE lock on the parent (readers of other snapshots are not blocked; another load or
+DDL on the parent waits until this transaction commits). Nothing writes a partition afterwards.
+DuckDB: the file is opened for each operation and closed after it; the load is one
 DuckDB transaction. DuckDB locks the file for one writing process, or any number of reading ones
 (count, fetch and scan open it read-only): while a load writes, a reader in another process (a
 reconciliation) waits up to BUSY_WAIT seconds for the lock, then gets StoreBusy, a message for the
@@ -27,6 +32,7 @@ user, rather than DuckDB's lock error.
 from __future__ import annotations
 
 import io
+import logging
 import pathlib
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -37,8 +43,11 @@ import pyarrow.csv as pacsv
 from django.conf import settings
 from django.db import connection
 from django.utils.translation import gettext as _
+from psycopg.copy import QueuedLibpqWriter
 
 from dangvien.population.normalize import RAW_COLUMNS
+
+logger = logging.getLogger(__name__)
 
 _TEXT = pa.string()
 EXTRACT_SCHEMA = pa.schema(
@@ -52,6 +61,13 @@ EXTRACT_SCHEMA = pa.schema(
 )
 COLUMNS = tuple(EXTRACT_SCHEMA.names)
 FETCH_COLUMNS = ("citizen_id", "old_id", "name_folded", "name_no_middle", "given_folded", "birth_date")
+# Indexed on PostgreSQL: reconciliation fetches by citizen ID (pass 1, then the candidates' full
+# rows) and scans the key columns once for everything else. Nothing else fetches in bulk (a
+# PopulationSource's lookup_old / candidates by another column scan the snapshot's partition, a
+# second or two): an index built at every load for them would cost more than it saves.
+INDEXED_COLUMNS = ("citizen_id",)
+# Columns whose statistics the queries above use (the partition key, the scan's order, the lookups).
+ANALYZED_COLUMNS = ("snapshot_id", "line", "citizen_id", "old_id")
 
 _SQL_TYPES = {pa.int32(): "INTEGER", pa.int16(): "SMALLINT", pa.int8(): "SMALLINT", pa.date32(): "DATE"}
 # Lookup and ID columns compare byte-wise on PostgreSQL: equality needs no linguistic collation,
@@ -260,7 +276,7 @@ def postgres_setup_sql() -> list[str]:
         f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}",
         f"CREATE TABLE IF NOT EXISTS {PARENT} ({table_columns_sql(postgres=True)}) PARTITION BY LIST (snapshot_id)",
     ]
-    statements += [f"CREATE INDEX IF NOT EXISTS extract_{c} ON {PARENT} ({c})" for c in FETCH_COLUMNS]
+    statements += [f"CREATE INDEX IF NOT EXISTS extract_{c} ON {PARENT} ({c})" for c in INDEXED_COLUMNS]
     return statements
 
 
@@ -272,23 +288,31 @@ class PostgresStore:
         return f"{SCHEMA}.extract_{int(snapshot_id)}"
 
     def load(self, snapshot_id: int, batches: Iterable[pa.RecordBatch]) -> int:
-        table = self._partition(snapshot_id)
-        options = pacsv.WriteOptions(include_header=False, quoting_style="all_valid")
-        rows = 0
+        """COPY into a table of the snapshot's own, index it, attach it as the snapshot's partition,
+        ANALYZE it; each step's seconds go to the log (logger dangvien.population.store)."""
+        table, key = self._partition(snapshot_id), int(snapshot_id)
         with connection.cursor() as cursor:
+            started = time.perf_counter()
             cursor.execute(f"DROP TABLE IF EXISTS {table}")
-            cursor.execute(f"CREATE TABLE {table} (LIKE {PARENT}, CHECK (snapshot_id = {int(snapshot_id)}))")
-            # CSV: an unquoted empty field is NULL, a quoted one the empty string (all_valid quotes
-            # every value that is not null).
-            with cursor.cursor.copy(f"COPY {table} ({', '.join(COLUMNS)}) FROM STDIN (FORMAT csv)") as copy:
-                for batch in batches:
-                    buffer = io.BytesIO()
-                    pacsv.write_csv(batch, buffer, write_options=options)
-                    copy.write(buffer.getbuffer())
-                    rows += batch.num_rows
-            cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
-            cursor.execute(f"ALTER TABLE {PARENT} ATTACH PARTITION {table} FOR VALUES IN ({int(snapshot_id)})")
-            cursor.execute(f"ANALYZE {table}")
+            # The CHECK (with NOT NULL: a list partition's constraint excludes NULL) implies the
+            # partition constraint, so ATTACH does not scan the table to validate it.
+            cursor.execute(f"CREATE TABLE {table} (LIKE {PARENT}, "
+                           f"CHECK (snapshot_id IS NOT NULL AND snapshot_id = {key}))")
+            rows, waited = _copy_csv(cursor.cursor, table, batches)
+            _log_step(snapshot_id, "copy", started, waited=waited)
+            started = time.perf_counter()
+            # Built once over the whole snapshot, before ATTACH, which then adopts it as the
+            # partition of the parent's index instead of building its own.
+            cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
+            for column in INDEXED_COLUMNS:
+                cursor.execute(f"CREATE INDEX ON {table} ({column})")
+            _log_step(snapshot_id, "index", started)
+            started = time.perf_counter()
+            cursor.execute(f"ALTER TABLE {PARENT} ATTACH PARTITION {table} FOR VALUES IN ({key})")
+            _log_step(snapshot_id, "attach", started)
+            started = time.perf_counter()
+            cursor.execute(f"ANALYZE {table} ({', '.join(ANALYZED_COLUMNS)})")
+            _log_step(snapshot_id, "analyze", started)
         return rows
 
     def drop(self, snapshot_id: int) -> None:
@@ -379,3 +403,38 @@ class _CopyStream(io.RawIOBase):
         buffer[:size] = self.pending[:size]
         self.pending = self.pending[size:]
         return size
+
+
+def _copy_csv(cursor: Any, table: str, batches: Iterable[pa.RecordBatch]) -> tuple[int, float]:
+    """COPY the batches as CSV (written by pyarrow, in C++: no Python per row); return the rows and
+    the seconds spent waiting for the batches (reading and normalizing the file).
+
+    FREEZE: the table was created in this transaction, so its rows can be written frozen, and the
+    first readers of a snapshot do not rewrite every page to set hint bits. A queued writer sends
+    the data from a thread: the server parses one chunk while the next is being normalized.
+    """
+    options = pacsv.WriteOptions(include_header=False, quoting_style="all_valid")
+    rows, waited = 0, 0.0
+    # CSV: an unquoted empty field is NULL, a quoted one the empty string (all_valid quotes every
+    # value that is not null).
+    statement = f"COPY {table} ({', '.join(COLUMNS)}) FROM STDIN (FORMAT csv, FREEZE)"
+    with cursor.copy(statement, writer=QueuedLibpqWriter(cursor)) as copy:
+        pending = iter(batches)
+        while True:
+            started = time.perf_counter()
+            batch = next(pending, None)
+            waited += time.perf_counter() - started
+            if batch is None:
+                break
+            buffer = io.BytesIO()
+            pacsv.write_csv(batch, buffer, write_options=options)
+            copy.write(buffer.getvalue())
+            rows += batch.num_rows
+    return rows, waited
+
+
+def _log_step(snapshot_id: int, step: str, started: float, *, waited: float = 0.0) -> None:
+    seconds = time.perf_counter() - started
+    extra = f" ({waited:.1f} s of it waiting for the file's rows)" if waited else ""
+    logger.info("population snapshot %s: %s %.1f s%s", snapshot_id, step, seconds, extra,
+                extra={"step": step, "seconds": seconds, "waited": waited})
