@@ -24,7 +24,7 @@ def test_extract_truth_and_noise(tmp_path, world):
                     full_name=["Nguyễn Thị Hoà", "Trần Văn Thuỷ", "Lê Minh Khoa"][i % 3],
                     hometown="Xã Phù Cát, tỉnh Gia Lai")
     before = {m.pk: (m.full_name, m.date_of_birth, m.citizen_id, m.hometown) for m in Member.objects.all()}
-    rates = {"typo": 20, "tone_placement": 20, "old_hometown": 20, "absent": 10}
+    rates = {"typo": 20, "tone_placement": 20, "old_hometown": 20, "absent": 10, "missing_id": 10}
     result = generate_extract(unit=world.province, out=tmp_path / "x.csv", citizens=500, truth=tmp_path / "t.csv",
                               seed=7, apply_noise=True, actor=world.province_officer, rates=rates)
     table = pacsv.read_csv(tmp_path / "x.csv", convert_options=pacsv.ConvertOptions(
@@ -47,6 +47,12 @@ def test_extract_truth_and_noise(tmp_path, world):
             assert entry["so_dinh_danh"] == "" and true_id not in by_id
             continue
         assert by_id[true_id]["ho_ten"] == true_name  # the extract holds the true data
+        # A record without its citizen ID: the kind of its own, or a share of the name, date and
+        # hometown noises (old records made before the 12-digit ID).
+        lost_id = entry["noise"] == "missing_id" or entry["id_dropped"] == "yes"
+        assert (member.citizen_id is None) == lost_id, entry
+        if entry["id_dropped"] == "yes":
+            assert entry["noise"] in ("typo", "tone_placement", "old_hometown")
         if entry["noise"] == "tone_placement":
             assert member.full_name != true_name and member.full_name.lower().replace("oà", "òa").replace(
                 "uỷ", "ủy") == true_name.lower().replace("oà", "òa").replace("uỷ", "ủy")
@@ -54,6 +60,7 @@ def test_extract_truth_and_noise(tmp_path, world):
             assert "Bình Định" in member.hometown
         elif entry["noise"] == "":
             assert member.full_name == true_name and member.hometown == true_home
+    assert any(e["id_dropped"] == "yes" for e in truth) and any(e["noise"] == "missing_id" for e in truth)
     noisy = [e for e in truth if e["noise"] not in ("", "absent")]
     assert noisy and MemberEvent.objects.filter(member_id__in=[e["member_id"] for e in noisy]).exists()
 

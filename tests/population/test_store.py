@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import duckdb
 import pyarrow as pa
 import pytest
 from django.db import connection, transaction
@@ -50,6 +51,17 @@ def test_load_count_fetch_scan_drop():
     scanned = pa.Table.from_batches(list(store.scan(1, ["line", "citizen_id"])))
     assert scanned.column_names == ["line", "citizen_id"]
     assert scanned.column("citizen_id").to_pylist() == ["064080012345", "064080012346", "052185000001"]
+    unordered = pa.Table.from_batches(list(store.scan(1, ["birth_date", "middle_folded", "old_id"], ordered=False)))
+    assert sorted(unordered.to_pylist(), key=str) == sorted([  # the same rows, types and NULLs, in any order
+        {"birth_date": dt.date(1980, 5, 17), "middle_folded": "", "old_id": None},
+        {"birth_date": None, "middle_folded": "", "old_id": "230123456"},
+        {"birth_date": dt.date(1985, 1, 2), "middle_folded": "", "old_id": None}], key=str)
+
+    con = duckdb.connect()  # scan_into: the columns as a table of the caller's DuckDB connection
+    store.scan_into(con, 1, ["line", "citizen_id", "birth_date"], "k")
+    assert sorted(con.execute("SELECT line, citizen_id, birth_date FROM k").fetchall()) == [
+        (2, "064080012345", dt.date(1980, 5, 17)), (3, "064080012346", None), (4, "052185000001", dt.date(1985, 1, 2))]
+    con.close()
 
     store.drop(1)
     assert (store.count(1), store.count(2)) == (0, 1)

@@ -192,10 +192,13 @@ def reserve_ids(model: Any, count: int) -> list[int]:
         return list(range(first, first + count))
 
 
-def one_parameter(values: list[str]) -> RawSQL:
-    """The right-hand side of an `__in` filter on a text column, sent as one parameter (an array on
-    PostgreSQL, a JSON array on SQLite): Django prepares and binds each value of an `__in` list one
-    by one, which costs more than the query when a bulk writer looks up thousands of identifiers."""
+def one_parameter(values: list[Any], *, sql_type: str = "text") -> RawSQL:
+    """The right-hand side of an `__in` filter on a text column (or `sql_type`: "bigint" for keys),
+    sent as one parameter (an array on PostgreSQL, a JSON array on SQLite): Django prepares and binds
+    each value of an `__in` list one by one, which costs more than the query when a bulk writer looks
+    up thousands of identifiers."""
+    if sql_type not in ("text", "bigint"):
+        raise ValueError(f"one_parameter: unsupported type {sql_type!r}")
     if connection.vendor == "postgresql":
-        return RawSQL("SELECT unnest(%s::text[])", [values])
+        return RawSQL(f"SELECT unnest(%s::{sql_type}[])", [values])
     return RawSQL("SELECT value FROM json_each(%s)", [json.dumps(values)])

@@ -38,7 +38,14 @@ CITIZENS_PER_MEMBER = 18.3
 NOISE_RATES: dict[str, float] = {
     "typo": 1.0, "no_diacritics": 1.5, "nfd_extract": 1.0, "tone_placement": 1.5, "middle_dropped": 1.5,
     "day_month_swap": 1.0, "year_only": 1.0, "old_id": 1.0, "id_typo": 1.0, "old_hometown": 2.0, "absent": 0.5,
+    "missing_id": 2.0,
 }
+# Records made before the 12-digit citizen ID existed lack it: this share of the members with a name,
+# birth date or hometown noise also have no citizen ID on record (the truth says `id_dropped`), so
+# nothing but the model can find them; "missing_id" alone is a clean record without the ID.
+ID_DROPPED_SHARE = 0.3
+ID_DROPPABLE = ("typo", "no_diacritics", "tone_placement", "middle_dropped", "day_month_swap", "year_only",
+                "old_hometown")
 NAMESAKE_SHARE = 0.03  # members with 1-3 citizens of the same name, sex and birth year
 TWIN_SHARE = 0.005
 # Province codes of citizen IDs in the extract of Gia Lai (old Gia Lai 064, old Bình Định 052, migrants).
@@ -65,7 +72,7 @@ def _member_rows(unit: Any) -> list[dict[str, Any]]:
 
 def generate_extract(*, unit: Any, out: pathlib.Path, citizens: int | None = None, truth: pathlib.Path | None = None,
                      seed: int = 2026, apply_noise: bool = False, actor: Any = None,
-                     rates: Mapping[str, float] = NOISE_RATES) -> Generated:
+                     rates: Mapping[str, float] = NOISE_RATES, id_dropped_share: float = ID_DROPPED_SHARE) -> Generated:
     """Write the extract (CSV or Parquet by `out`'s suffix) and the ground truth; with apply_noise,
     correct the member records with the noise (as `actor`)."""
     rng = np.random.default_rng(seed)
@@ -73,6 +80,8 @@ def generate_extract(*, unit: Any, out: pathlib.Path, citizens: int | None = Non
     members = _member_rows(unit)
     taken_ids = {m["citizen_id"] for m in members if m["citizen_id"]}
     kinds = _noise_kinds(prng, members, rates)
+    dropped = {m["id"] for m in members
+               if kinds[m["id"]] in ID_DROPPABLE and m["citizen_id"] and prng.random() < id_dropped_share}
     member_rows = []
     for member in members:
         kind = kinds[member["id"]]
@@ -87,12 +96,13 @@ def generate_extract(*, unit: Any, out: pathlib.Path, citizens: int | None = Non
     table = table.take(pa.array(rng.permutation(table.num_rows)))
     _write(table, out)
     if apply_noise:
-        _apply_noise(prng, actor, members, kinds, taken_ids)
+        _apply_noise(prng, actor, members, kinds, dropped, taken_ids)
     truth_rows = [{"member_id": m["id"], "so_dinh_danh": "" if kinds[m["id"]] == "absent" else m["citizen_id"] or "",
-                   "noise": kinds[m["id"]]} for m in members]
+                   "noise": kinds[m["id"]], "id_dropped": "yes" if apply_noise and m["id"] in dropped else ""}
+                  for m in members]
     if truth:
         with truth.open("w", encoding="utf-8", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=["member_id", "so_dinh_danh", "noise"])
+            writer = csv.DictWriter(fh, fieldnames=["member_id", "so_dinh_danh", "noise", "id_dropped"])
             writer.writeheader()
             writer.writerows(truth_rows)
     noise_counts: dict[str, int] = {}
@@ -149,7 +159,8 @@ def _noise_kinds(rng: random.Random, members: list[dict[str, Any]], rates: Mappi
 
 def _applicable(kind: str, member: dict[str, Any]) -> bool:
     day = member["date_of_birth"]
-    if kind in ("typo", "no_diacritics", "nfd_extract", "tone_placement", "middle_dropped", "id_typo", "old_id"):
+    if kind in ("typo", "no_diacritics", "nfd_extract", "tone_placement", "middle_dropped", "id_typo", "old_id",
+                "missing_id"):
         if not member["citizen_id"]:
             return False
     if kind == "no_diacritics":
@@ -346,17 +357,21 @@ def _changes(rng: random.Random, member: dict[str, Any], kind: str, taken: set[s
                 return {"citizen_id": typo}
     if kind == "old_hometown":
         return {"hometown": rng.choice(old_names_of(member["hometown"]))}
+    if kind == "missing_id":
+        return {"citizen_id": None}
     return {}
 
 
 def _apply_noise(rng: random.Random, actor: Any, members: list[dict[str, Any]], kinds: dict[int, str],
-                 taken: set[str]) -> None:
+                 dropped: set[int], taken: set[str]) -> None:
     corrections = []
     for member in members:
         kind = kinds[member["id"]]
         if kind in ("", "absent", "nfd_extract"):
             continue
         changes = _changes(rng, member, kind, taken)
+        if member["id"] in dropped:
+            changes["citizen_id"] = None
         if changes:
             corrections.append(Correction(member_id=member["id"], expected_version=member["version"],
                                           changes=changes, key=member["id"]))
@@ -367,5 +382,6 @@ def _apply_noise(rng: random.Random, actor: Any, members: list[dict[str, Any]], 
         bad = {p.key for p in refused.problems}
         for member_id in bad:
             kinds[member_id] = ""
+            dropped.discard(member_id)
         members_write(actor=actor, corrections=[c for c in corrections if c.key not in bad],
                       note="synthetic noise (population generate)")

@@ -10,7 +10,10 @@ snapshot and the line in the file) and answer:
 - fetch(snapshot_id, column, values) -> pyarrow.Table: rows whose `column` is one of `values`
   (FETCH_COLUMNS; on PostgreSQL INDEXED_COLUMNS use an index, the others scan the snapshot's
   partition; DuckDB scans, joining the values as a table);
-- scan(snapshot_id, columns) -> record batches of those columns.
+- scan(snapshot_id, columns, ordered=True) -> record batches of those columns, in the file's line
+  order, or in no particular order with ordered=False (no sort: what a reader that joins wants);
+- scan_into(con, snapshot_id, columns, table): those columns as a table of the caller's DuckDB
+  connection (the DuckDB store attaches its file read-only: no arrow batches in between).
 
 PostgreSQL: `population.extract` is partitioned by snapshot. A load, in the caller's transaction
 on Django's connection (a failed load leaves nothing), creates a table of its own with a CHECK
@@ -92,7 +95,8 @@ class SnapshotStore(Protocol):
     def drop(self, snapshot_id: int) -> None: ...
     def count(self, snapshot_id: int) -> int: ...
     def fetch(self, snapshot_id: int, column: str, values: Iterable[Any]) -> pa.Table: ...
-    def scan(self, snapshot_id: int, columns: Sequence[str]) -> Iterator[pa.RecordBatch]: ...
+    def scan(self, snapshot_id: int, columns: Sequence[str], *, ordered: bool = True) -> Iterator[pa.RecordBatch]: ...
+    def scan_into(self, con: Any, snapshot_id: int, columns: Sequence[str], table: str) -> None: ...
 
 
 def snapshot_store() -> SnapshotStore:
@@ -146,21 +150,25 @@ class DuckDBStore:
         return con
 
     def _open(self, read_only: bool) -> Any:
-        """The file, waiting (with growing pauses) while another process holds its lock."""
         import duckdb  # imported when used: most processes never open the store
 
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        deadline, pause = time.monotonic() + BUSY_WAIT, 0.05
-        while True:
-            try:
-                return duckdb.connect(str(self.path), read_only=read_only)
-            except duckdb.IOException as exc:
-                if "lock" not in str(exc).lower():
-                    raise
-                if time.monotonic() >= deadline:
-                    raise StoreBusy from exc
-            time.sleep(pause)
-            pause = min(pause * 2, 1.0)
+        return _waiting(lambda: duckdb.connect(str(self.path), read_only=read_only))
+
+    def scan_into(self, con: Any, snapshot_id: int, columns: Sequence[str], table: str) -> None:
+        """The snapshot's `columns` as `table` of the caller's DuckDB connection `con`: the file is
+        attached read-only and copied from, with no arrow batches in between (twice as fast as scan
+        at province scale)."""
+        selected = _checked_columns(columns)
+        if not self.path.exists():
+            self._connect().close()
+        path = str(self.path).replace("'", "''")
+        _waiting(lambda: con.execute(f"ATTACH '{path}' AS population_store (READ_ONLY)"))
+        try:
+            con.execute(f"CREATE TABLE {table} AS SELECT {selected} FROM population_store.extract "  # noqa: S608
+                        "WHERE snapshot_id = ?", [snapshot_id])
+        finally:
+            con.execute("DETACH population_store")
 
     def load(self, snapshot_id: int, batches: Iterable[pa.RecordBatch]) -> int:
         relay = BatchRelay(batches)
@@ -206,15 +214,33 @@ class DuckDBStore:
         finally:
             con.close()
 
-    def scan(self, snapshot_id: int, columns: Sequence[str]) -> Iterator[pa.RecordBatch]:
+    def scan(self, snapshot_id: int, columns: Sequence[str], *, ordered: bool = True) -> Iterator[pa.RecordBatch]:
         selected = _checked_columns(columns)
         con = self._connect(read_only=True)
         try:
-            reader = con.sql(f"SELECT {selected} FROM extract WHERE snapshot_id = $1 ORDER BY line",  # noqa: S608
+            order = " ORDER BY line" if ordered else ""
+            reader = con.sql(f"SELECT {selected} FROM extract WHERE snapshot_id = $1{order}",  # noqa: S608
                              params=[snapshot_id]).to_arrow_reader(100_000)
             yield from reader
         finally:
             con.close()
+
+
+def _waiting(open_file: Any) -> Any:
+    """open_file(), waiting (with growing pauses) while another process holds the file's lock."""
+    import duckdb
+
+    deadline, pause = time.monotonic() + BUSY_WAIT, 0.05
+    while True:
+        try:
+            return open_file()
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise
+            if time.monotonic() >= deadline:
+                raise StoreBusy from exc
+        time.sleep(pause)
+        pause = min(pause * 2, 1.0)
 
 
 class BatchRelay:
@@ -302,20 +328,81 @@ class PostgresStore:
         _checked_fetch_column(column)
         wanted = _values_table(column, values).column("v").to_pylist()
         cast = "date" if column == "birth_date" else "text"
+        query = (f"SELECT {_csv_columns(COLUMNS)} FROM {PARENT} "  # noqa: S608
+                 f"WHERE snapshot_id = %s AND {column} = ANY(%s::{cast}[]) ORDER BY line")
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT {', '.join(COLUMNS)} FROM {PARENT} "  # noqa: S608
-                           f"WHERE snapshot_id = %s AND {column} = ANY(%s::{cast}[]) ORDER BY line",
-                           [snapshot_id, wanted])
-            return _rows_table(COLUMNS, cursor.fetchall())
+            return pa.Table.from_batches(list(_copy_out(cursor, query, [snapshot_id, wanted], COLUMNS)),
+                                         schema=_schema_of(COLUMNS))
 
-    def scan(self, snapshot_id: int, columns: Sequence[str]) -> Iterator[pa.RecordBatch]:
-        selected = _checked_columns(columns)
-        # A server-side cursor (chunked_cursor): a province's snapshot is never held whole.
-        with connection.chunked_cursor() as cursor:
-            cursor.execute(f"SELECT {selected} FROM {PARENT} WHERE snapshot_id = %s ORDER BY line",  # noqa: S608
-                           [snapshot_id])
-            while rows := cursor.fetchmany(50_000):
-                yield from _rows_table(tuple(columns), rows).to_batches()
+    def scan(self, snapshot_id: int, columns: Sequence[str], *, ordered: bool = True) -> Iterator[pa.RecordBatch]:
+        _checked_columns(columns)
+        query = (f"SELECT {_csv_columns(columns)} FROM {PARENT} WHERE snapshot_id = %s"  # noqa: S608
+                 + (" ORDER BY line" if ordered else ""))
+        with connection.cursor() as cursor:
+            yield from _copy_out(cursor, query, [snapshot_id], columns)
+
+    def scan_into(self, con: Any, snapshot_id: int, columns: Sequence[str], table: str) -> None:
+        """The snapshot's `columns` as `table` of the caller's DuckDB connection `con`. Batch by
+        batch from this thread: DuckDB would pull a reader from threads of its own, where Django's
+        connection (one a thread) is another one, outside the caller's transaction."""
+        schema = _schema_of(columns)
+        empty = pa.Table.from_batches([], schema=schema)  # noqa: F841 (read by DuckDB)
+        con.execute(f"CREATE TABLE {table} AS SELECT * FROM empty")
+        for batch in self.scan(snapshot_id, columns, ordered=False):  # noqa: B007 (read by DuckDB)
+            con.execute(f"INSERT INTO {table} SELECT * FROM batch")
+
+
+# Rows leave PostgreSQL by COPY ... TO STDOUT as CSV, parsed by pyarrow's CSV reader in batches: a
+# server-side cursor handing Python tuples to pyarrow took most of a reconciliation's time. Dates
+# are written as ISO text whatever the session's DateStyle; an unquoted empty field is NULL, a
+# quoted one the empty string (COPY's CSV convention, the one load() writes too).
+
+
+def _csv_columns(columns: Sequence[str]) -> str:
+    return ", ".join(f"to_char({c}, 'YYYY-MM-DD') AS {c}" if EXTRACT_SCHEMA.field(c).type == pa.date32() else c
+                     for c in columns)
+
+
+def _schema_of(columns: Sequence[str]) -> pa.Schema:
+    return pa.schema([EXTRACT_SCHEMA.field(c) for c in columns])
+
+
+def _copy_out(cursor: Any, query: str, params: Sequence[Any], columns: Sequence[str]) -> Iterator[pa.RecordBatch]:
+    schema = _schema_of(columns)
+    with cursor.cursor.copy(f"COPY ({query}) TO STDOUT (FORMAT csv)", params) as copy:
+        stream = io.BufferedReader(_CopyStream(copy), buffer_size=1 << 20)
+        if not stream.peek(1):
+            return  # no rows: pyarrow refuses an empty file
+        reader = pacsv.open_csv(
+            stream,
+            read_options=pacsv.ReadOptions(column_names=list(columns), block_size=16 << 20),
+            convert_options=pacsv.ConvertOptions(column_types=schema, strings_can_be_null=True,
+                                                 quoted_strings_can_be_null=False, null_values=[""]),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True))
+        for batch in reader:
+            yield batch.cast(schema) if batch.schema != schema else batch
+
+
+class _CopyStream(io.RawIOBase):
+    """The chunks of a COPY TO STDOUT as a readable binary file (what pyarrow's reader takes)."""
+
+    def __init__(self, copy: Any):
+        self.chunks = iter(copy)
+        self.pending = memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self.pending:
+            chunk = next(self.chunks, None)
+            if chunk is None:
+                return 0
+            self.pending = memoryview(chunk)
+        size = min(len(buffer), len(self.pending))
+        buffer[:size] = self.pending[:size]
+        self.pending = self.pending[size:]
+        return size
 
 
 def _copy_csv(cursor: Any, table: str, batches: Iterable[pa.RecordBatch]) -> tuple[int, float]:
@@ -351,9 +438,3 @@ def _log_step(snapshot_id: int, step: str, started: float, *, waited: float = 0.
     extra = f" ({waited:.1f} s of it waiting for the file's rows)" if waited else ""
     logger.info("population snapshot %s: %s %.1f s%s", snapshot_id, step, seconds, extra,
                 extra={"step": step, "seconds": seconds, "waited": waited})
-
-
-def _rows_table(columns: Sequence[str], rows: list[tuple[Any, ...]]) -> pa.Table:
-    schema = pa.schema([EXTRACT_SCHEMA.field(c) for c in columns])
-    arrays = [pa.array([r[i] for r in rows], type=schema.field(i).type) for i in range(len(columns))]
-    return pa.Table.from_arrays(arrays, schema=schema)

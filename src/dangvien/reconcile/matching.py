@@ -45,7 +45,9 @@ class SnapshotStore(Protocol):
 
     def count(self, snapshot_id: int) -> int: ...
 
-    def scan(self, snapshot_id: int, columns: Any) -> Iterator[pa.RecordBatch]: ...
+    def scan(self, snapshot_id: int, columns: Any, *, ordered: bool = True) -> Iterator[pa.RecordBatch]: ...
+
+    def scan_into(self, con: Any, snapshot_id: int, columns: Any, table: str) -> None: ...
 
 
 @dataclass
@@ -237,13 +239,7 @@ def _candidates(con: Any, store: SnapshotStore, snapshot_id: int) -> None:
     """Pair each remaining member with what may be their record (table pairs), from the extract's
     keys (one scan), then fetch the full rows of the persons paired (by citizen ID)."""
     con.execute(_ID_VARIANTS_SQL)
-    batches = store.scan(snapshot_id, KEY_COLUMNS)
-    first = next(batches, None)
-    if first is None:
-        con.execute(f"CREATE TABLE k AS SELECT {', '.join(KEY_COLUMNS)} FROM m WHERE false")
-    else:
-        keys = pa.RecordBatchReader.from_batches(first.schema, _chain(first, batches))  # noqa: F841 (read by DuckDB)
-        con.execute("CREATE TABLE k AS SELECT * FROM keys")
+    store.scan_into(con, snapshot_id, KEY_COLUMNS, "k")
     _trace(con, "k")
     con.execute(_PAIRS_SQL)
     _trace(con, "pair_keys")
@@ -271,11 +267,6 @@ def _candidates(con: Any, store: SnapshotStore, snapshot_id: int) -> None:
         SELECT member_id AS uid, member_id AS member_key, NULL::VARCHAR AS pid, {model_columns}
         FROM rest WHERE member_id IN (SELECT member_key FROM pairs)
     """)
-
-
-def _chain(first: pa.RecordBatch, rest: Any) -> Any:
-    yield first
-    yield from rest
 
 
 def _trace(con: Any, table: str) -> None:
