@@ -49,7 +49,8 @@ def rollup(
     """
     grouped = (rows.order_by().values_list(unit_field, *keys)
                .annotate(n=measure if measure is not None else Count("*")))
-    counts = [(row[0], _key(row[1:-1]), row[-1]) for row in grouped]
+    # One key (the common case: counts by status) comes out of the query as (unit, key, n) already.
+    counts = list(grouped) if len(keys) == 1 else [(row[0], _key(row[1:-1]), row[-1]) for row in grouped]
     unit_paths = dict(paths or {})
     missing = {unit_id for unit_id, _, _ in counts if unit_id is not None} - unit_paths.keys()
     if missing:

@@ -95,8 +95,10 @@ def tree_scope_q(actor: Any, root: Unit | None = None) -> Q:
 
 
 def unit_tree(units: list[Unit], counts: Rollup | None = None) -> list[UnitNode]:
-    """Units (in path order) as a forest, each node with its rolled-up counts."""
-    nodes = {u.path: UnitNode(u, dict(counts.at(u)) if counts else {}) for u in units}
+    """Units (in path order) as a forest, each node with its rolled-up counts (the rollup's own
+    dicts, not copies: a rollup is made for the one tree it fills)."""
+    by_path = counts.by_path if counts else {}
+    nodes = {u.path: UnitNode(u, by_path.get(u.path) or {}) for u in units}
     roots: list[UnitNode] = []
     for unit in units:  # path order: children come out sorted
         parent = nodes.get(unit.path[:-SEGMENT]) if unit.depth else None
