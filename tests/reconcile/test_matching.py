@@ -32,6 +32,8 @@ NAM = person(cid("M", 1982, 105), "Hoàng Văn Nam", "11/04/1982", "Nam")
 LAN = person(cid("F", 1975, 106), "Vũ Thị Lan", "30/06/1975", "Nữ", xa="Phường Pleiku")
 DUNG = person(cid("M", 1966, 107), "Đỗ Tiến Dũng", "08/12/1966", "Nam", xa="Xã Phù Cát")
 KHOA = person(cid("M", 1991, 108), "Bùi Đăng Khoa", "17/10/1991", "Nam")
+# The new tone placement (Hòa) in the extract, the old one (Hoà) on the record.
+HOA_TONE = person(cid("F", 1983, 114), "Phan Thị Hòa", "12/08/1983", "Nữ")
 QUAN = person(cid("M", 1988, 109), "Ngô Minh Quân", "25/03/1988", "Nam")
 # The person a one-digit typo in HAI's ID hits: same province, sex and year, someone else.
 HAI = person(cid("M", 1979, 110), "Đinh Văn Hải", "02/06/1979", "Nam")
@@ -39,7 +41,7 @@ OTHER_OF_HAI = person(cid("M", 1979, 111), "Lương Văn Tâm", "19/01/1979", "N
 # Two namesakes born the same day in the same commune: no record can tell them apart.
 TWIN_A = person(cid("F", 1960, 112), "Đặng Thùy Linh", "02/09/1960", "Nữ")
 TWIN_B = person(cid("F", 1960, 113), "Đặng Thùy Linh", "02/09/1960", "Nữ")
-PEOPLE = [HUNG, HOA, THUY, TUAN, NAM, LAN, DUNG, KHOA, QUAN, HAI, OTHER_OF_HAI, TWIN_A, TWIN_B]
+PEOPLE = [HUNG, HOA, THUY, TUAN, NAM, LAN, DUNG, KHOA, HOA_TONE, QUAN, HAI, OTHER_OF_HAI, TWIN_A, TWIN_B]
 
 
 def _member(world, name: str, sex: str, birth: D | None, *, year: int | None = None, citizen_id=None,
@@ -63,6 +65,7 @@ def reconciled(world):
         "abolished_hometown": _member(world, "Đỗ Tiến Dũng", "M", D(1966, 12, 8),
                                       hometown="Xã Cát Tân, huyện Phù Cát, tỉnh Bình Định"),
         "name_typo": _member(world, "Bùi Đăng Khao", "M", D(1991, 10, 17)),
+        "tone_placement": _member(world, "Phan Thị Hoà", "F", D(1983, 8, 12)),
         "id_one_digit": _member(world, "Ngô Minh Quân", "M", D(1988, 3, 25),
                                 citizen_id=QUAN["so_dinh_danh"][:-1] + "7"),
         "id_transposed": _member(world, "Hoàng Văn Nam", "M", D(1982, 4, 11), citizen_id=None),
@@ -93,6 +96,7 @@ EXPECTED_LINKS = {
     "year_only": (Band.AUTO, LAN),
     "abolished_hometown": (Band.AUTO, DUNG),
     "name_typo": (Band.AUTO, KHOA),
+    "tone_placement": (Band.AUTO, HOA_TONE),
     "id_one_digit": (Band.AUTO, QUAN),
     "id_transposed": (Band.AUTO, NAM),
 }
