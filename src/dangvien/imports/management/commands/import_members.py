@@ -6,10 +6,11 @@ import pathlib
 import time
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.management.base import BaseCommand, CommandError, OutputWrapper
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from dangvien.accounts.cli import command_actor
+from dangvien.core.cli import ProgressBar
 from dangvien.core.errors import NotFound
 from dangvien.imports.batches import batch_start_command, import_failed_record, import_refused_record
 from dangvien.imports.planning import ImportPlan
@@ -17,20 +18,6 @@ from dangvien.imports.reading import read_member_file
 from dangvien.imports.services import import_apply, import_plan
 from dangvien.org.models import Unit
 from dangvien.org.selectors import unit_get_by_code_for
-
-
-class ProgressBar:
-    """A text progress bar on stderr, redrawn in place after each batch."""
-
-    def __init__(self, stream: OutputWrapper, width: int = 40):
-        self.stream, self.width, self.started = stream, width, time.perf_counter()
-
-    def __call__(self, done: int, total: int) -> None:
-        filled = self.width * done // total if total else self.width
-        percent = 100 * done // total if total else 100
-        self.stream.write(f"\r[{'#' * filled}{'.' * (self.width - filled)}] {percent:3d}% {done:,}/{total:,} "
-                          f"{time.perf_counter() - self.started:.1f} s", ending="\n" if done >= total else "")
-        self.stream.flush()
 
 
 class Command(BaseCommand):

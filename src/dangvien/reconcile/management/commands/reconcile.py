@@ -7,26 +7,14 @@ import pathlib
 import time
 
 from django.core.exceptions import PermissionDenied
-from django.core.management.base import BaseCommand, CommandError, OutputWrapper
+from django.core.management.base import BaseCommand, CommandError
 
 from dangvien.accounts.cli import command_actor
+from dangvien.core.cli import ProgressBar
 from dangvien.core.errors import NotFound
 from dangvien.org.selectors import unit_get_by_code_for
 from dangvien.population.models import Snapshot
 from dangvien.reconcile.runs import export_rows, reconciliation_run
-
-
-class ProgressBar:
-    """A text progress bar on stderr, redrawn in place after each step."""
-
-    def __init__(self, stream: OutputWrapper, width: int = 40):
-        self.stream, self.width, self.started = stream, width, time.perf_counter()
-
-    def __call__(self, done: int, total: int) -> None:
-        filled = self.width * done // total if total else self.width
-        self.stream.write(f"\r[{'#' * filled}{'.' * (self.width - filled)}] {done}/{total} "
-                          f"{time.perf_counter() - self.started:.1f} s", ending="\n" if done >= total else "")
-        self.stream.flush()
 
 
 class Command(BaseCommand):
