@@ -102,10 +102,12 @@ def test_only_known_columns():
 
 
 @pytest.mark.django_db
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the PostgreSQL store's partitions")
-def test_a_postgres_load_is_an_indexed_partition_of_its_own():
+def test_a_load_is_kept_apart_and_on_postgresql_an_indexed_partition_of_its_own():
     store = snapshot_store()
     store.load(7, batches(7, ROWS))
+    assert (store.count(7), store.count(8)) == (3, 0)
+    if connection.vendor != "postgresql":
+        return  # the DuckDB store has no partitions (CI may skip nothing: the check is PostgreSQL's only)
     with connection.cursor() as cursor:
         # The partition's own indexes, built before ATTACH, became the parent's indexes' partitions.
         cursor.execute("""
