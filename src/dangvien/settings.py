@@ -67,6 +67,8 @@ INSTALLED_APPS = [
     "dangvien.demo",
     "dangvien.population",
     "dangvien.reconcile",
+    "dangvien.notifications",
+    "dangvien.campaign",
 ]
 
 MIDDLEWARE = [

@@ -36,6 +36,7 @@ from dangvien.members.events import (
     allowed_from,
     event_row,
 )
+from dangvien.members.hooks import MemberChange, member_changed
 from dangvien.members.models import ON_ROLL_STATUSES, DisciplineForm, EventKind, Member, MemberEvent, Status
 from dangvien.members.permissions import MEMBER_EDIT_CONTACT, MEMBER_MANAGE
 from dangvien.members.selectors import member_lock_for
@@ -243,6 +244,8 @@ def _commit(
     audit_record(actor=actor, action=f"member.{event.kind}", object_type="member", object_id=member.pk,
                  before=old, after=audit_after(new, decision=decision, details=row["details"]),
                  unit_path=member.unit.path)
+    member_changed(MemberChange(actor=actor, member=member, kind=event.kind, day=day,
+                                unit_before=before["unit_id"], status_before=from_status))
     return member
 
 

@@ -1,0 +1,61 @@
+"""Every read of campaign data, scoped to the actor: an officer sees a campaign when their scope
+meets its unit (above it: the whole campaign; inside it: their own subtree of it), and only the
+participants in their own subtree. Out of scope is a 404, never a leak."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+
+from dangvien.accounts.permissions import scope_for
+from dangvien.campaign.models import Campaign, Participant
+from dangvien.campaign.permissions import CAMPAIGN_VIEW
+from dangvien.core.errors import NotFound
+from dangvien.core.scope import subtree_upper_bound
+
+
+def campaigns_visible_to(actor: Any) -> QuerySet[Campaign]:
+    """Campaigns whose unit is inside the actor's scope or holds part of it."""
+    scope = scope_for(actor, CAMPAIGN_VIEW)
+    if scope.everywhere:
+        return Campaign.objects.select_related("unit")
+    if not scope.paths:
+        return Campaign.objects.none()
+    meets = Q()
+    for path in scope.paths:
+        # The campaign's unit is in the subtree, or is an ancestor of the subtree's top.
+        above = [path[:end] for end in range(4, len(path) + 1, 4)]
+        meets |= Q(unit__path__gte=path, unit__path__lt=subtree_upper_bound(path)) | Q(unit__path__in=above)
+    return Campaign.objects.filter(meets).select_related("unit")
+
+
+def campaign_get_for(actor: Any, campaign_id: int) -> Campaign:
+    try:
+        return campaigns_visible_to(actor).get(pk=campaign_id)
+    except Campaign.DoesNotExist:
+        raise NotFound(_("No such campaign.")) from None
+
+
+def participants_visible_to(actor: Any, campaign: Campaign | None = None) -> QuerySet[Participant]:
+    """Participants in the actor's subtree (of one campaign)."""
+    rows = Participant.objects.filter(scope_for(actor, CAMPAIGN_VIEW).q("unit__path"))
+    return rows.filter(campaign=campaign) if campaign is not None else rows
+
+
+def participant_get_for(actor: Any, participant_id: int) -> Participant:
+    try:
+        return (participants_visible_to(actor).select_related("campaign", "member", "unit")
+                .get(pk=participant_id))
+    except Participant.DoesNotExist:
+        raise NotFound(_("No such member in the campaign.")) from None
+
+
+def participant_lock_for(actor: Any, participant_id: int) -> Participant:
+    """The participant under a row lock, for a write (404 out of scope)."""
+    try:
+        return (participants_visible_to(actor).select_for_update(of=("self",))
+                .select_related("campaign", "unit").get(pk=participant_id))
+    except Participant.DoesNotExist:
+        raise NotFound(_("No such member in the campaign.")) from None
