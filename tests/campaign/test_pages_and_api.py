@@ -64,12 +64,18 @@ def test_the_bulk_form_records_for_the_members_ticked(pipeline):
 def test_the_bulk_form_names_every_refusal_and_records_nothing(pipeline):
     client = _client(pipeline.world.province_officer)
     ha, son = _ids(pipeline, pipeline.ha, pipeline.son)
+    binh = pipeline.participant(pipeline.binh).pk
     response = client.post(f"/campaigns/{pipeline.campaign.pk}/members/steps/",
-                           {"participants": [ha, son], "step": "photographed", "day": "05/10/2026"}, follow=True)
-    assert not StepRecord.objects.exists()
-    html = response.content.decode()
-    assert "Nothing was recorded: 2 of the members ticked cannot take this step." in html
-    assert "Nguyễn Thị Hà: “Data declared” comes first." in html
+                           {"participants": [ha, son], "step": "photographed", "day": "05/10/2026"})
+    assert response.status_code == 422 and not StepRecord.objects.exists()
+    assert response.context["refusals"] == ["Nguyễn Thị Hà: “Data declared” comes first.",
+                                            "Phạm Văn Sơn: “Data declared” comes first."]
+    assert "Nothing was recorded: 2 of the members ticked cannot take this step." in response.content.decode()
+    assert f'value="{ha}" id="pick-{ha}" aria-label="Nguyễn Thị Hà" checked' in response.content.decode()
+    # A member outside the officer's subtree is named by number only.
+    response = _client(pipeline.world.officer_a).post(f"/campaigns/{pipeline.campaign.pk}/members/steps/", {
+        "participants": [binh], "step": "declared", "day": "05/10/2026"})
+    assert response.context["refusals"] == [f"{binh}: Not in this campaign, or outside your scope."]
 
 
 def test_the_field_form_records_the_next_step_then_undoes_it(pipeline):

@@ -18,7 +18,7 @@ from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -35,6 +35,7 @@ from dangvien.campaign.selectors import (
     participant_in_campaign_for,
     participant_list,
     participant_steps,
+    participants_visible_to,
 )
 from dangvien.campaign.steps_file import StepFileResult, steps_file_record
 from dangvien.core.errors import StaleEdit
@@ -64,28 +65,34 @@ def _refusal(error: ValidationError) -> str:
 # --- the list ----------------------------------------------------------------------------------
 
 
-def _list_filter(request: HttpRequest) -> ParticipantFilter:
+def _list_filter(request: HttpRequest, query: QueryDict) -> ParticipantFilter:
     unit = None
-    if code := request.GET.get("unit", "").strip():
+    if code := query.get("unit", "").strip():
         unit = unit_get_by_code_for(request.user, code)
-    stage = _int(request.GET.get("stage"))
-    hold = {"1": True, "0": False}.get(request.GET.get("hold", ""))
+    stage = _int(query.get("stage"))
+    hold = {"1": True, "0": False}.get(query.get("hold", ""))
     return ParticipantFilter(unit=unit, stage=stage if stage is not None and 0 <= stage <= len(STEPS) else None,
-                             hold=hold, query=request.GET.get("q", "")[:100])
+                             hold=hold, query=query.get("q", "")[:100])
 
 
 @login_required
 def participants(request: HttpRequest, campaign_id: int) -> HttpResponse:
     campaign = campaign_get_for(request.user, campaign_id)
-    flt = _list_filter(request)
+    return _list_page(request, campaign, request.GET)
+
+
+def _list_page(request: HttpRequest, campaign: Campaign, query: QueryDict, form: BulkStepForm | None = None,
+               refusals: list[str] | None = None, status: int = 200) -> HttpResponse:
+    flt = _list_filter(request, query)
     rows = participant_list(request.user, campaign, flt)
-    page = Paginator(rows, PARTICIPANTS_PER_PAGE).get_page(request.GET.get("page"))
+    page = Paginator(rows, PARTICIPANTS_PER_PAGE).get_page(query.get("page"))
     may_record = flt.unit is None or can(request.user, CAMPAIGN_RECORD, flt.unit)
     return render(request, "campaign/participants.html", {
-        "campaign": campaign, "filter": flt, "page_obj": page,
-        "stages": _stage_choices(), "steps": Step.choices, "may_record": may_record,
-        "form": BulkStepForm(initial={"step": _next_step(page.object_list)}), "query": request.GET.urlencode(),
-    })
+        "campaign": campaign, "filter": flt, "page_obj": page, "stages": _stage_choices(), "steps": Step.choices,
+        "may_record": may_record, "query": query.urlencode(), "refusals": refusals or [],
+        "form": form or BulkStepForm(initial={"step": _next_step(page.object_list)}),
+        "ticked": set(form.cleaned_data.get("participants", [])) if form is not None and form.is_valid() else set(),
+    }, status=status)
 
 
 def _stage_choices() -> list[tuple[int, str]]:
@@ -103,36 +110,34 @@ def _next_step(rows: Any) -> str:
 @login_required
 @require_POST
 def steps_bulk(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    """The list's bulk form. Recorded: back to the list. Refused: the list again (422), the members
+    still ticked and every refusal named."""
     campaign = campaign_get_for(request.user, campaign_id)
-    back = reverse("campaign:participants", args=[campaign.pk]) + _back_query(request)
+    back = _back_query(request)
     form = BulkStepForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(str(m) for ms in form.errors.values() for m in ms))
-        return redirect(back)
+        return _list_page(request, campaign, back, form, status=422)
     data = form.cleaned_data
     try:
         result = services.steps_record(actor=request.user, campaign=campaign, step=data["step"], day=data["day"],
                                        participant_ids=data["participants"], note=data["note"])
     except ValidationError as error:
-        messages.error(request, _refusal(error))
-        return redirect(back)
-    if result.ok:
-        messages.success(request, _("“%(step)s” recorded for %(n)s members.") % {
-            "step": Step(data["step"]).label, "n": result.recorded})
-    else:
-        names = dict(Participant.objects.filter(pk__in=[r.participant_id for r in result.refusals])
-                     .values_list("pk", "member__full_name"))
-        details = "; ".join(f"{names.get(r.participant_id, r.participant_id)}: {r.reason}"
-                            for r in result.refusals[:20])
-        messages.error(request, _("Nothing was recorded: %(n)s of the members ticked cannot take this step. "
-                                  "%(details)s") % {"n": len(result.refusals), "details": details})
-    return redirect(back)
+        return _list_page(request, campaign, back, form, [_refusal(error)], status=422)
+    if not result.ok:
+        # Names of the members the actor sees only: a number outside the scope stays a number.
+        names = dict(participants_visible_to(request.user, campaign)
+                     .filter(pk__in=[r.participant_id for r in result.refusals]).values_list("pk", "member__full_name"))
+        refusals = [f"{names.get(r.participant_id, r.participant_id)}: {r.reason}" for r in result.refusals]
+        return _list_page(request, campaign, back, form, refusals, status=422)
+    messages.success(request, _("“%(step)s” recorded for %(n)s members.") % {
+        "step": Step(data["step"]).label, "n": result.recorded})
+    return redirect(reverse("campaign:participants", args=[campaign.pk]) + (f"?{back.urlencode()}" if back else ""))
 
 
-def _back_query(request: HttpRequest) -> str:
+def _back_query(request: HttpRequest) -> QueryDict:
     """The list's filters, carried by the bulk form so the officer lands where they were."""
     query = request.POST.get("back", "")
-    return f"?{query}" if query and len(query) < 500 and "\n" not in query else ""
+    return QueryDict(query if len(query) < 500 else "")
 
 
 # --- the field form ----------------------------------------------------------------------------
