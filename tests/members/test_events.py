@@ -88,7 +88,12 @@ def test_a_stored_event_reads_back_typed(world):
 
 
 def test_the_table_holds_the_registry_kinds_and_the_statuses_they_start_from():
-    assert [t.kind for t in events.event_types()] == list(EventKind.values)
+    kinds = [t.kind for t in events.event_types()]
+    registry = list(EventKind.values)
+    assert kinds[:len(registry)] == registry
+    # After them, the kinds apps register ("<app>.<what>"), such as the card campaign's hand-over.
+    assert "campaign.card_handed_over" in kinds[len(registry):]
+    assert all("." in kind for kind in kinds[len(registry):])
     assert event_type(EventKind.RETURNED).allowed_from == {Status.TEMPORARILY_OUT}
     assert event_type(EventKind.CORRECTED).action is None  # recorded by a correction, not from the menu
     assert str(event_type(EventKind.EXEMPTED).label) == "Exempted from activities"

@@ -8,23 +8,40 @@ few seconds). Steps are recorded in pipeline order, dated, with who recorded the
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils.translation import gettext as _
 
-from dangvien.accounts.permissions import can, require
+from dangvien.accounts.permissions import can, require, scope_for
 from dangvien.campaign.blocking import comparison_blockers
 from dangvien.campaign.eligibility import SNAPSHOT_STATUSES, Rule
-from dangvien.campaign.models import STEPS, Campaign, Participant, Step, StepRecord, step_number
+from dangvien.campaign.events import CardHandedOver, HandOverWithdrawn
+from dangvien.campaign.models import (
+    STEPS,
+    Campaign,
+    Care,
+    Departure,
+    HoldReason,
+    Participant,
+    Step,
+    StepRecord,
+    step_number,
+)
 from dangvien.campaign.permissions import CAMPAIGN_MANAGE, CAMPAIGN_RECORD
-from dangvien.campaign.selectors import participant_lock_for
-from dangvien.core.audit import audit_record
+from dangvien.campaign.selectors import participant_lock_for, participants_visible_to
+from dangvien.core.audit import audit_record, audit_record_many
+from dangvien.core.bulk import bulk_insert
 from dangvien.core.errors import StaleEdit
 from dangvien.core.scope import subtree_filter
 from dangvien.core.text import clean, nfc
-from dangvien.members.models import Member
+from dangvien.members.events import event_row
+from dangvien.members.models import Member, MemberEvent, Status
+from dangvien.members.services import actor_id_of
 from dangvien.members.validation import today
 from dangvien.org.models import Unit
 
@@ -142,4 +159,379 @@ def participant_step(
                      before=before, after={"stage": participant.stage, "step": step, "day": day.isoformat(),
                                            "member": participant.member_id, **({"note": note} if note else {})},
                      unit_path=participant.unit.path)
+        if step == Step.HANDED_OVER:
+            _handover_events(actor, participant.campaign, [(participant.member_id, day)])
     return participant
+
+
+# --- the pipeline: a step for many members at once --------------------------------------------------
+
+# Participants read, checked and written per statement (SQLite holds a statement to 32,766 parameters).
+STEP_BATCH = 5000
+
+
+@dataclass(frozen=True)
+class StepRefusal:
+    """Why the step cannot be recorded for one participant (`key`: the caller's name for the row: a
+    file's line, else the participant id)."""
+
+    participant_id: int
+    reason: str
+    key: int | str = ""
+
+
+@dataclass
+class StepsResult:
+    """What steps_record did: `recorded` participants, or, when any was refused, nothing and every
+    refusal (in the order asked)."""
+
+    recorded: int = 0
+    refusals: list[StepRefusal] = field(default_factory=list)
+    dry_run: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.refusals
+
+    def error(self) -> ValidationError:
+        """The refusals as one ValidationError, a message list per participant (the API's 422)."""
+        errors: dict[str, list[str]] = {}
+        for refusal in self.refusals:
+            errors.setdefault(str(refusal.key or refusal.participant_id), []).append(refusal.reason)
+        return ValidationError(errors, code="refused")
+
+
+def steps_record(
+    *, actor: Any, campaign: Campaign, step: str, day: dt.date, participant_ids: list[int], note: str = "",
+    days: Mapping[int, dt.date] | None = None, notes: Mapping[int, str] | None = None,
+    keys: Mapping[int, int | str] | None = None, dry_run: bool = False,
+) -> StepsResult:
+    """Record `step` for every listed participant, all or nothing: the rules of participant_step
+    (step_problem, comparison_blockers, CAMPAIGN_RECORD at each participant's cell) for each one,
+    and when any is refused nothing is written and every refusal is returned.
+
+    `days` and `notes` give a participant its own date and note (a step file's rows); `keys` names
+    each participant in the refusals (the file's line). `dry_run`: check only."""
+    if step not in STEPS:
+        raise ValidationError({"step": [_("Unknown step.")]})
+    days, notes, keys = days or {}, notes or {}, keys or {}
+    with transaction.atomic():
+        rows, refusals = _steps_check(actor, campaign, step, day, participant_ids, days, keys)
+        if refusals or dry_run:
+            return StepsResult(recorded=0 if refusals else len(rows), refusals=refusals, dry_run=dry_run)
+        _steps_write(actor, campaign, step, rows, note, notes)
+    return StepsResult(recorded=len(rows))
+
+
+@dataclass
+class _Row:
+    """A participant to record, as the bulk path reads it (a few columns, no model instance)."""
+
+    pk: int
+    member_id: int
+    stage: int
+    stage_on: dt.date | None
+    unit_path: str
+    day: dt.date
+
+
+def _steps_check(
+    actor: Any, campaign: Campaign, step: str, day: dt.date, participant_ids: list[int],
+    days: Mapping[int, dt.date], keys: Mapping[int, int | str],
+) -> tuple[list[_Row], list[StepRefusal]]:
+    """The participants to record, locked, and the refusals."""
+    refusals: list[StepRefusal] = []
+
+    def refuse(pk: int, reason: str) -> None:
+        refusals.append(StepRefusal(participant_id=pk, reason=reason, key=keys.get(pk, pk)))
+
+    if campaign.closed_on is not None:
+        raise ValidationError(_("The campaign is closed."), code="closed")
+    found = _steps_rows(actor, campaign, participant_ids)
+    record_scope = scope_for(actor, CAMPAIGN_RECORD)
+    probe = Participant(campaign=campaign)  # step_problem reads the stage and the campaign's start
+    rows: list[_Row] = []
+    seen: set[int] = set()
+    for pk in participant_ids:
+        if pk in seen:
+            refuse(pk, _("Listed twice."))
+            continue
+        seen.add(pk)
+        values = found.get(pk)
+        if values is None:
+            refuse(pk, _("Not in this campaign, or outside your scope."))
+            continue
+        member_id, unit_path, stage, stage_on, eligible, left_on = values
+        if not record_scope.covers_path(unit_path):
+            refuse(pk, _("You do not have permission to record campaign steps here."))
+        elif not eligible or left_on is not None:
+            refuse(pk, _("This member is not in the campaign's figures (not eligible, or left it)."))
+        else:
+            probe.stage = stage
+            when = days.get(pk, day)
+            if problem := step_problem(probe, step, when, stage_on):
+                refuse(pk, problem)
+            else:
+                rows.append(_Row(pk, member_id, stage, stage_on, unit_path, when))
+    if step == Step.COMPARED and rows:
+        blockers = comparison_blockers([row.member_id for row in rows])
+        for row in rows:
+            if row.member_id in blockers:
+                refuse(row.pk, blockers[row.member_id])
+    if refusals:
+        order = {pk: index for index, pk in enumerate(participant_ids)}
+        refusals.sort(key=lambda refusal: order[refusal.participant_id])
+    return rows, refusals
+
+
+def _steps_rows(actor: Any, campaign: Campaign, participant_ids: list[int]) -> dict[int, tuple]:
+    """participant id -> (member, unit path, stage, stage_on, eligible, left_on), locked, for the
+    listed participants of the campaign the actor sees."""
+    visible = participants_visible_to(actor, campaign).select_for_update(of=("self",))
+    found: dict[int, tuple] = {}
+    wanted = sorted(set(participant_ids))
+    for start in range(0, len(wanted), STEP_BATCH):
+        chunk = wanted[start:start + STEP_BATCH]
+        for pk, *values in visible.filter(pk__in=chunk).values_list(
+                "pk", "member_id", "unit__path", "stage", "stage_on", "eligible", "left_on"):
+            found[pk] = tuple(values)
+    return found
+
+
+def _steps_write(actor: Any, campaign: Campaign, step: str, rows: list[_Row], note: str,
+                 notes: Mapping[int, str]) -> None:
+    number = step_number(step)
+    recorded_by = actor if getattr(actor, "pk", None) else None
+    note = nfc(note).strip()
+    row_notes = {row.pk: nfc(notes[row.pk]).strip() if row.pk in notes else note for row in rows}
+    StepRecord.objects.bulk_create(
+        [StepRecord(participant_id=row.pk, step=step, day=row.day, note=row_notes[row.pk], recorded_by=recorded_by)
+         for row in rows], batch_size=STEP_BATCH // 5)
+    by_day: dict[dt.date, list[int]] = {}
+    for row in rows:
+        by_day.setdefault(row.day, []).append(row.pk)
+    for when, pks in by_day.items():
+        for start in range(0, len(pks), STEP_BATCH):
+            Participant.objects.filter(pk__in=pks[start:start + STEP_BATCH]).update(
+                stage=number, stage_on=when, version=F("version") + 1)
+    audit_record_many(actor=actor, entries=[
+        {"action": "campaign.step", "object_type": "participant", "object_id": row.pk,
+         "before": {"stage": row.stage, "stage_on": row.stage_on},
+         "after": {"stage": number, "step": step, "day": row.day.isoformat(), "member": row.member_id,
+                   **({"note": row_notes[row.pk]} if row_notes[row.pk] else {})},
+         "unit_path": row.unit_path} for row in rows])
+    if step == Step.HANDED_OVER:
+        _handover_events(actor, campaign, [(row.member_id, row.day) for row in rows])
+
+
+def _handover_events(actor: Any, campaign: Campaign, handed: list[tuple[int, dt.date]]) -> None:
+    """The hand-over in each member's timeline (one insert for the lot)."""
+    members = {}
+    for start in range(0, len(handed), STEP_BATCH):
+        chunk = [member_id for member_id, _day in handed[start:start + STEP_BATCH]]
+        members.update({pk: (unit_id, status) for pk, unit_id, status in
+                        Member.objects.filter(pk__in=chunk).values_list("pk", "unit_id", "status")})
+    details = CardHandedOver(campaign=campaign.pk, campaign_name=campaign.name)
+    bulk_insert(MemberEvent, [
+        event_row(details, member_id=member_id, unit_id=members[member_id][0], day=day,
+                  actor_id=actor_id_of(actor), from_status=members[member_id][1], to_status=members[member_id][1])
+        for member_id, day in handed])
+
+
+# --- the pipeline: one member ------------------------------------------------------------------------
+
+
+def _commit_participant(actor: Any, participant: Participant, action: str, before: dict[str, Any],
+                        after: dict[str, Any], fields: list[str]) -> Participant:
+    """Save a changed participant (its version moved on) with its audit row."""
+    participant.version += 1
+    participant.save(update_fields=[*fields, "version"])
+    audit_record(actor=actor, action=action, object_type="participant", object_id=participant.pk,
+                 before=before, after={**after, "member": participant.member_id}, unit_path=participant.unit.path)
+    return participant
+
+
+def participant_hold(
+    *, actor: Any, participant: Participant, expected_version: int, reason: str, note: str = "",
+) -> Participant:
+    """Mark that the member cannot complete now (abroad, in hospital...): still counted as remaining,
+    reported apart."""
+    if reason not in HoldReason.values:
+        raise ValidationError({"reason": [_("Choose a reason from the list.")]})
+    note = clean(note)
+    if reason == HoldReason.OTHER and not note:
+        raise ValidationError({"note": [_("Say what keeps the member from completing now.")]})
+    with transaction.atomic():
+        participant = _locked(actor, participant, expected_version)
+        if participant.stage == len(STEPS):
+            raise ValidationError({"reason": [_("The card is already handed over.")]})
+        before = {"hold": participant.hold, "hold_note": participant.hold_note, "hold_since": participant.hold_since}
+        participant.hold, participant.hold_note, participant.hold_since = reason, note, today()
+        return _commit_participant(actor, participant, "campaign.hold", before,
+                                   {"hold": reason, "hold_note": note, "hold_since": participant.hold_since},
+                                   ["hold", "hold_note", "hold_since"])
+
+
+def participant_release(*, actor: Any, participant: Participant, expected_version: int) -> Participant:
+    """The member can complete again: the hold is lifted."""
+    with transaction.atomic():
+        participant = _locked(actor, participant, expected_version)
+        if not participant.hold:
+            raise ValidationError({"hold": [_("This member is not on hold.")]})
+        before = {"hold": participant.hold, "hold_note": participant.hold_note, "hold_since": participant.hold_since}
+        participant.hold, participant.hold_note, participant.hold_since = "", "", None
+        return _commit_participant(actor, participant, "campaign.release", before,
+                                   {"hold": "", "hold_note": "", "hold_since": None},
+                                   ["hold", "hold_note", "hold_since"])
+
+
+def participant_set_care(*, actor: Any, participant: Participant, expected_version: int, care: str) -> Participant:
+    """Mark the member sick or disabled (they go on the home-visit worklist), or clear the mark."""
+    if care not in Care.values:
+        raise ValidationError({"care": [_("Choose sick, disabled or none.")]})
+    with transaction.atomic():
+        participant = _locked(actor, participant, expected_version)
+        if participant.care == care:
+            raise ValidationError({"care": [_("Nothing to change.")]})
+        before = {"care": participant.care}
+        participant.care = care
+        return _commit_participant(actor, participant, "campaign.care", before, {"care": care}, ["care"])
+
+
+def participant_step_undo(*, actor: Any, participant: Participant, expected_version: int, reason: str) -> Participant:
+    """Remove the latest step recorded (a mistake), with the reason. Only the latest: the steps
+    before it stay, so the pipeline stays in order."""
+    reason = clean(reason)
+    if not reason:
+        raise ValidationError({"reason": [_("Say why the step is undone.")]})
+    with transaction.atomic():
+        participant = _locked(actor, participant, expected_version)
+        if participant.stage == 0:
+            raise ValidationError({"reason": [_("No step is recorded yet.")]})
+        step = STEPS[participant.stage - 1]
+        latest = StepRecord.objects.get(participant=participant, step=step)
+        previous = (StepRecord.objects.filter(participant=participant, step=STEPS[participant.stage - 2])
+                    .values_list("day", flat=True).first() if participant.stage > 1 else None)
+        before = {"stage": participant.stage, "stage_on": participant.stage_on, "step": step,
+                  "day": latest.day, "recorded_by": latest.recorded_by_id, "note": latest.note}
+        latest.delete()
+        participant.stage, participant.stage_on = participant.stage - 1, previous
+        _commit_participant(actor, participant, "campaign.step_undone", before,
+                            {"stage": participant.stage, "stage_on": previous, "reason": reason},
+                            ["stage", "stage_on"])
+        if step == Step.HANDED_OVER:
+            member = Member.objects.only("unit_id", "status").get(pk=participant.member_id)
+            MemberEvent.objects.create(**event_row(
+                HandOverWithdrawn(campaign=participant.campaign_id, reason=reason), member_id=member.pk,
+                unit_id=member.unit_id, day=today(), actor_id=actor_id_of(actor), from_status=member.status,
+                to_status=member.status))
+    return participant
+
+
+# --- the campaign as a whole -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RefreshResult:
+    joined: int
+    left: int
+    moved: int
+    returned: int
+
+
+def campaign_refresh(*, actor: Any, campaign: Campaign) -> RefreshResult:
+    """Bring the participants in line with the roll today, for what the member hooks did not see
+    (members registered or imported after the snapshot, records changed outside the services):
+    on-roll members in the unit without a participant join today, eligible or not by the rule;
+    participants whose member is off the roll or outside the unit leave today; the others follow
+    their member's cell (and one who left by a transfer and is back inside counts again)."""
+    require(actor, CAMPAIGN_MANAGE, campaign.unit)
+    if campaign.closed_on is not None:
+        raise ValidationError(_("The campaign is closed."), code="closed")
+    day = today()
+    entries: list[dict[str, Any]] = []
+    with transaction.atomic():
+        Campaign.objects.select_for_update().filter(pk=campaign.pk).first()  # one refresh at a time
+        joined = _refresh_join(campaign, day, entries)
+        left, moved, returned = _refresh_align(campaign, day, entries)
+        audit_record_many(actor=actor, entries=entries)
+        counts = {"joined": joined, "left": left, "moved": moved, "returned": returned}
+        audit_record(actor=actor, action="campaign.refreshed", object_type="campaign", object_id=campaign.pk,
+                     before={}, after={"day": day.isoformat(), **counts}, unit_path=campaign.unit.path)
+    return RefreshResult(**counts)
+
+
+def _refresh_join(campaign: Campaign, day: dt.date, entries: list[dict[str, Any]]) -> int:
+    rule = Rule.from_json(campaign.rule)
+    missing = (Member.objects.filter(status__in=SNAPSHOT_STATUSES, **subtree_filter(campaign.unit.path, "unit__path"))
+               .exclude(pk__in=Participant.objects.filter(campaign=campaign).values("member_id"))
+               .annotate(why_not=rule.exclusion_sql()).order_by("pk").values_list("pk", "unit_id", "unit__path",
+                                                                                  "why_not"))
+    rows = list(missing)
+    created = Participant.objects.bulk_create(
+        [Participant(campaign=campaign, member_id=member_id, unit_id=unit_id, eligible=not why_not, exclusion=why_not,
+                     joined_on=day) for member_id, unit_id, _path, why_not in rows], batch_size=SNAPSHOT_BATCH // 5)
+    pk_of = {participant.member_id: participant.pk for participant in created}
+    for member_id, _unit_id, path, why_not in rows:
+        entries.append({"action": "campaign.participant_joined", "object_type": "participant",
+                        "object_id": pk_of[member_id], "before": {},
+                        "after": {"campaign": campaign.pk, "member": member_id, "eligible": not why_not,
+                                  "exclusion": why_not, "joined_on": day.isoformat(), "event": "refresh"},
+                        "unit_path": path})
+    return len(rows)
+
+
+def _refresh_align(campaign: Campaign, day: dt.date, entries: list[dict[str, Any]]) -> tuple[int, int, int]:
+    """Participants whose member left the roll or the unit leave; the others follow their cell."""
+    top = campaign.unit.path
+    rows = (Participant.objects.filter(campaign=campaign)
+            .filter(Q(left_on__isnull=True) | Q(departure=Departure.TRANSFERRED_OUT))
+            .values_list("pk", "unit_id", "left_on", "member_id", "member__unit_id", "member__unit__path",
+                         "member__status", "member__pending_unit__path"))
+    left = moved = returned = 0
+    for pk, unit_id, left_on, member_id, member_unit, path, status, pending_path in rows.iterator(chunk_size=2000):
+        departure = _departure(status, path, pending_path, top)
+        change: dict[str, Any] = {}
+        if departure and left_on is None:
+            change = {"left_on": day, "departure": departure}
+            action, left = "campaign.participant_left", left + 1
+        elif not departure and left_on is not None and status != Status.TRANSFERRED_OUT:
+            change = {"left_on": None, "departure": "", "unit_id": member_unit}
+            action, returned = "campaign.participant_moved", returned + 1
+        elif not departure and unit_id != member_unit and status != Status.TRANSFERRED_OUT:
+            change = {"unit_id": member_unit}
+            action, moved = "campaign.participant_moved", moved + 1
+        if not change:
+            continue
+        Participant.objects.filter(pk=pk).update(**change, version=F("version") + 1)
+        entries.append({"action": action, "object_type": "participant", "object_id": pk, "before": {},
+                        "after": {"member": member_id, **change, "event": "refresh"}, "unit_path": path})
+    return left, moved, returned
+
+
+_OFF_THE_ROLL: dict[str, str] = {Status.REMOVED: Departure.REMOVED, Status.EXPELLED: Departure.EXPELLED,
+                                 Status.DECEASED: Departure.DECEASED}
+
+
+def _departure(status: str, path: str, pending_path: str | None, top: str) -> str:
+    """Why a participant is no longer in the campaign ("" when it still is): as follow_member decides."""
+    if status in _OFF_THE_ROLL:
+        return _OFF_THE_ROLL[status]
+    if status == Status.TRANSFERRED_OUT:
+        return "" if pending_path is not None and pending_path.startswith(top) else Departure.TRANSFERRED_OUT
+    return "" if path.startswith(top) else Departure.TRANSFERRED_OUT
+
+
+def campaign_close(*, actor: Any, campaign: Campaign) -> Campaign:
+    """Close the campaign today: its figures are final and no step may be recorded any more."""
+    require(actor, CAMPAIGN_MANAGE, campaign.unit)
+    with transaction.atomic():
+        campaign = Campaign.objects.select_for_update().select_related("unit").get(pk=campaign.pk)
+        if campaign.closed_on is not None:
+            raise ValidationError(_("The campaign is already closed."), code="closed")
+        campaign.closed_on = today()
+        campaign.save(update_fields=["closed_on"])
+        audit_record(actor=actor, action="campaign.closed", object_type="campaign", object_id=campaign.pk,
+                     before={"closed_on": None}, after={"closed_on": campaign.closed_on},
+                     unit_path=campaign.unit.path)
+    return campaign
