@@ -24,7 +24,7 @@ class GroupForm(forms.Form):
 
 
 class PersonForm(forms.Form):
-    user = forms.ModelChoiceField(label=_("Person"), queryset=None)  # type: ignore[arg-type]
+    user: forms.ModelChoiceField = forms.ModelChoiceField(label=_("Person"), queryset=None)  # type: ignore[arg-type]
     role = forms.ChoiceField(label=_("Role in the group"), choices=GroupRole.choices, initial=GroupRole.MEMBER)
 
     def __init__(self, *args: Any, candidates: Any, **kwargs: Any) -> None:
@@ -40,7 +40,7 @@ class AssignForm(forms.Form):
 
 class TaskForm(forms.Form):
     title = forms.CharField(label=_("Task"), max_length=200)
-    owner = forms.ModelChoiceField(label=_("Owner"), queryset=None)  # type: ignore[arg-type]
+    owner: forms.ModelChoiceField = forms.ModelChoiceField(label=_("Owner"), queryset=None)  # type: ignore[arg-type]
     due_on = VnDateField(label=_("Due on"))
     unit = _code_field(_("Unit"))
 

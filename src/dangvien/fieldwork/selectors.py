@@ -2,7 +2,8 @@
 campaign.selectors (404 outside the actor's scope); within it:
 
 - a working group is seen by its people and by anyone who sees the campaign's data (CAMPAIGN_VIEW)
-  at the unit it is formed at or at one of the units assigned to it;
+  at the unit it is formed at, or where one of the units assigned to it lies (in or above their
+  subtree: the group works in their cell);
 - tasks: the actor's own and those of the groups they belong to (the group page lists a group's);
 - the home-visit worklist: the participants the actor sees (campaign.selectors) who need a visit;
 - difficulties: those raised in the actor's subtree, and all of them for the people of the
@@ -40,17 +41,24 @@ from dangvien.fieldwork.models import (
 )
 from dangvien.fieldwork.permissions import FIELDWORK_MANAGE
 from dangvien.members.models import Status
-from dangvien.members.validation import today
+from dangvien.members.validation import age_on, today
 from dangvien.org.models import Unit
 
 # --- working groups ------------------------------------------------------------------------------
+
+
+def _pk(actor: Any) -> int:
+    """The actor's id in a filter (0, which no row has, for an anonymous one)."""
+    return getattr(actor, "pk", None) or 0
 
 
 def groups_visible_to(actor: Any, campaign: Campaign) -> QuerySet[WorkingGroup]:
     if not getattr(actor, "is_authenticated", False):
         return WorkingGroup.objects.none()
     scope = scope_for(actor, CAMPAIGN_VIEW)
-    assigned_here = GroupUnit.objects.filter(scope.q("unit__path"), group=OuterRef("pk"))
+    # Assigned to a unit in the actor's subtree, or above it (the group works in the actor's cell).
+    above = [top for path in scope.paths for top in ancestor_paths(path)]
+    assigned_here = GroupUnit.objects.filter(scope.q("unit__path") | Q(unit__path__in=above), group=OuterRef("pk"))
     person = GroupPerson.objects.filter(user_id=actor.pk, group=OuterRef("pk"))
     return (WorkingGroup.objects.filter(campaign=campaign)
             .filter(Exists(person) | scope.q("unit__path") | Exists(assigned_here)).select_related("unit"))
@@ -69,12 +77,12 @@ def group_may_manage(actor: Any, group: WorkingGroup) -> bool:
 
 
 def is_group_person(actor: Any, group: WorkingGroup) -> bool:
-    return GroupPerson.objects.filter(group=group, user_id=getattr(actor, "pk", None)).exists()
+    return GroupPerson.objects.filter(group=group, user_id=_pk(actor)).exists()
 
 
 def groups_of(actor: Any, campaign: Campaign) -> QuerySet[WorkingGroup]:
     """The campaign's groups the actor is a person of."""
-    return WorkingGroup.objects.filter(campaign=campaign, people__user_id=getattr(actor, "pk", None))
+    return WorkingGroup.objects.filter(campaign=campaign, people__user_id=_pk(actor))
 
 
 def groups_covering(campaign: Campaign, unit: Unit) -> QuerySet[WorkingGroup]:
@@ -116,7 +124,7 @@ def candidates_for_group(group: WorkingGroup) -> QuerySet[User]:
 
 def tasks_for(actor: Any, campaign: Campaign) -> QuerySet[Task]:
     """The actor's tasks and their groups' tasks: open ones overdue first, then by due date; done last."""
-    mine = Q(owner_id=getattr(actor, "pk", None)) | Q(group__in=groups_of(actor, campaign))
+    mine = Q(owner_id=_pk(actor)) | Q(group__in=groups_of(actor, campaign))
     return _ordered(Task.objects.filter(group__campaign=campaign).filter(mine))
 
 
@@ -153,6 +161,12 @@ def task_overdue(task: Task, day: dt.date | None = None) -> bool:
 def elderly_age(campaign: Campaign) -> int:
     policy = VisitPolicy.objects.filter(campaign=campaign).values_list("elderly_age", flat=True).first()
     return policy if policy is not None else DEFAULT_ELDERLY_AGE
+
+
+def member_age(member: Any, day: dt.date) -> int:
+    """The member's age on the day (with only the year of birth: the age reached that year, as the
+    worklist counts it)."""
+    return age_on(member.date_of_birth, day) if member.date_of_birth else day.year - member.birth_year
 
 
 def needs_visit_q(campaign: Campaign, day: dt.date) -> Q:
@@ -198,7 +212,7 @@ def participant_visits(participant: Participant) -> QuerySet[HomeVisit]:
 def visit_groups_for(actor: Any, participant: Participant) -> list[WorkingGroup]:
     """The groups the actor belongs to that work in the participant's cell."""
     return list(groups_covering(participant.campaign, participant.unit).filter(
-        people__user_id=getattr(actor, "pk", None)))
+        people__user_id=_pk(actor)))
 
 
 def visit_permitted(actor: Any, participant: Participant) -> bool:

@@ -45,7 +45,7 @@ from dangvien.members.validation import today
 from dangvien.notifications.services import notification_send
 from dangvien.org.models import Unit, UnitKind
 
-GROUP_KINDS = {UnitKind.PROVINCE: GroupKind.PROVINCE, UnitKind.COMMUNE: GroupKind.COMMUNE}
+GROUP_KINDS: dict[str, str] = {UnitKind.PROVINCE: GroupKind.PROVINCE, UnitKind.COMMUNE: GroupKind.COMMUNE}
 # The steps a working group does at a member's home: the declaration, then the photo.
 STEPS_AT_VISIT = (Step.DECLARED, Step.PHOTOGRAPHED)
 # An outcome that says a step was done needs that step recorded (at this visit or before).

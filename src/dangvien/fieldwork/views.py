@@ -5,7 +5,6 @@ without JavaScript (the visit form is one small page for a phone on a poor conne
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django import forms
@@ -29,7 +28,7 @@ from dangvien.fieldwork import forms as fieldwork_forms
 from dangvien.fieldwork import selectors, services
 from dangvien.fieldwork.models import DifficultyStatus, Outcome, Task
 from dangvien.fieldwork.permissions import FIELDWORK_MANAGE, FIELDWORK_RAISE
-from dangvien.members.validation import age_on, today
+from dangvien.members.validation import today
 from dangvien.org.models import Unit
 from dangvien.org.selectors import unit_get_by_code_for
 
@@ -213,11 +212,6 @@ def task_status(request: HttpRequest, campaign_id: int, task_id: int) -> HttpRes
 # --- home visits ---------------------------------------------------------------------------------
 
 
-def age_of(member: Any, day: dt.date) -> int:
-    """The member's age on the day (with only the year of birth: the age reached that year)."""
-    return age_on(member.date_of_birth, day) if member.date_of_birth else day.year - member.birth_year
-
-
 def _reasons(participant: Participant, age: int, threshold: int) -> list[str]:
     reasons = []
     if age >= threshold:
@@ -246,7 +240,7 @@ def visits(request: HttpRequest, campaign_id: int) -> HttpResponse:
     labels = selectors.group_labels(campaign)
     rows = []
     for participant in page:
-        age = age_of(participant.member, day)
+        age = selectors.member_age(participant.member, day)
         rows.append({"p": participant, "age": age, "reasons": _reasons(participant, age, threshold),
                      "group": labels.for_unit(participant.unit),
                      "outcome": Outcome(outcome).label if (outcome := getattr(participant, "last_outcome", "")) else ""})
@@ -275,7 +269,7 @@ def visit_policy(request: HttpRequest, campaign_id: int) -> HttpResponse:
             messages.success(request, _("Members aged %(age)s or more are now on the worklist.")
                              % {"age": form.cleaned_data["elderly_age"]})
     else:
-        messages.error(request, " ".join(m for ms in form.errors.values() for m in ms))
+        messages.error(request, " ".join(str(m) for ms in form.errors.values() for m in ms))
     return redirect("fieldwork:visits", campaign.pk)
 
 
@@ -312,7 +306,7 @@ def visit_form(request: HttpRequest, campaign_id: int, participant_id: int) -> H
     day = today()
     return render(request, "fieldwork/visit_form.html", {
         **_nav(campaign, "visits"), "participant": participant, "member": participant.member,
-        "age": age_of(participant.member, day), "form": form, "today": day,
+        "age": selectors.member_age(participant.member, day), "form": form, "today": day,
         "visits": selectors.participant_visits(participant)[:5],
         "plan": selectors.open_plan(participant),
     })

@@ -47,7 +47,7 @@ def _check(topic: str, title: str, link: str) -> None:
 
 def _email_text(title: str, body: str, link: str) -> str:
     """The email's text: the message and, when the site's address is configured, the link."""
-    site = settings.DANGVIEN.get("SITE_URL", "").rstrip("/")
+    site = str(settings.DANGVIEN.get("SITE_URL", "")).rstrip("/")
     return "\n\n".join(part for part in (body, f"{site}{link}" if site and link else "") if part) or title
 
 
