@@ -35,7 +35,6 @@ def test_a_raised_difficulty_goes_to_the_provincial_group_s_people(field):
 
 
 def test_without_a_provincial_group_the_province_s_officers_are_told(field):
-    w = field.world
     field.group.delete()
     found = _raise(field)
     assert found.group_id is None

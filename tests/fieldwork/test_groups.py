@@ -11,7 +11,13 @@ from dangvien.core.errors import NotFound
 from dangvien.core.models import AuditEntry
 from dangvien.fieldwork import selectors
 from dangvien.fieldwork.models import GroupKind, Task, TaskStatus, WorkingGroup
-from dangvien.fieldwork.services import group_form, group_person_add, group_unit_assign, task_create, task_set_status
+from dangvien.fieldwork.services import (
+    group_form,
+    group_person_add,
+    group_unit_assign,
+    task_create,
+    task_set_status,
+)
 from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db

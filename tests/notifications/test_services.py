@@ -10,7 +10,11 @@ from dangvien.core.errors import NotFound
 from dangvien.core.models import AuditEntry
 from dangvien.notifications.models import Notification
 from dangvien.notifications.selectors import notifications_for, unread_count
-from dangvien.notifications.services import notification_mark_read, notification_send, notifications_mark_all_read
+from dangvien.notifications.services import (
+    notification_mark_read,
+    notification_send,
+    notifications_mark_all_read,
+)
 from tests.clock import NOW
 
 pytestmark = pytest.mark.django_db
