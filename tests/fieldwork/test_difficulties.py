@@ -31,7 +31,7 @@ def test_a_raised_difficulty_goes_to_the_provincial_group_s_people(field):
     assert [(n.recipient.username, n.topic, n.link) for n in notices] == [
         ("the_a", "fieldwork.difficulty", f"/campaigns/{field.campaign.pk}/difficulties/#difficulty-{found.pk}"),
         ("tinh", "fieldwork.difficulty", f"/campaigns/{field.campaign.pk}/difficulties/#difficulty-{found.pk}")]
-    assert notices[0].title == "Difficulty raised by Chi bộ Giáo viên 1: Đảng viên cao tuổi không đi lại được"
+    assert notices[0].title == "Chi bộ Giáo viên 1 nêu khó khăn: Đảng viên cao tuổi không đi lại được"
 
 
 def test_without_a_provincial_group_the_province_s_officers_are_told(field):

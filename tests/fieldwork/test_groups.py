@@ -63,7 +63,7 @@ def test_units_are_assigned_inside_the_group_s_unit_once(field):
     w = field.world
     with pytest.raises(ValidationError) as error:
         group_unit_assign(actor=w.province_officer, group=field.group, unit=w.cell_a1)  # inside commune A
-    assert "already assigned" in error.value.message_dict["unit"][0]
+    assert error.value.message_dict["unit"] == ["Chi bộ Giáo viên 1 đã được giao cho tổ (qua Đảng bộ xã Ia Grai)."]
     group_unit_assign(actor=w.province_officer, group=field.group, unit=w.cell_b1)
     assert [a.unit.code for a in selectors.group_units(field.group)] == ["GL-A", "GL-B-01"]
     commune = group_form(actor=w.officer_a, campaign=field.campaign, unit=w.commune_a, name="Tổ xã")

@@ -57,7 +57,7 @@ def test_a_refused_visit_comes_back_on_the_form_and_nothing_changes(field):
     response = _client(w.card_officer_a).post(f"/campaigns/{field.campaign.pk}/visits/{lan.pk}/", {
         "version": lan.version, "outcome": "not_at_home", "care": ""})
     assert response.status_code == 200
-    assert "Give the day of the visit with its outcome." in response.content.decode()
+    assert "Hãy nhập ngày đến nhà cùng với kết quả." in response.content.decode()
     assert not HomeVisit.objects.exists()
     response = _client(w.card_officer_a).post(f"/campaigns/{field.campaign.pk}/visits/{lan.pk}/", {
         "version": lan.version, "visited_on": "31/02/2026", "care": ""})
