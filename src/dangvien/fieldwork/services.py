@@ -176,7 +176,7 @@ def task_set_status(*, actor: Any, task: Task, done: bool) -> Task:
         raise PermissionDenied(_("You do not have permission to update this task."))
     status = TaskStatus.DONE if done else TaskStatus.OPEN
     with transaction.atomic():
-        fresh = Task.objects.select_for_update().select_related("unit").get(pk=task.pk)
+        fresh = Task.objects.select_for_update(of=("self",)).select_related("unit").get(pk=task.pk)
         if fresh.status == status:
             return fresh
         before = {"status": fresh.status, "done_on": fresh.done_on}
@@ -392,7 +392,7 @@ def difficulty_answer(*, actor: Any, difficulty: Difficulty, answer: str) -> Dif
     if not answer:
         raise ValidationError({"answer": [_("Write the answer.")]})
     with transaction.atomic():
-        fresh = Difficulty.objects.select_for_update().select_related("unit", "raised_by").get(pk=difficulty.pk)
+        fresh = Difficulty.objects.select_for_update(of=("self",)).select_related("unit", "raised_by").get(pk=difficulty.pk)
         if fresh.status == DifficultyStatus.CLOSED:
             raise ValidationError({"answer": [_("This difficulty is closed.")]})
         before = {"status": fresh.status, "answer": fresh.answer}
@@ -419,7 +419,7 @@ def difficulty_close(*, actor: Any, difficulty: Difficulty) -> Difficulty:
     if not difficulty_may_close(actor, difficulty):
         raise PermissionDenied(_("You do not have permission to close this difficulty."))
     with transaction.atomic():
-        fresh = Difficulty.objects.select_for_update().select_related("unit").get(pk=difficulty.pk)
+        fresh = Difficulty.objects.select_for_update(of=("self",)).select_related("unit").get(pk=difficulty.pk)
         if fresh.status == DifficultyStatus.CLOSED:
             return fresh
         before = {"status": fresh.status}
