@@ -308,6 +308,107 @@ def _bulk_form(world: World, cell: Any) -> dict[str, Any]:
     return {"unit": cell.pk, "field": "hometown", "kind": "merger_hometown", "expected": 1}
 
 
+# --- field work: a campaign over the province, two working groups -------------------------------
+
+PARTICIPANTS = ["participant_a1", "participant_a2", "participant_b1"]  # the world's members in the campaign
+GROUPS = ["group_province", "group_b"]
+FIELD_CAMPAIGN = ["campaign"]  # field work routes about the campaign as a whole
+FVIEW, FVISIT, FMANAGE, FRAISE, SELF = "field.view", "field.visit", "field.manage", "field.raise", "self"
+
+
+@dataclass(frozen=True)
+class FieldScope:
+    participants: set[str]  # whom it sees in the campaign (CAMPAIGN_VIEW)
+    visits: set[str]  # for whom it records home visits
+    groups: set[str]  # the working groups it sees
+    manage: set[str]  # the working groups it changes
+
+
+# The provincial group (at the province, commune A assigned, with the province's officer and commune
+# A's card officer) and commune B's group (nobody in it yet). A member sees no campaign: None.
+FIELD_SCOPES: dict[str, FieldScope | None] = {
+    "province_officer": FieldScope(set(PARTICIPANTS), set(PARTICIPANTS), set(GROUPS), set(GROUPS)),
+    "officer_a": FieldScope({"participant_a1", "participant_a2"}, {"participant_a1", "participant_a2"},
+                            {"group_province"}, set()),
+    "officer_b": FieldScope({"participant_b1"}, {"participant_b1"}, {"group_b"}, {"group_b"}),
+    "secretary_a1": FieldScope({"participant_a1"}, set(), {"group_province"}, set()),
+    "card_officer_a": FieldScope({"participant_a1", "participant_a2"}, {"participant_a1", "participant_a2"},
+                                 {"group_province"}, set()),
+    "member_user_a1": None,
+}
+
+
+def _fieldwork(world: World) -> Any:
+    """The campaign and its groups, made once per test."""
+    if hasattr(world, "campaign"):
+        return world.campaign
+    from dangvien.campaign.models import Participant
+    from dangvien.campaign.services import campaign_create
+    from dangvien.fieldwork.services import group_form, group_person_add, group_unit_assign
+
+    campaign = campaign_create(actor=world.admin, unit=world.province, name="Đổi thẻ 2026",
+                               start=dt.date(2026, 10, 1), deadline=dt.date(2026, 12, 31))
+    # Test setup only: the world's members hold no card (and one is probationary); here every one counts.
+    Participant.objects.filter(campaign=campaign).update(eligible=True, exclusion="")
+    province = group_form(actor=world.admin, campaign=campaign, unit=world.province, name="Tổ công tác tỉnh")
+    group_person_add(actor=world.admin, group=province, user=world.province_officer, role="leader")
+    group_person_add(actor=world.admin, group=province, user=world.card_officer_a)
+    group_unit_assign(actor=world.admin, group=province, unit=world.commune_a)
+    world.campaign, world.group_province = campaign, province
+    world.group_b = group_form(actor=world.admin, campaign=campaign, unit=world.commune_b, name="Tổ công tác xã B")
+    return campaign
+
+
+def _field_target(world: World, name: str) -> Any:
+    from dangvien.campaign.models import Participant
+
+    campaign = _fieldwork(world)
+    if name.startswith("participant_"):
+        member = getattr(world, "member_" + name.split("_", 1)[1])
+        return Participant.objects.select_related("member", "unit").get(campaign=campaign, member=member)
+    return getattr(world, name) if name != "campaign" else campaign
+
+
+def _visit_form(world: World, participant: Any) -> dict[str, Any]:
+    return {"version": participant.version, "planned_on": "25/11/2026", "care": participant.care}
+
+
+def _visit_json(world: World, participant: Any) -> dict[str, Any]:
+    return {"version": participant.version, "planned_on": "2026-11-25"}
+
+
+def _assign_form(world: World, group: Any) -> dict[str, Any]:
+    return {"unit": "GL-B" if group.pk == world.group_province.pk else "GL-B-01"}
+
+
+def _raise_form(world: World, unit: Any) -> dict[str, Any]:
+    return {"unit": unit.code, "title": "Đảng viên cao tuổi cần thăm tại nhà", "description": ""}
+
+
+def _field_status(route: Route, role: str, scope: Scope, target: str) -> int:
+    """A role that sees no campaign gets 404 for everything in it; inside, hidden is 404 and visible
+    but not permitted 403. A unit typed in a form (raising a difficulty) that the role does not see
+    is an unknown code: the form comes back (200), as for a code that does not exist."""
+    if route.needs == SELF:
+        return route.ok
+    field = FIELD_SCOPES[role]
+    if field is None:
+        return 404
+    if target == "campaign":
+        return route.ok
+    if target.startswith("participant_"):
+        if target not in field.participants:
+            return 404
+        return route.ok if route.needs == FVIEW or target in field.visits else 403
+    if target.startswith("group_"):
+        if target not in field.groups:
+            return 404
+        return route.ok if route.needs == FVIEW or target in field.manage else 403
+    if target not in scope.units:
+        return 200 if route.needs == FRAISE else 404
+    return route.ok
+
+
 # --- the routes --------------------------------------------------------------------------------
 
 
@@ -429,12 +530,32 @@ ROUTES: list[Route] = [
     R("page", "POST", "/campaigns/{campaign}/members/steps/", PARTS, CAMPAIGN,
       lambda w, p: {"participants": [p.pk], "step": "declared", "day": "05/10/2026"}, ok=302, hidden=422),
     R("page", "GET", "/campaigns/{camp}/steps/upload/", CAMPAIGNS, CAMPAIGN),
+    # Field work: pages
+    R("page", "GET", "/campaigns/{fcampaign}/groups/", FIELD_CAMPAIGN, FVIEW),
+    R("page", "GET", "/campaigns/{fcampaign}/groups/{group}/", GROUPS, FVIEW),
+    R("page", "POST", "/campaigns/{fcampaign}/groups/{group}/units/", GROUPS, FMANAGE, _assign_form, ok=302),
+    R("page", "GET", "/campaigns/{fcampaign}/tasks/", FIELD_CAMPAIGN, FVIEW),
+    R("page", "GET", "/campaigns/{fcampaign}/visits/?unit={code}", UNITS, FVIEW),
+    R("page", "GET", "/campaigns/{fcampaign}/visits/{participant}/", PARTICIPANTS, FVISIT),
+    R("page", "POST", "/campaigns/{fcampaign}/visits/{participant}/", PARTICIPANTS, FVISIT, _visit_form, ok=302),
+    R("page", "GET", "/campaigns/{fcampaign}/difficulties/", FIELD_CAMPAIGN, FVIEW),
+    # Raising tells the provincial group's people: the difficulty's audit row and the notices'.
+    R("page", "POST", "/campaigns/{fcampaign}/difficulties/", UNITS, FRAISE, _raise_form, ok=302, audit_rows=2),
+    R("page", "GET", "/notifications/", ["province"], SELF),  # one's own notices: no object
+    # Field work: JSON API
+    R("api", "GET", "/api/campaigns/{fcampaign}/visits?unit={code}", UNITS, FVIEW),
+    R("api", "POST", "/api/campaigns/{fcampaign}/visits/{participant}", PARTICIPANTS, FVISIT, _visit_json),
+    R("api", "GET", "/api/notifications", ["province"], SELF),
 ]
 
+FIELD_NEEDS = {FVIEW, FVISIT, FMANAGE, FRAISE, SELF}
 
-def expected_status(route: Route, scope: Scope | None, target: str) -> int:
+
+def expected_status(route: Route, scope: Scope | None, target: str, role: str = "") -> int:
     if scope is None:
         return 401 if route.surface == "api" else 302
+    if route.needs in FIELD_NEEDS:
+        return _field_status(route, role, scope, target)
     if route.needs in (RVIEW, RRESOLVE, RFIX):
         return _reconcile_status(route, scope, target)
     if route.needs == CAMPAIGN:
@@ -514,16 +635,20 @@ def test_scope(route: Route, role: str) -> None:
         client.force_login(getattr(world, role))
     problems = []
     for target_name in route.targets:
-        target = _target(world, target_name)
+        fieldwork = "{fcampaign}" in route.url
+        target = _field_target(world, target_name) if fieldwork and target_name in (*PARTICIPANTS, *GROUPS, *FIELD_CAMPAIGN) \
+            else _target(world, target_name)
         if route.setup is not None:
             route.setup(world, target)
         if isinstance(target, Member):
             target = Member.objects.select_related("unit").get(pk=target.pk)
         url = route.url.format(unit=target.pk, member=target.pk, match=target.pk, fix=target.pk, job=target.pk,
-                               part=target.pk, camp=target.pk, code=getattr(target, "code", ""),
-                               campaign=_campaign(world).pk if "{campaign}" in route.url else "")
+                               part=target.pk, camp=target.pk, participant=target.pk, group=target.pk,
+                               code=getattr(target, "code", ""),
+                               campaign=_campaign(world).pk if "{campaign}" in route.url else "",
+                               fcampaign=_fieldwork(world).pk if fieldwork else "")
         body = route.body(world, target) if route.body else None
-        expected = expected_status(route, scope, target_name)
+        expected = expected_status(route, scope, target_name, role)
         before = _state()
         response = _request(client, route, url, body)
         got = response.status_code

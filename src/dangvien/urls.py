@@ -16,6 +16,8 @@ urlpatterns = [
     path("imports/", include("dangvien.imports.urls")),
     path("reconcile/", include("dangvien.reconcile.urls")),
     path("campaigns/", include("dangvien.campaign.urls")),
+    path("campaigns/", include("dangvien.fieldwork.urls")),
+    path("notifications/", include("dangvien.notifications.urls")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
 ]

@@ -40,13 +40,14 @@ def test_role_permissions_are_as_designed():
     # Committee and card officers see, run and decide reconciliations (reconcile/permissions.py);
     # correcting a record from one still needs MEMBER_MANAGE.
     RECONCILE = {Perm.RECONCILE_VIEW, Perm.RECONCILE_RUN, Perm.RECONCILE_RESOLVE}
-    # Everyone working on the card exchange sees its progress and records steps in their subtree;
-    # only committee officers run campaigns (campaign/permissions.py).
-    CAMPAIGN_WORK = {Perm.CAMPAIGN_VIEW, Perm.CAMPAIGN_RECORD}
+    # Everyone working on the card exchange sees its progress, records steps and raises difficulties
+    # in their subtree; only committee officers run campaigns and form working groups
+    # (campaign/permissions.py, fieldwork/permissions.py).
+    CAMPAIGN_WORK = {Perm.CAMPAIGN_VIEW, Perm.CAMPAIGN_RECORD, Perm.FIELDWORK_RAISE}
     assert ROLE_PERMS[Role.ADMIN] == frozenset(Perm)
     assert ROLE_PERMS[Role.COMMITTEE_OFFICER] == {
         Perm.UNIT_VIEW, Perm.UNIT_MANAGE, Perm.MEMBER_VIEW, Perm.MEMBER_MANAGE, Perm.MEMBER_EDIT_CONTACT,
-        Perm.ROLE_MANAGE, Perm.AUDIT_VIEW, *RECONCILE, Perm.CAMPAIGN_MANAGE, *CAMPAIGN_WORK,
+        Perm.ROLE_MANAGE, Perm.AUDIT_VIEW, *RECONCILE, Perm.CAMPAIGN_MANAGE, Perm.FIELDWORK_MANAGE, *CAMPAIGN_WORK,
     }
     assert ROLE_PERMS[Role.CELL_SECRETARY] == {Perm.UNIT_VIEW, Perm.MEMBER_VIEW, Perm.MEMBER_EDIT_CONTACT,
                                                *CAMPAIGN_WORK}
