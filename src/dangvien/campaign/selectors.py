@@ -43,6 +43,8 @@ def campaign_unit_for(actor: Any, campaign: Campaign, code: str | None = None) -
     """The unit of the campaign a report is about: the one with `code`, if it lies in the campaign's
     subtree and the actor's scope (else 404); without a code, the campaign's unit, or for an officer
     inside it the top of their own part of it."""
+    if code and "\x00" in code:  # no code holds one, and PostgreSQL refuses it in a query
+        raise NotFound(_("No such unit in the campaign."))
     scope = scope_for(actor, CAMPAIGN_VIEW)
     units = Unit.objects.filter(scope.q("path"), **subtree_filter(campaign.unit.path))
     unit = units.filter(code=code).first() if code else units.order_by("path").first()
