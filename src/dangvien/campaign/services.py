@@ -168,12 +168,12 @@ def campaign_urge(*, actor: Any, campaign: Campaign, unit: Unit, message: str = 
     day = today()
     figures = unit_figures(actor, campaign, unit)
     if not is_behind(figures, campaign, day):
-        raise ValidationError({"unit": [_("%(unit)s is not behind the pace (%(share)s).") % {
-            "unit": unit.name, "share": figures.share()}]}, code="not_behind")
+        raise ValidationError({"unit": ValidationError(_("%(unit)s is not behind the pace (%(share)s).") % {
+            "unit": unit.name, "share": figures.share()}, code="not_behind")})
     recipients, at = _officers_to_urge(actor, unit)
     if not recipients:
-        raise ValidationError({"unit": [_("Nobody below you holds an officer's role over %(unit)s.") % {
-            "unit": unit.name}]}, code="nobody")
+        raise ValidationError({"unit": ValidationError(_("Nobody below you holds an officer's role over %(unit)s.") % {
+            "unit": unit.name}, code="nobody")})
     message = nfc(message).strip()
     title = _("%(campaign)s: %(unit)s is behind the pace") % {"campaign": campaign.name, "unit": unit.name}
     body = _("%(unit)s has completed %(share)s; the plan asks for %(planned)s by today, the deadline is "
