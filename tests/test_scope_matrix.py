@@ -41,16 +41,21 @@ class Scope:
     contact: set[str] = field(default_factory=set)  # members whose contact details it may update
     # Units and members where it sees and decides reconciliation results (RECONCILE_VIEW, _RESOLVE).
     reconcile: set[str] = field(default_factory=set)
+    # Units where it sees a campaign's figures (CAMPAIGN_VIEW) and runs the campaign (CAMPAIGN_MANAGE).
+    campaign: set[str] = field(default_factory=set)
+    campaign_manage: set[str] = field(default_factory=set)
 
 
 ROLE_SCOPES: dict[str, Scope | None] = {
-    "province_officer": Scope(set(UNITS), set(MEMBERS), {*MEMBERS, *CELLS}, set(MEMBERS), {*UNITS, *MEMBERS}),
+    "province_officer": Scope(set(UNITS), set(MEMBERS), {*MEMBERS, *CELLS}, set(MEMBERS), {*UNITS, *MEMBERS},
+                              set(UNITS), set(UNITS)),
     "officer_a": Scope(A_UNITS, {"member_a1", "member_a2"}, {"member_a1", "member_a2", "cell_a1", "cell_a2"},
-                       {"member_a1", "member_a2"}, {*A_UNITS, "member_a1", "member_a2"}),
+                       {"member_a1", "member_a2"}, {*A_UNITS, "member_a1", "member_a2"}, A_UNITS, A_UNITS),
     "officer_b": Scope({"commune_b", "cell_b1"}, {"member_b1"}, {"member_b1", "cell_b1"}, {"member_b1"},
-                       {"commune_b", "cell_b1", "member_b1"}),
-    "secretary_a1": Scope({"cell_a1"}, {"member_a1"}, set(), {"member_a1"}),
-    "card_officer_a": Scope(A_UNITS, {"member_a1", "member_a2"}, reconcile={*A_UNITS, "member_a1", "member_a2"}),
+                       {"commune_b", "cell_b1", "member_b1"}, {"commune_b", "cell_b1"}, {"commune_b", "cell_b1"}),
+    "secretary_a1": Scope({"cell_a1"}, {"member_a1"}, set(), {"member_a1"}, campaign={"cell_a1"}),
+    "card_officer_a": Scope(A_UNITS, {"member_a1", "member_a2"}, reconcile={*A_UNITS, "member_a1", "member_a2"},
+                            campaign=A_UNITS),
     "member_user_a1": Scope(set(), {"member_a1"}),  # their own record only
     "anonymous": None,
 }
@@ -245,6 +250,40 @@ def _bulk_form(world: World, cell: Any) -> dict[str, Any]:
     return {"unit": cell.pk, "field": "hometown", "kind": "merger_hometown", "expected": 1}
 
 
+# --- the card exchange campaign: one over the province, every member eligible, nobody done yet -----
+
+CVIEW, CMANAGE = "campaign.view", "campaign.manage"
+CLIST, CCREATE = "campaign.list", "campaign.create"  # the list page, and starting a campaign from it
+
+
+def _campaign_id(world: World) -> int:
+    """The province's campaign (made once a test): every unit with members is behind its pace."""
+    campaign = getattr(world, "_campaign", None)
+    if campaign is None:
+        from dangvien.campaign.models import Campaign, Participant
+
+        campaign = Campaign.objects.create(name="Đổi thẻ 2026", unit=world.province, start=dt.date(2026, 10, 1),
+                                           deadline=dt.date(2026, 12, 31), snapshot_date=dt.date(2026, 10, 1))
+        Participant.objects.bulk_create([
+            Participant(campaign=campaign, member=m, unit_id=m.unit_id, eligible=True, joined_on=campaign.start)
+            for m in (world.member_a1, world.member_a2, world.member_b1)])
+        world._campaign = campaign  # type: ignore[attr-defined]
+    return campaign.pk
+
+
+def _unit_officer(world: World, unit: Any) -> None:
+    """An officer of the urged unit's own committee (who the urge reaches)."""
+    from dangvien.accounts.models import Role
+    from tests.factories import make_user
+
+    make_user(f"urged_{unit.pk}", Role.COMMITTEE_OFFICER, unit)
+
+
+def _campaign_form(world: World, unit: Any) -> dict[str, Any]:
+    return {"name": "Đổi thẻ 2027", "unit": unit.code, "start": "01/01/2027", "deadline": "30/06/2027",
+            "headline_step": "confirmed", "precision": "2"}
+
+
 # --- the routes --------------------------------------------------------------------------------
 
 
@@ -334,6 +373,16 @@ ROUTES: list[Route] = [
     R("page", "POST", "/reconcile/runs/{job}/abandon/", RUN_JOBS, RVIEW, lambda w, j: {}, ok=302),
     R("page", "POST", "/reconcile/discrepancies/accept-bulk/", CELLS, RFIX, _bulk_form,
       lambda w, cell: _hometown_fix(w, getattr(w, CELL_MEMBER[_cell_name(w, cell)])), ok=302, audit_rows=2),
+    # The card exchange campaign's reports: API, pages, exports, urging, starting a campaign.
+    R("api", "GET", "/api/campaigns/{campaign}/report?unit={code}", UNITS, CVIEW),
+    R("page", "GET", "/campaigns/{campaign}/?unit={code}", UNITS, CVIEW),
+    R("page", "GET", "/campaigns/{campaign}/report.xlsx?unit={code}", UNITS, CVIEW),
+    R("page", "GET", "/campaigns/{campaign}/report.pdf?unit={code}", UNITS, CVIEW),
+    R("page", "POST", "/campaigns/{campaign}/urge/", UNITS, CMANAGE, lambda w, u: {"unit": u.code}, _unit_officer,
+      ok=302, audit_rows=2),
+    R("page", "GET", "/campaigns/", ["province"], CLIST),
+    R("api", "GET", "/api/campaigns", ["province"], CLIST),
+    R("page", "POST", "/campaigns/", UNITS, CCREATE, _campaign_form, ok=302),
 ]
 
 
@@ -342,6 +391,8 @@ def expected_status(route: Route, scope: Scope | None, target: str) -> int:
         return 401 if route.surface == "api" else 302
     if route.needs in (RVIEW, RRESOLVE, RFIX):
         return _reconcile_status(route, scope, target)
+    if route.needs in (CVIEW, CMANAGE, CLIST, CCREATE):
+        return _campaign_status(route, scope, target)
     visible = scope.members if target.startswith("member_") else scope.units
     if target not in visible:
         return 404
@@ -366,6 +417,24 @@ def _reconcile_status(route: Route, scope: Scope, target: str) -> int:
     if route.needs == RFIX and (member or target) not in scope.manage:
         return 403
     return route.ok
+
+
+def _campaign_status(route: Route, scope: Scope, target: str) -> int:
+    """A unit outside CAMPAIGN_VIEW is hidden (404): its figures are not the actor's; a visible one
+    without CAMPAIGN_MANAGE refuses an urge (403). The list answers whoever sees campaigns somewhere
+    (the API: an empty list for the others); starting one needs CAMPAIGN_MANAGE somewhere, and a
+    unit the actor cannot see is the form's refusal (200, nothing written)."""
+    if route.needs == CLIST:
+        return 200 if scope.campaign or route.surface == "api" else 403
+    if route.needs == CCREATE:
+        if not scope.campaign_manage:
+            return 403
+        if target not in scope.units:
+            return 200
+        return route.ok if target in scope.campaign_manage else 403
+    if target not in scope.campaign:
+        return 404
+    return route.ok if route.needs == CVIEW or target in scope.campaign_manage else 403
 
 
 def check_private_headers(response: Any) -> None:
@@ -417,7 +486,9 @@ def test_scope(route: Route, role: str) -> None:
             route.setup(world, target)
         if isinstance(target, Member):
             target = Member.objects.select_related("unit").get(pk=target.pk)
-        url = route.url.format(unit=target.pk, member=target.pk, match=target.pk, fix=target.pk, job=target.pk)
+        campaign = _campaign_id(world) if "{campaign}" in route.url else None
+        url = route.url.format(unit=target.pk, member=target.pk, match=target.pk, fix=target.pk, job=target.pk,
+                               campaign=campaign, code=getattr(target, "code", ""))
         body = route.body(world, target) if route.body else None
         expected = expected_status(route, scope, target_name)
         before = _state()

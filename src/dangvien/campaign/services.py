@@ -195,11 +195,12 @@ def campaign_urge(*, actor: Any, campaign: Campaign, unit: Unit, message: str = 
 
 
 def _officers_to_urge(actor: Any, unit: Unit) -> tuple[list[Any], Unit]:
-    """The users holding an officer's role at `unit`, else at its nearest ancestor that has some,
-    never at or above the actor's own grant over it (they would be urging themselves)."""
+    """The users (but the actor) holding an officer's role at `unit`, else at its nearest ancestor
+    that has some below the actor's own grant over it (at or above it, they are the actor's peers
+    or superiors, not the unit's officers)."""
     scope = scope_for(actor, CAMPAIGN_MANAGE)
     own_top = "" if scope.everywhere else max((p for p in scope.paths if unit.path.startswith(p)), key=len, default="")
-    candidates = [p for p in ancestor_paths(unit.path) if len(p) > len(own_top)]
+    candidates = [p for p in ancestor_paths(unit.path)[:-1] if len(p) > len(own_top)] + [unit.path]
     holders = (RoleAssignment.objects.filter(role__in=URGED_ROLES, unit__path__in=candidates, user__is_active=True)
                .exclude(user_id=getattr(actor, "pk", None)).select_related("user", "unit"))
     by_path: dict[str, list[RoleAssignment]] = {}
