@@ -55,7 +55,7 @@ def test_xlsx_holds_every_unit_with_the_pages_numbers(world, campaign):
     sheet = CalamineWorkbook.from_filelike(io.BytesIO(b"".join(response.streaming_content))).get_sheet_by_index(0)
     rows = sheet.to_python()
     header = rows[0]
-    table = {row[0]: dict(zip(header, row)) for row in rows[1:]}
+    table = {row[0]: dict(zip(header, row, strict=True)) for row in rows[1:]}
     assert list(table) == ["GL", "GL-A", "GL-A-01", "GL-A-01-01", "GL-A-01-02", "GL-B", "GL-B-01"]
     assert {code: table[code]["Completed / eligible"] for code in page} == page
     gl_a = table["GL-A-01-01"]

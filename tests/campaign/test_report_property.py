@@ -40,13 +40,13 @@ def _build(spec, headline):
         units.append(Unit.objects.create(kind=UnitKind.CELL, code=f"P{index}", name=f"Đơn vị {index}", parent=parent,
                                          path=path, depth=len(path) // 4 - 1))
     campaign = bare_campaign(units[0], headline_step=headline)
-    for unit, (_pick, people) in zip(units, spec):
+    for unit, (_pick, people) in zip(units, spec, strict=True):
         bulk_members(unit, len(people))
         members = Member.objects.filter(unit=unit).order_by("pk").values_list("pk", flat=True)
         Participant.objects.bulk_create([
             Participant(campaign=campaign, member_id=member, unit=unit, eligible=p["eligible"], stage=p["stage"],
                         hold=p["hold"], joined_on=campaign.start, left_on=campaign.start if p["left"] else None)
-            for member, p in zip(members, people)])
+            for member, p in zip(members, people, strict=True)])
     return campaign, units
 
 

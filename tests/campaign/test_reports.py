@@ -106,7 +106,7 @@ def test_a_report_is_three_queries_whatever_the_depth(world, campaign, django_as
 
 
 def _record(participants, days, step="confirmed"):
-    StepRecord.objects.bulk_create([StepRecord(participant=p, step=step, day=day) for p, day in zip(participants, days)])
+    StepRecord.objects.bulk_create([StepRecord(participant=p, step=step, day=day) for p, day in zip(participants, days, strict=True)])
 
 
 def test_daily_progress_projection_and_the_pace_needed(world, campaign):

@@ -78,7 +78,7 @@ def _row(figures: Figures) -> dict[str, str]:
 def report_html(report: CampaignReport) -> str:
     """The filed report as HTML (what the PDF lays out)."""
     unit = report.unit
-    parent = Unit.objects.filter(pk=unit.parent_id).first()
+    parent = unit.parent
     with translation.override("vi"):
         return render_to_string("campaign/report_pdf.html", {
             "report": report, "unit": unit, "superior": parent.name.upper() if parent else "",

@@ -105,7 +105,7 @@ def campaign_urge(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("%(n)s officers of %(unit)s were notified.") % {"n": len(notices),
                                                                                   "unit": unit.name})
-    parent = Unit.objects.filter(pk=unit.parent_id).first()
+    parent = unit.parent
     return redirect(_report_url(campaign, parent if parent is not None and can(
         request.user, CAMPAIGN_VIEW, parent) and parent.path.startswith(campaign.unit.path) else unit))
 

@@ -201,13 +201,16 @@ def _officers_to_urge(actor: Any, unit: Unit) -> tuple[list[Any], Unit]:
     scope = scope_for(actor, CAMPAIGN_MANAGE)
     own_top = "" if scope.everywhere else max((p for p in scope.paths if unit.path.startswith(p)), key=len, default="")
     candidates = [p for p in ancestor_paths(unit.path)[:-1] if len(p) > len(own_top)] + [unit.path]
-    holders = (RoleAssignment.objects.filter(role__in=URGED_ROLES, unit__path__in=candidates, user__is_active=True)
-               .exclude(user_id=getattr(actor, "pk", None)).select_related("user", "unit"))
-    by_path: dict[str, list[RoleAssignment]] = {}
-    for grant in holders:
-        by_path.setdefault(grant.unit.path, []).append(grant)
+    holders = RoleAssignment.objects.filter(role__in=URGED_ROLES, unit__path__in=candidates, user__is_active=True)
+    if getattr(actor, "pk", None) is not None:
+        holders = holders.exclude(user_id=actor.pk)
+    by_path: dict[str, list[Any]] = {}
+    units: dict[str, Unit] = {}
+    for grant in holders.select_related("user", "unit"):
+        if grant.unit is not None:
+            by_path.setdefault(grant.unit.path, []).append(grant.user)
+            units[grant.unit.path] = grant.unit
     for path in reversed(candidates):
         if path in by_path:
-            grants = by_path[path]
-            return [grant.user for grant in grants], grants[0].unit
+            return by_path[path], units[path]
     return [], unit

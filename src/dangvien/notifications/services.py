@@ -12,15 +12,15 @@ from django.core.mail import send_mass_mail
 from django.db import transaction
 
 from dangvien.core.audit import audit_record
-from dangvien.core.scope import HasPath
 from dangvien.notifications.models import Notification
 
 
 def notification_send(
     *, actor: Any, recipients: Iterable[Any], topic: str, title: str, body: str = "", link: str = "",
-    unit: HasPath | None = None, email: bool = True,
+    unit: Any = None, email: bool = True,
 ) -> list[Notification]:
-    """One notice per recipient (each user once), emailed to those with an address when `email`."""
+    """One notice per recipient (each user once), emailed to those with an address when `email`.
+    `unit` is the org.Unit it concerns (typed Any: notifications sit beside org in the layers)."""
     users = list({user.pk: user for user in recipients}.values())
     sender = actor if getattr(actor, "pk", None) else None
     with transaction.atomic():
