@@ -43,6 +43,9 @@ class Scope:
     reconcile: set[str] = field(default_factory=set)
     # Campaigns, units and participants where it sees and records campaign data (CAMPAIGN_VIEW, _RECORD).
     campaign: set[str] = field(default_factory=set)
+    # Units where it sees a campaign's report (CAMPAIGN_VIEW) and urges or starts one (CAMPAIGN_MANAGE).
+    report: set[str] = field(default_factory=set)
+    report_manage: set[str] = field(default_factory=set)
 
 
 PARTS = ["part_a1", "part_a2", "part_b1"]  # the members' participants in the province's campaign
@@ -50,16 +53,17 @@ CAMPAIGNS = ["campaign_all", "campaign_b"]  # campaigns over the province and ov
 
 ROLE_SCOPES: dict[str, Scope | None] = {
     "province_officer": Scope(set(UNITS), set(MEMBERS), {*MEMBERS, *CELLS}, set(MEMBERS), {*UNITS, *MEMBERS},
-                              {*UNITS, *PARTS, *CAMPAIGNS}),
+                              {*UNITS, *PARTS, *CAMPAIGNS}, report=set(UNITS), report_manage=set(UNITS)),
     "officer_a": Scope(A_UNITS, {"member_a1", "member_a2"}, {"member_a1", "member_a2", "cell_a1", "cell_a2"},
                        {"member_a1", "member_a2"}, {*A_UNITS, "member_a1", "member_a2"},
-                       {*A_UNITS, "part_a1", "part_a2", "campaign_all"}),
+                       {*A_UNITS, "part_a1", "part_a2", "campaign_all"}, report=A_UNITS, report_manage=A_UNITS),
     "officer_b": Scope({"commune_b", "cell_b1"}, {"member_b1"}, {"member_b1", "cell_b1"}, {"member_b1"},
-                       {"commune_b", "cell_b1", "member_b1"}, {"commune_b", "cell_b1", "part_b1", *CAMPAIGNS}),
+                       {"commune_b", "cell_b1", "member_b1"}, {"commune_b", "cell_b1", "part_b1", *CAMPAIGNS},
+                       report={"commune_b", "cell_b1"}, report_manage={"commune_b", "cell_b1"}),
     "secretary_a1": Scope({"cell_a1"}, {"member_a1"}, set(), {"member_a1"},
-                          campaign={"cell_a1", "part_a1", "campaign_all"}),
+                          campaign={"cell_a1", "part_a1", "campaign_all"}, report={"cell_a1"}),
     "card_officer_a": Scope(A_UNITS, {"member_a1", "member_a2"}, reconcile={*A_UNITS, "member_a1", "member_a2"},
-                            campaign={*A_UNITS, "part_a1", "part_a2", "campaign_all"}),
+                            campaign={*A_UNITS, "part_a1", "part_a2", "campaign_all"}, report=A_UNITS),
     "member_user_a1": Scope(set(), {"member_a1"}),  # their own record only
     "anonymous": None,
 }
@@ -308,6 +312,65 @@ def _bulk_form(world: World, cell: Any) -> dict[str, Any]:
     return {"unit": cell.pk, "field": "hometown", "kind": "merger_hometown", "expected": 1}
 
 
+# --- campaign reports: a campaign over the province, every member eligible, nobody done yet -------
+
+CVIEW, CMANAGE = "campaign.view", "campaign.manage"
+CLIST, CCREATE = "campaign.list", "campaign.create"  # the list page, and starting a campaign from it
+
+
+def _report_campaign_id(world: World) -> int:
+    """The province's campaign (made once a test): every unit with members is behind its pace."""
+    campaign = getattr(world, "_report_campaign", None)
+    if campaign is None:
+        from dangvien.campaign.models import Campaign, Participant
+
+        campaign = Campaign.objects.create(name="Đổi thẻ 2026", unit=world.province, start=dt.date(2026, 10, 1),
+                                           deadline=dt.date(2026, 12, 31), snapshot_date=dt.date(2026, 10, 1))
+        Participant.objects.bulk_create([
+            Participant(campaign=campaign, member=m, unit_id=m.unit_id, eligible=True, joined_on=campaign.start)
+            for m in (world.member_a1, world.member_a2, world.member_b1)])
+        world._report_campaign = campaign  # type: ignore[attr-defined]
+    return campaign.pk
+
+
+def _unit_officer(world: World, unit: Any) -> None:
+    """An officer of the urged unit's own committee (who the urge reaches)."""
+    from dangvien.accounts.models import Role
+    from tests.factories import make_user
+
+    make_user(f"urged_{unit.pk}", Role.COMMITTEE_OFFICER, unit)
+
+
+def _campaign_form(world: World, unit: Any) -> dict[str, Any]:
+    return {"name": "Đổi thẻ 2027", "unit": unit.code, "start": "01/01/2027", "deadline": "30/06/2027",
+            "headline_step": "confirmed", "precision": "2"}
+
+
+# --- the routes --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Route:
+    surface: str  # "api" or "page"
+    method: str
+    url: str  # {unit} or {member}: the target's id
+    targets: list[str]
+    needs: str  # VIEW, MANAGE or CONTACT
+    body: Callable[[World, Any], dict[str, Any]] | None = None
+    setup: Callable[[World, Member], None] | None = None
+    ok: int = 200
+    audited: bool = False  # a read that leaves an audit row (who exported what)
+    audit_rows: int = 1  # what a permitted write adds (a correction from reconciliation: the member's and its own)
+
+    @property
+    def id(self) -> str:
+        return f"{self.surface}-{self.method}-{self.url}"
+
+
+R = Route
+EVENT_KINDS = list(EVENTS)
+
+
 # --- field work: a campaign over the province, two working groups -------------------------------
 
 PARTICIPANTS = ["participant_a1", "participant_a2", "participant_b1"]  # the world's members in the campaign
@@ -546,6 +609,16 @@ ROUTES: list[Route] = [
     R("api", "GET", "/api/campaigns/{fcampaign}/visits?unit={code}", UNITS, FVIEW),
     R("api", "POST", "/api/campaigns/{fcampaign}/visits/{participant}", PARTICIPANTS, FVISIT, _visit_json),
     R("api", "GET", "/api/notifications", ["province"], SELF),
+    # The card exchange campaign's reports: API, pages, exports, urging, starting a campaign.
+    R("api", "GET", "/api/campaigns/{rcampaign}/report?unit={code}", UNITS, CVIEW),
+    R("page", "GET", "/campaigns/{rcampaign}/?unit={code}", UNITS, CVIEW),
+    R("page", "GET", "/campaigns/{rcampaign}/report.xlsx?unit={code}", UNITS, CVIEW),
+    R("page", "GET", "/campaigns/{rcampaign}/report.pdf?unit={code}", UNITS, CVIEW),
+    R("page", "POST", "/campaigns/{rcampaign}/urge/", UNITS, CMANAGE, lambda w, u: {"unit": u.code}, _unit_officer,
+      ok=302, audit_rows=2),
+    R("page", "GET", "/campaigns/", ["province"], CLIST),
+    R("api", "GET", "/api/campaigns", ["province"], CLIST),
+    R("page", "POST", "/campaigns/", UNITS, CCREATE, _campaign_form, ok=302),
 ]
 
 FIELD_NEEDS = {FVIEW, FVISIT, FMANAGE, FRAISE, SELF}
@@ -558,6 +631,8 @@ def expected_status(route: Route, scope: Scope | None, target: str, role: str = 
         return _field_status(route, role, scope, target)
     if route.needs in (RVIEW, RRESOLVE, RFIX):
         return _reconcile_status(route, scope, target)
+    if route.needs in (CVIEW, CMANAGE, CLIST, CCREATE):
+        return _campaign_status(route, scope, target)
     if route.needs == CAMPAIGN:
         if "{campaign}" in route.url and "campaign_all" not in scope.campaign:
             return 404  # the campaign itself is hidden
@@ -624,6 +699,24 @@ def _json(body: dict[str, Any] | None) -> str:
     return json.dumps(body or {})
 
 
+def _campaign_status(route: Route, scope: Scope, target: str) -> int:
+    """A unit outside CAMPAIGN_VIEW is hidden (404): its figures are not the actor's; a visible one
+    without CAMPAIGN_MANAGE refuses an urge (403). The list answers whoever sees campaigns somewhere
+    (the API: an empty list for the others); starting one needs CAMPAIGN_MANAGE somewhere, and a
+    unit the actor cannot see is the form's refusal (200, nothing written)."""
+    if route.needs == CLIST:
+        return 200 if scope.report or route.surface == "api" else 403
+    if route.needs == CCREATE:
+        if not scope.report_manage:
+            return 403
+        if target not in scope.units:
+            return 200
+        return route.ok if target in scope.report_manage else 403
+    if target not in scope.report:
+        return 404
+    return route.ok if route.needs == CVIEW or target in scope.report_manage else 403
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", list(ROLE_SCOPES))
 @pytest.mark.parametrize("route", ROUTES, ids=[r.id for r in ROUTES])
@@ -646,7 +739,8 @@ def test_scope(route: Route, role: str) -> None:
                                part=target.pk, camp=target.pk, participant=target.pk, group=target.pk,
                                code=getattr(target, "code", ""),
                                campaign=_campaign(world).pk if "{campaign}" in route.url else "",
-                               fcampaign=_fieldwork(world).pk if fieldwork else "")
+                               fcampaign=_fieldwork(world).pk if fieldwork else "",
+                               rcampaign=_report_campaign_id(world) if "{rcampaign}" in route.url else "")
         body = route.body(world, target) if route.body else None
         expected = expected_status(route, scope, target_name, role)
         before = _state()

@@ -42,6 +42,20 @@ def campaign_get_for(actor: Any, campaign_id: int) -> Campaign:
         raise NotFound(_("No such campaign.")) from None
 
 
+def campaign_unit_for(actor: Any, campaign: Campaign, code: str | None = None) -> Unit:
+    """The unit of the campaign a report is about: the one with `code`, if it lies in the campaign's
+    subtree and the actor's scope (else 404); without a code, the campaign's unit, or for an officer
+    inside it the top of their own part of it."""
+    if code and "\x00" in code:  # no code holds one, and PostgreSQL refuses it in a query
+        raise NotFound(_("No such unit in the campaign."))
+    scope = scope_for(actor, CAMPAIGN_VIEW)
+    units = Unit.objects.filter(scope.q("path"), **subtree_filter(campaign.unit.path))
+    unit = units.filter(code=code).first() if code else units.order_by("path").first()
+    if unit is None:
+        raise NotFound(_("No such unit in the campaign."))
+    return unit
+
+
 def participants_visible_to(actor: Any, campaign: Campaign | None = None) -> QuerySet[Participant]:
     """Participants in the actor's subtree (of one campaign)."""
     rows = Participant.objects.filter(scope_for(actor, CAMPAIGN_VIEW).q("unit__path"))

@@ -1,10 +1,10 @@
 from django.urls import path
 
-from dangvien.campaign import views
+from dangvien.campaign import report_views, views
 
 app_name = "campaign"
 urlpatterns = [
-    # The per-member pipeline (PIPELINE).
+    # The per-member pipeline.
     path("<id:campaign_id>/members/", views.participants, name="participants"),
     path("<id:campaign_id>/members/steps/", views.steps_bulk, name="steps_bulk"),
     path("<id:campaign_id>/members/<id:pk>/", views.participant_detail, name="participant"),
@@ -15,4 +15,11 @@ urlpatterns = [
     path("<id:campaign_id>/members/<id:pk>/care/", views.participant_care, name="participant_care"),
     path("<id:campaign_id>/steps/upload/", views.steps_upload, name="steps_upload"),
     path("<id:campaign_id>/steps/upload/confirm/", views.steps_upload_confirm, name="steps_upload_confirm"),
+
+    # Reports (lists, a unit's progress, exports, urging).
+    path("", report_views.campaign_list, name="list"),
+    path("<id:pk>/", report_views.campaign_report_page, name="report"),
+    path("<id:pk>/report.xlsx", report_views.campaign_report_xlsx, name="report_xlsx"),
+    path("<id:pk>/report.pdf", report_views.campaign_report_pdf, name="report_pdf"),
+    path("<id:pk>/urge/", report_views.campaign_urge, name="urge"),
 ]
