@@ -121,7 +121,7 @@ def plan_communes(
         weeks_late, target = {
             Pace.DONE: (0, 1.0),
             Pace.ON_TRACK: (rng.choice((0, 0, 1, 1, 2)), round(rng.uniform(0.85, 0.99), 3)),
-            Pace.LAGGING: (rng.choice((3, 4)), round(rng.uniform(0.35, 0.55), 3)),
+            Pace.LAGGING: (rng.choice((3, 4)), round(rng.uniform(0.3, 0.45), 3)),
         }[pace]
         plans[code] = CommunePlan(code=code, pace=pace, target=target, start=start + dt.timedelta(weeks=weeks_late),
                                   send_weekday=rng.randint(1, 4), keeps_discrepancies=code == home)
