@@ -21,8 +21,10 @@ from ninja.errors import ValidationError as RequestInvalid
 from ninja.security import django_auth
 
 from dangvien.core.errors import StaleEdit
+from dangvien.fieldwork.api import router as visits_router
 from dangvien.members.api import router as members_router
 from dangvien.members.tree_api import router as unit_tree_router
+from dangvien.notifications.api import router as notifications_router
 from dangvien.org.api import router as units_router
 from dangvien.reconcile.api import router as reconcile_router
 
@@ -62,6 +64,8 @@ api.add_router("/units", units_router)
 api.add_router("/units", unit_tree_router)
 api.add_router("/members", members_router)
 api.add_router("/reconcile", reconcile_router)
+api.add_router("/campaigns", visits_router)
+api.add_router("/notifications", notifications_router)
 
 
 def error_fields(exc: ValidationError) -> dict[str, list[str]]:

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "dangvien.reconcile",
     "dangvien.notifications",
     "dangvien.campaign",
+    "dangvien.fieldwork",
 ]
 
 MIDDLEWARE = [
