@@ -30,19 +30,22 @@ $(VENV)/.dev: requirements/dev.txt $(VENV)/.main
 	$(BIN)/pip install -q --disable-pip-version-check --require-hashes -r requirements/dev.txt
 	touch $@
 
-# Debian packages the build needs: gettext (msgfmt) for translations, ICU headers for PyICU.
+# Debian packages the build needs: gettext (msgfmt) for translations, ICU headers for PyICU, Pango
+# (WeasyPrint lays out the campaign report's PDF with it) and a font with Vietnamese glyphs.
 system-deps:
 	@missing=""; \
 	command -v msgfmt >/dev/null || missing="$$missing gettext"; \
 	command -v pkg-config >/dev/null || missing="$$missing pkg-config"; \
 	dpkg -s libicu-dev >/dev/null 2>&1 || missing="$$missing libicu-dev"; \
+	for pkg in libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core; do \
+	  dpkg -s $$pkg >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
 	if [ -n "$$missing" ]; then echo "installing:$$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
 
 messages: $(VENV)/.main
 	@command -v msgfmt >/dev/null || $(MAKE) -s system-deps
 	cd src/dangvien && ../../$(BIN)/dangvien compilemessages -v0
 
-demo: $(VENV)/.main messages
+demo: system-deps $(VENV)/.main messages
 	$(BIN)/dangvien migrate -v0
 	$(BIN)/dangvien collectstatic --noinput -v0
 	$(BIN)/dangvien demo-data --reset --members $(DEMO_MEMBERS) --seed $(DEMO_SEED) --password $(DEMO_PASSWORD)

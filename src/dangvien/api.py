@@ -20,6 +20,7 @@ from ninja.errors import HttpError
 from ninja.errors import ValidationError as RequestInvalid
 from ninja.security import django_auth
 
+from dangvien.campaign.api import router as campaigns_router
 from dangvien.core.errors import StaleEdit
 from dangvien.fieldwork.api import router as visits_router
 from dangvien.members.api import router as members_router
@@ -64,6 +65,7 @@ api.add_router("/units", units_router)
 api.add_router("/units", unit_tree_router)
 api.add_router("/members", members_router)
 api.add_router("/reconcile", reconcile_router)
+api.add_router("/campaigns", campaigns_router)
 api.add_router("/campaigns", visits_router)
 api.add_router("/notifications", notifications_router)
 

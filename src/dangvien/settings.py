@@ -45,6 +45,18 @@ AUDIT_CHECKPOINTS = Path(os.environ.get("DANGVIEN_AUDIT_CHECKPOINTS") or VAR_DIR
 DEBUG = _env_bool("DANGVIEN_DEBUG", False)
 ALLOWED_HOSTS = os.environ.get("DANGVIEN_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver").split(",")
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("DANGVIEN_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+# Email (campaign urging, notifications): an SMTP server when DANGVIEN_EMAIL_HOST names one, else
+# the messages are written to the server's log (the embedded setup and the demo have no mail server).
+if email_host := os.environ.get("DANGVIEN_EMAIL_HOST"):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = email_host
+    EMAIL_PORT = int(os.environ.get("DANGVIEN_EMAIL_PORT", "587"))
+    EMAIL_HOST_USER = os.environ.get("DANGVIEN_EMAIL_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("DANGVIEN_EMAIL_PASSWORD", "")
+    EMAIL_USE_TLS = os.environ.get("DANGVIEN_EMAIL_TLS", "1") == "1"
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+DEFAULT_FROM_EMAIL = os.environ.get("DANGVIEN_EMAIL_FROM", "dangvien@localhost")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

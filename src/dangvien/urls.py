@@ -15,6 +15,7 @@ urlpatterns = [
     path("members/", include("dangvien.members.urls")),
     path("imports/", include("dangvien.imports.urls")),
     path("reconcile/", include("dangvien.reconcile.urls")),
+    path("campaigns/", include("dangvien.campaign.urls")),
     path("campaigns/", include("dangvien.fieldwork.urls")),
     path("notifications/", include("dangvien.notifications.urls")),
     path("admin/", admin.site.urls),

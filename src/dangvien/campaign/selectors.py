@@ -13,7 +13,8 @@ from dangvien.accounts.permissions import scope_for
 from dangvien.campaign.models import Campaign, Participant
 from dangvien.campaign.permissions import CAMPAIGN_VIEW
 from dangvien.core.errors import NotFound
-from dangvien.core.scope import subtree_upper_bound
+from dangvien.core.scope import subtree_filter, subtree_upper_bound
+from dangvien.org.models import Unit
 
 
 def campaigns_visible_to(actor: Any) -> QuerySet[Campaign]:
@@ -36,6 +37,20 @@ def campaign_get_for(actor: Any, campaign_id: int) -> Campaign:
         return campaigns_visible_to(actor).get(pk=campaign_id)
     except Campaign.DoesNotExist:
         raise NotFound(_("No such campaign.")) from None
+
+
+def campaign_unit_for(actor: Any, campaign: Campaign, code: str | None = None) -> Unit:
+    """The unit of the campaign a report is about: the one with `code`, if it lies in the campaign's
+    subtree and the actor's scope (else 404); without a code, the campaign's unit, or for an officer
+    inside it the top of their own part of it."""
+    if code and "\x00" in code:  # no code holds one, and PostgreSQL refuses it in a query
+        raise NotFound(_("No such unit in the campaign."))
+    scope = scope_for(actor, CAMPAIGN_VIEW)
+    units = Unit.objects.filter(scope.q("path"), **subtree_filter(campaign.unit.path))
+    unit = units.filter(code=code).first() if code else units.order_by("path").first()
+    if unit is None:
+        raise NotFound(_("No such unit in the campaign."))
+    return unit
 
 
 def participants_visible_to(actor: Any, campaign: Campaign | None = None) -> QuerySet[Participant]:

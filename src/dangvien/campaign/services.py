@@ -15,12 +15,15 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F, Q
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from dangvien.accounts.models import Role, RoleAssignment
 from dangvien.accounts.permissions import can, require, scope_for
 from dangvien.campaign.blocking import comparison_blockers
 from dangvien.campaign.eligibility import SNAPSHOT_STATUSES, Rule
 from dangvien.campaign.events import CardHandedOver, HandOverWithdrawn
+from dangvien.campaign.formatting import format_percent
 from dangvien.campaign.models import (
     STEPS,
     Campaign,
@@ -33,16 +36,19 @@ from dangvien.campaign.models import (
     step_number,
 )
 from dangvien.campaign.permissions import CAMPAIGN_MANAGE, CAMPAIGN_RECORD
+from dangvien.campaign.reports import is_behind, planned_share, unit_figures
 from dangvien.campaign.selectors import participant_lock_for, participants_visible_to
 from dangvien.core.audit import audit_record, audit_record_many
 from dangvien.core.bulk import bulk_insert
 from dangvien.core.errors import StaleEdit
-from dangvien.core.scope import subtree_filter
+from dangvien.core.scope import ancestor_paths, subtree_filter
 from dangvien.core.text import clean, nfc
 from dangvien.members.events import event_row
 from dangvien.members.models import Member, MemberEvent, Status
 from dangvien.members.services import actor_id_of
 from dangvien.members.validation import today
+from dangvien.notifications.models import Notification
+from dangvien.notifications.services import notification_send
 from dangvien.org.models import Unit
 
 SNAPSHOT_BATCH = 5000
@@ -535,3 +541,64 @@ def campaign_close(*, actor: Any, campaign: Campaign) -> Campaign:
                      before={"closed_on": None}, after={"closed_on": campaign.closed_on},
                      unit_path=campaign.unit.path)
     return campaign
+
+
+# --- urging lagging units ------------------------------------------------------------------------
+
+# Who is told about a unit: its committee's officers (a cell's: its secretary).
+URGED_ROLES = (Role.COMMITTEE_OFFICER, Role.CELL_SECRETARY)
+
+
+def campaign_urge(*, actor: Any, campaign: Campaign, unit: Unit, message: str = "") -> list[Notification]:
+    """Tell the officers of a unit behind the campaign's pace to speed up: in-app and by email. The
+    unit's own officers, else those of its nearest ancestor below the actor's own level."""
+    require(actor, CAMPAIGN_MANAGE, unit)
+    if not unit.path.startswith(campaign.unit.path):
+        raise ValidationError({"unit": [_("This unit is not in the campaign.")]})
+    if campaign.closed_on is not None:
+        raise ValidationError(_("The campaign is closed."), code="closed")
+    day = today()
+    figures = unit_figures(actor, campaign, unit)
+    if not is_behind(figures, campaign, day):
+        raise ValidationError({"unit": ValidationError(_("%(unit)s is not behind the pace (%(share)s).") % {
+            "unit": unit.name, "share": figures.share()}, code="not_behind")})
+    recipients, at = _officers_to_urge(actor, unit)
+    if not recipients:
+        raise ValidationError({"unit": ValidationError(_("Nobody below you holds an officer's role over %(unit)s.") % {
+            "unit": unit.name}, code="nobody")})
+    message = nfc(message).strip()
+    title = _("%(campaign)s: %(unit)s is behind the pace") % {"campaign": campaign.name, "unit": unit.name}
+    body = _("%(unit)s has completed %(share)s; the plan asks for %(planned)s by today, the deadline is "
+             "%(deadline)s.") % {"unit": unit.name, "share": figures.share(),
+                                 "planned": format_percent(planned_share(campaign, day)),
+                                 "deadline": campaign.deadline.strftime("%d/%m/%Y")}
+    if message:
+        body = f"{message}\n\n{body}"
+    link = f"{reverse('campaign:report', args=[campaign.pk])}?unit={unit.code}"
+    with transaction.atomic():
+        notices = notification_send(actor=actor, recipients=recipients, topic="campaign.urge", title=title,
+                                    body=body, link=link, unit=unit)
+        audit_record(actor=actor, action="campaign.urged", object_type="campaign", object_id=campaign.pk,
+                     before={}, after={"unit": unit.code, "officers_of": at.code, "completed": figures.completed,
+                                       "eligible": figures.eligible, "recipients": [u.pk for u in recipients],
+                                       **({"message": message} if message else {})},
+                     unit_path=unit.path)
+    return notices
+
+
+def _officers_to_urge(actor: Any, unit: Unit) -> tuple[list[Any], Unit]:
+    """The users holding an officer's role at `unit`, else at its nearest ancestor that has some,
+    never at or above the actor's own grant over it (they would be urging themselves)."""
+    scope = scope_for(actor, CAMPAIGN_MANAGE)
+    own_top = "" if scope.everywhere else max((p for p in scope.paths if unit.path.startswith(p)), key=len, default="")
+    candidates = [p for p in ancestor_paths(unit.path) if len(p) > len(own_top)]
+    holders = (RoleAssignment.objects.filter(role__in=URGED_ROLES, unit__path__in=candidates, user__is_active=True)
+               .exclude(user_id=getattr(actor, "pk", None)).select_related("user", "unit"))
+    by_path: dict[str, list[RoleAssignment]] = {}
+    for grant in holders:
+        by_path.setdefault(grant.unit.path, []).append(grant)
+    for path in reversed(candidates):
+        if path in by_path:
+            grants = by_path[path]
+            return [grant.user for grant in grants], grants[0].unit
+    return [], unit

@@ -39,13 +39,16 @@ class Rollup:
 
 def rollup(
     rows: QuerySet, *, keys: Sequence[str] = (), unit_field: str = "unit", measure: Any = None,
-    paths: Mapping[int, str] | None = None,
+    paths: Mapping[int, str] | None = None, down_to: int | None = None,
 ) -> Rollup:
     """Count `rows` (or sum `measure`, an aggregate such as Sum("amount")) per unit and grouping
     keys, and roll the counts up the tree.
 
     unit_field: the rows' link to their unit ("unit", or across a relation: "member__unit").
     paths: unit id -> path of units the caller already loaded (the rest are read in one query).
+    down_to: fill only the units at this depth and above (a report of a unit and its children):
+    the deeper units' counts are merged into their ancestor at that depth first, so the walk up
+    the tree is made once per such ancestor and key, not once per row.
     """
     grouped = (rows.order_by().values_list(unit_field, *keys)
                .annotate(n=measure if measure is not None else Count("*")))
@@ -57,17 +60,27 @@ def rollup(
         unit_paths.update(Unit.objects.filter(pk__in=missing).values_list("id", "path"))
     # Plain dicts and an inline walk up the path: a province is tens of thousands of additions, and
     # Counter's and a list of prefixes' overheads were most of the engine's time.
+    at_paths = (_merged_at(counts, unit_paths, (down_to + 1) * SEGMENT) if down_to is not None
+                else [(unit_paths[unit_id], key, n) for unit_id, key, n in counts if unit_id is not None and n])
     by_path: dict[str, dict[Any, int]] = {}
-    for unit_id, key, n in counts:
-        if unit_id is None or not n:
-            continue
-        path = unit_paths[unit_id]
+    for path, key, n in at_paths:
         for end in range(SEGMENT, len(path) + 1, SEGMENT):
             bucket = by_path.get(path[:end])
             if bucket is None:
                 bucket = by_path[path[:end]] = {}
             bucket[key] = bucket.get(key, 0) + n
     return Rollup(by_path)
+
+
+def _merged_at(counts: list, unit_paths: Mapping[int, str], length: int) -> list[tuple[str, Any, int]]:
+    """The counts keyed by the path cut at `length` (the unit's ancestor at that depth, or itself)."""
+    merged: dict[tuple[str, Any], int] = {}
+    for unit_id, key, n in counts:
+        if unit_id is None or not n:
+            continue
+        at = (unit_paths[unit_id][:length], key)
+        merged[at] = merged.get(at, 0) + n
+    return [(path, key, n) for (path, key), n in merged.items()]
 
 
 def _key(values: tuple) -> Any:

@@ -21,6 +21,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
 
 from dangvien.accounts.cli import command_actor
+from dangvien.campaign.cli_report import add_report_parser, run_report
 from dangvien.campaign.models import STEPS, Campaign
 from dangvien.campaign.selectors import campaign_get_for
 from dangvien.campaign.services import campaign_close, campaign_create, campaign_refresh
@@ -77,6 +78,7 @@ class Command(BaseCommand):
         _add_step_parser(actions)
         _add_campaign_parser(actions, "refresh", "add members registered since the snapshot, mark those who left")
         _add_campaign_parser(actions, "close", "close the campaign: no step may be recorded any more")
+        add_report_parser(actions)
         # More actions: add their parser here and their runner to ACTIONS.
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -141,4 +143,4 @@ def _close(options: dict[str, Any], stdout: OutputWrapper) -> None:
 
 # action -> its runner (options, stdout).
 ACTIONS: dict[str, Callable[[dict[str, Any], OutputWrapper], None]] = {
-    "create": _create, "step": _step, "refresh": _refresh, "close": _close}
+    "create": _create, "step": _step, "refresh": _refresh, "close": _close, "report": run_report}
