@@ -41,21 +41,31 @@ class Scope:
     contact: set[str] = field(default_factory=set)  # members whose contact details it may update
     # Units and members where it sees and decides reconciliation results (RECONCILE_VIEW, _RESOLVE).
     reconcile: set[str] = field(default_factory=set)
+    # Campaigns, units and participants where it sees and records campaign data (CAMPAIGN_VIEW, _RECORD).
+    campaign: set[str] = field(default_factory=set)
 
+
+PARTS = ["part_a1", "part_a2", "part_b1"]  # the members' participants in the province's campaign
+CAMPAIGNS = ["campaign_all", "campaign_b"]  # campaigns over the province and over commune B
 
 ROLE_SCOPES: dict[str, Scope | None] = {
-    "province_officer": Scope(set(UNITS), set(MEMBERS), {*MEMBERS, *CELLS}, set(MEMBERS), {*UNITS, *MEMBERS}),
+    "province_officer": Scope(set(UNITS), set(MEMBERS), {*MEMBERS, *CELLS}, set(MEMBERS), {*UNITS, *MEMBERS},
+                              {*UNITS, *PARTS, *CAMPAIGNS}),
     "officer_a": Scope(A_UNITS, {"member_a1", "member_a2"}, {"member_a1", "member_a2", "cell_a1", "cell_a2"},
-                       {"member_a1", "member_a2"}, {*A_UNITS, "member_a1", "member_a2"}),
+                       {"member_a1", "member_a2"}, {*A_UNITS, "member_a1", "member_a2"},
+                       {*A_UNITS, "part_a1", "part_a2", "campaign_all"}),
     "officer_b": Scope({"commune_b", "cell_b1"}, {"member_b1"}, {"member_b1", "cell_b1"}, {"member_b1"},
-                       {"commune_b", "cell_b1", "member_b1"}),
-    "secretary_a1": Scope({"cell_a1"}, {"member_a1"}, set(), {"member_a1"}),
-    "card_officer_a": Scope(A_UNITS, {"member_a1", "member_a2"}, reconcile={*A_UNITS, "member_a1", "member_a2"}),
+                       {"commune_b", "cell_b1", "member_b1"}, {"commune_b", "cell_b1", "part_b1", *CAMPAIGNS}),
+    "secretary_a1": Scope({"cell_a1"}, {"member_a1"}, set(), {"member_a1"},
+                          campaign={"cell_a1", "part_a1", "campaign_all"}),
+    "card_officer_a": Scope(A_UNITS, {"member_a1", "member_a2"}, reconcile={*A_UNITS, "member_a1", "member_a2"},
+                            campaign={*A_UNITS, "part_a1", "part_a2", "campaign_all"}),
     "member_user_a1": Scope(set(), {"member_a1"}),  # their own record only
     "anonymous": None,
 }
 
 VIEW, MANAGE, CONTACT = "view", "manage", "contact"
+CAMPAIGN = "campaign"  # CAMPAIGN_VIEW and CAMPAIGN_RECORD: every role that has one has the other, over the same units
 _serial = itertools.count(500)
 
 
@@ -227,7 +237,60 @@ def _snapshot_form(world: World, unit: Any) -> dict[str, Any]:
     return {"unit": unit.pk, "snapshot": make_snapshot().pk}
 
 
+# --- the card exchange campaign: one over the province where every world member counts ----------
+
+
+def _campaign(world: World, name: str = "campaign_all") -> Any:
+    from dangvien.campaign.eligibility import SNAPSHOT_STATUSES, Rule
+    from dangvien.campaign.models import Campaign
+    from dangvien.campaign.services import campaign_create
+
+    unit = world.province if name == "campaign_all" else world.commune_b
+    return Campaign.objects.filter(name=name).first() or campaign_create(
+        actor=world.admin, unit=unit, name=name, start=dt.date(2026, 10, 1), deadline=dt.date(2026, 12, 31),
+        rule=Rule(statuses=SNAPSHOT_STATUSES, require_card=False))
+
+
+def _participant(world: World, name: str) -> Any:
+    from dangvien.campaign.models import Participant
+
+    member = getattr(world, "member_" + name.split("_", 1)[1])
+    return Participant.objects.get(campaign=_campaign(world), member=member)
+
+
+def _fresh(participant: Any) -> Any:
+    from dangvien.campaign.models import Participant
+
+    return Participant.objects.get(pk=participant.pk)
+
+
+def _declared(world: World, participant: Any) -> None:
+    from dangvien.campaign.services import participant_step
+
+    participant_step(actor=world.admin, participant=participant, expected_version=_fresh(participant).version,
+                     step="declared", day=dt.date(2026, 10, 5))
+
+
+def _on_hold(world: World, participant: Any) -> None:
+    from dangvien.campaign.services import participant_hold
+
+    participant_hold(actor=world.admin, participant=participant, expected_version=_fresh(participant).version,
+                     reason="abroad")
+
+
+def _step_json(world: World, p: Any) -> dict[str, Any]:
+    return {"version": _fresh(p).version, "step": "declared", "day": "2026-10-05"}
+
+
+def _bulk_step_json(world: World, p: Any) -> dict[str, Any]:
+    return {"step": "declared", "day": "2026-10-05", "participants": [p.pk]}
+
+
 def _target(world: World, name: str) -> Any:
+    if name.startswith("part_"):
+        return _participant(world, name)
+    if name.startswith("campaign_"):
+        return _campaign(world, name)
     if name.startswith("job_"):
         return _run_job(world, name[4:])
     member_name = _result_member(name)
@@ -260,6 +323,7 @@ class Route:
     ok: int = 200
     audited: bool = False  # a read that leaves an audit row (who exported what)
     audit_rows: int = 1  # what a permitted write adds (a correction from reconciliation: the member's and its own)
+    hidden: int = 404  # the answer for a target out of scope (a bulk body's refusal by id: 422)
 
     @property
     def id(self) -> str:
@@ -334,6 +398,37 @@ ROUTES: list[Route] = [
     R("page", "POST", "/reconcile/runs/{job}/abandon/", RUN_JOBS, RVIEW, lambda w, j: {}, ok=302),
     R("page", "POST", "/reconcile/discrepancies/accept-bulk/", CELLS, RFIX, _bulk_form,
       lambda w, cell: _hometown_fix(w, getattr(w, CELL_MEMBER[_cell_name(w, cell)])), ok=302, audit_rows=2),
+    # The campaign's per-member pipeline: API ({campaign}: the province's campaign; a hidden
+    # participant in a bulk body is a refusal by id, 422, as an absent one)
+    R("api", "GET", "/api/campaigns/{camp}/participants", CAMPAIGNS, CAMPAIGN),
+    R("api", "GET", "/api/campaigns/{campaign}/participants?unit={code}", UNITS, CAMPAIGN),
+    R("api", "POST", "/api/campaigns/{campaign}/participants/{part}/steps", PARTS, CAMPAIGN, _step_json),
+    R("api", "POST", "/api/campaigns/{campaign}/participants/{part}/hold", PARTS, CAMPAIGN,
+      lambda w, p: {"version": _fresh(p).version, "reason": "abroad"}),
+    R("api", "POST", "/api/campaigns/{campaign}/participants/{part}/release", PARTS, CAMPAIGN,
+      lambda w, p: {"version": _fresh(p).version}, _on_hold),
+    R("api", "POST", "/api/campaigns/{campaign}/participants/{part}/undo", PARTS, CAMPAIGN,
+      lambda w, p: {"version": _fresh(p).version, "reason": "Nhầm"}, _declared),
+    R("api", "POST", "/api/campaigns/{campaign}/participants/{part}/care", PARTS, CAMPAIGN,
+      lambda w, p: {"version": _fresh(p).version, "care": "sick"}),
+    R("api", "POST", "/api/campaigns/{campaign}/steps/bulk", PARTS, CAMPAIGN, _bulk_step_json, hidden=422),
+    # ... and pages
+    R("page", "GET", "/campaigns/{camp}/members/", CAMPAIGNS, CAMPAIGN),
+    R("page", "GET", "/campaigns/{campaign}/members/?unit={code}", UNITS, CAMPAIGN),
+    R("page", "GET", "/campaigns/{campaign}/members/{part}/", PARTS, CAMPAIGN),
+    R("page", "POST", "/campaigns/{campaign}/members/{part}/step/", PARTS, CAMPAIGN,
+      lambda w, p: {"version": _fresh(p).version, "step-step": "declared", "step-day": "05/10/2026"}, ok=302),
+    R("page", "POST", "/campaigns/{campaign}/members/{part}/hold/", PARTS, CAMPAIGN,
+      lambda w, p: {"version": _fresh(p).version, "hold-reason": "abroad"}, ok=302),
+    R("page", "POST", "/campaigns/{campaign}/members/{part}/release/", PARTS, CAMPAIGN,
+      lambda w, p: {"version": _fresh(p).version}, _on_hold, ok=302),
+    R("page", "POST", "/campaigns/{campaign}/members/{part}/undo/", PARTS, CAMPAIGN,
+      lambda w, p: {"version": _fresh(p).version, "undo-reason": "Nhầm"}, _declared, ok=302),
+    R("page", "POST", "/campaigns/{campaign}/members/{part}/care/", PARTS, CAMPAIGN,
+      lambda w, p: {"version": _fresh(p).version, "care-care": "sick"}, ok=302),
+    R("page", "POST", "/campaigns/{campaign}/members/steps/", PARTS, CAMPAIGN,
+      lambda w, p: {"participants": [p.pk], "step": "declared", "day": "05/10/2026"}, ok=302, hidden=422),
+    R("page", "GET", "/campaigns/{camp}/steps/upload/", CAMPAIGNS, CAMPAIGN),
 ]
 
 
@@ -342,6 +437,10 @@ def expected_status(route: Route, scope: Scope | None, target: str) -> int:
         return 401 if route.surface == "api" else 302
     if route.needs in (RVIEW, RRESOLVE, RFIX):
         return _reconcile_status(route, scope, target)
+    if route.needs == CAMPAIGN:
+        if "{campaign}" in route.url and "campaign_all" not in scope.campaign:
+            return 404  # the campaign itself is hidden
+        return route.ok if target in scope.campaign else route.hidden
     visible = scope.members if target.startswith("member_") else scope.units
     if target not in visible:
         return 404
@@ -380,10 +479,13 @@ def _state() -> tuple:
     rows = list(Member.objects.order_by("pk").values_list(
         "pk", "version", "status", "unit_id", "pending_unit_id", "phone", "hometown", "official_date",
         "temporary_unit", "updated_at"))
+    from dangvien.campaign.models import Participant, StepRecord
     from dangvien.reconcile.models import Discrepancy, Match
 
     results = (list(Match.objects.order_by("pk").values_list("pk", "decision", "so_dinh_danh")),
-               list(Discrepancy.objects.order_by("pk").values_list("pk", "state")))
+               list(Discrepancy.objects.order_by("pk").values_list("pk", "state")),
+               list(Participant.objects.order_by("pk").values_list("pk", "version", "stage", "hold", "care")),
+               StepRecord.objects.count())
     return rows, MemberEvent.objects.count(), AuditEntry.objects.count(), results
 
 
@@ -417,7 +519,9 @@ def test_scope(route: Route, role: str) -> None:
             route.setup(world, target)
         if isinstance(target, Member):
             target = Member.objects.select_related("unit").get(pk=target.pk)
-        url = route.url.format(unit=target.pk, member=target.pk, match=target.pk, fix=target.pk, job=target.pk)
+        url = route.url.format(unit=target.pk, member=target.pk, match=target.pk, fix=target.pk, job=target.pk,
+                               part=target.pk, camp=target.pk, code=getattr(target, "code", ""),
+                               campaign=_campaign(world).pk if "{campaign}" in route.url else "")
         body = route.body(world, target) if route.body else None
         expected = expected_status(route, scope, target_name)
         before = _state()

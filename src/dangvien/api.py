@@ -21,6 +21,7 @@ from ninja.errors import ValidationError as RequestInvalid
 from ninja.security import django_auth
 
 from dangvien.campaign.api import router as campaigns_router
+from dangvien.campaign.pipeline_api import router as campaign_router
 from dangvien.core.errors import StaleEdit
 from dangvien.fieldwork.api import router as visits_router
 from dangvien.members.api import router as members_router
@@ -68,6 +69,7 @@ api.add_router("/reconcile", reconcile_router)
 api.add_router("/campaigns", campaigns_router)
 api.add_router("/campaigns", visits_router)
 api.add_router("/notifications", notifications_router)
+api.add_router("/campaigns", campaign_router)
 
 
 def error_fields(exc: ValidationError) -> dict[str, list[str]]:

@@ -4,16 +4,19 @@ participants in their own subtree. Out of scope is a 404, never a leak."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from dangvien.accounts.permissions import scope_for
-from dangvien.campaign.models import Campaign, Participant
+from dangvien.campaign.models import Campaign, Participant, StepRecord, step_number
 from dangvien.campaign.permissions import CAMPAIGN_VIEW
 from dangvien.core.errors import NotFound
 from dangvien.core.scope import subtree_filter, subtree_upper_bound
+from dangvien.members.models import Member
+from dangvien.members.selectors import search_q
 from dangvien.org.models import Unit
 
 
@@ -74,3 +77,39 @@ def participant_lock_for(actor: Any, participant_id: int) -> Participant:
                 .select_related("campaign", "unit").get(pk=participant_id))
     except Participant.DoesNotExist:
         raise NotFound(_("No such member in the campaign.")) from None
+
+
+@dataclass(frozen=True)
+class ParticipantFilter:
+    unit: Unit | None = None  # a unit the actor sees: its subtree only
+    stage: int | None = None  # exactly this many steps done
+    hold: bool | None = None  # on hold (True), not on hold (False), either (None)
+    query: str = ""  # the member's name (words in any order) or the start of their citizen ID / card number
+
+
+def participant_list(actor: Any, campaign: Campaign, flt: ParticipantFilter) -> QuerySet[Participant]:
+    """The counted participants of the campaign in the actor's subtree, in Vietnamese name order
+    (given name, family name, middle name: the member's sort key)."""
+    rows = participants_visible_to(actor, campaign).filter(eligible=True, left_on__isnull=True)
+    if flt.unit is not None:
+        rows = rows.filter(**subtree_filter(flt.unit.path, "unit__path"))
+    if flt.stage is not None:
+        rows = rows.filter(stage=flt.stage)
+    if flt.hold is not None:
+        rows = rows.exclude(hold="") if flt.hold else rows.filter(hold="")
+    if flt.query.strip():
+        rows = rows.filter(member_id__in=Member.objects.filter(search_q(flt.query)).values("pk"))
+    return rows.select_related("member", "unit").order_by("member__sort_key", "member_id")
+
+
+def participant_in_campaign_for(actor: Any, campaign: Campaign, participant_id: int) -> Participant:
+    """A participant of this campaign the actor sees (404 for one of another campaign)."""
+    participant = participant_get_for(actor, participant_id)
+    if participant.campaign_id != campaign.pk:
+        raise NotFound(_("No such member in the campaign."))
+    return participant
+
+
+def participant_steps(participant: Participant) -> list[StepRecord]:
+    """The steps recorded, in pipeline order, with who recorded them."""
+    return sorted(participant.steps.select_related("recorded_by"), key=lambda record: step_number(record.step))
