@@ -257,7 +257,7 @@ WHERE {ORDER.format(t='a')} < {ORDER.format(t='b')} AND a.day > b.day
 def demo_site(django_db_setup, tmp_path_factory):
     with cli_site(tmp_path_factory.mktemp("demo-campaign-var"), "campaign") as site:
         extract = site.var_dir / "demo-extract.parquet"
-        for step in [("migrate", "-v0"), ("demo-data", "--reset", "--members", str(MEMBERS), "--seed", "7"),
+        for step in [("migrate", "-v0"), ("collectstatic", "--noinput", "-v0"), ("demo-data", "--reset", "--members", str(MEMBERS), "--seed", "7"),
                      ("population", "generate", "--members-from", "GL", "-o", str(extract), "--truth",
                       str(site.var_dir / "truth.csv"), "--apply-noise", "--citizens", str(2 * MEMBERS),
                       "--noise-seed", "7"),
@@ -267,6 +267,8 @@ def demo_site(django_db_setup, tmp_path_factory):
             assert result.returncode == 0, (step, result.stderr[-2000:])
         first = site.run("demo-campaign", "--seed", "7")
         assert first.returncode == 0, first.stderr[-2000:]
+        fieldwork = site.run("demo-fieldwork", "--seed", "7")
+        assert fieldwork.returncode == 0, fieldwork.stderr[-2000:]
         yield site, first.stdout
 
 
@@ -321,11 +323,66 @@ def test_the_logins_record_their_own_steps(demo_site):
     assert steps_by("xa") == steps_by("dangvien") == set()
 
 
+def test_the_field_work_has_groups_tasks_visits_and_difficulties(demo_site):
+    site, _output = demo_site
+    communes = site.scalar("SELECT count(DISTINCT substr(u.path, 1, 8)) FROM campaign_participant p "
+                           "JOIN org_unit u ON u.id = p.unit_id")
+    assert site.scalar("SELECT count(*) FROM fieldwork_workinggroup WHERE kind = 'commune'") == communes
+    assert site.scalar("SELECT count(*) FROM fieldwork_workinggroup WHERE kind = 'province'") == 1
+    # The provincial group took on the three communes furthest behind, each with a task.
+    assert site.scalar("SELECT count(*) FROM fieldwork_groupunit a JOIN fieldwork_workinggroup g ON g.id = a.group_id "
+                       "WHERE g.kind = 'province'") == 3
+    people = site.scalar("SELECT count(*) FROM fieldwork_groupperson p JOIN accounts_user u ON u.id = p.user_id "
+                         "WHERE u.username IN ('xa', 'canbothe', 'bithu')")
+    assert people == 3
+    assert site.scalar("SELECT count(*) FROM fieldwork_task WHERE status = 'done'") == 2
+    assert site.scalar("SELECT count(*) FROM fieldwork_task WHERE status = 'open'") >= 5
+    today = TODAY.isoformat()
+    assert site.scalar(f"SELECT count(*) FROM fieldwork_homevisit WHERE visited_on <= '{today}'") > 0
+    assert site.scalar(f"SELECT count(*) FROM fieldwork_homevisit WHERE visited_on > '{today}'") == 0
+    assert site.scalar(f"SELECT count(*) FROM fieldwork_homevisit WHERE visited_on IS NULL "
+                       f"AND planned_on >= '{today}'") > 0
+    assert site.scalar("SELECT count(*) FROM fieldwork_difficulty") == 2
+    assert site.scalar("SELECT count(*) FROM fieldwork_difficulty WHERE status = 'answered'") == 1
+    # The province was told of both difficulties, the commune of the answer.
+    for login, notices in (("tinh", 2), ("xa", 1)):
+        assert site.scalar("SELECT count(*) FROM notifications_notification n JOIN accounts_user u ON "
+                           f"u.id = n.recipient_id WHERE u.username = '{login}'") == notices
+
+
+# The campaign pages the demo's echo lines name, for each login.
+PAGES_SCRIPT = """
+from django.test import Client
+from dangvien.accounts.models import User
+from dangvien.campaign.models import Campaign
+campaign = Campaign.objects.get().pk
+pages = ["/campaigns/", f"/campaigns/{campaign}/", f"/campaigns/{campaign}/members/", f"/campaigns/{campaign}/groups/",
+         f"/campaigns/{campaign}/visits/", f"/campaigns/{campaign}/difficulties/"]
+for login in ("tinh", "xa", "canbothe", "bithu", "dangvien"):
+    client = Client(HTTP_HOST="localhost")
+    client.force_login(User.objects.get(username=login))
+    print(login, *[client.get(url).status_code for url in pages])
+"""
+
+
+def test_the_logins_named_by_the_demo_reach_the_campaign_pages(demo_site):
+    site, _output = demo_site
+    result = site.run("shell", "-c", PAGES_SCRIPT)
+    assert result.returncode == 0, result.stderr[-2000:]
+    codes = {line.split()[0]: line.split()[1:] for line in result.stdout.splitlines() if len(line.split()) == 7}
+    for login in ("tinh", "xa", "canbothe", "bithu"):
+        assert codes[login] == ["200"] * 6, codes
+    assert codes["dangvien"] == ["403"] + ["404"] * 5, codes
+
+
 def test_a_second_run_refuses_then_replaces_the_campaign_with_the_same_figures(demo_site):
     site, output = demo_site
     again = site.run("demo-campaign", "--seed", "7")
     assert again.returncode != 0 and "--replace" in again.stderr
+    assert site.run("demo-fieldwork", "--seed", "7").returncode != 0  # the groups exist
     replaced = site.run("demo-campaign", "--seed", "7", "--replace")
     assert replaced.returncode == 0, replaced.stderr[-2000:]
     assert _confirmed(replaced.stdout) == _confirmed(output)
     assert site.scalar("SELECT count(*) FROM campaign_campaign") == 1
+    assert site.scalar("SELECT count(*) FROM fieldwork_workinggroup") == 0  # went with the old campaign
+    assert site.run("demo-fieldwork", "--seed", "7").returncode == 0
