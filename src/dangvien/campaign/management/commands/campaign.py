@@ -142,5 +142,5 @@ def _close(options: dict[str, Any], stdout: OutputWrapper) -> None:
 
 
 # action -> its runner (options, stdout).
-ACTIONS: dict[str, Callable[[dict[str, Any], OutputWrapper], None]] = {
+ACTIONS: dict[str, Callable[[dict[str, Any], Any], None]] = {
     "create": _create, "step": _step, "refresh": _refresh, "close": _close, "report": run_report}
