@@ -6,7 +6,7 @@ Pure functions of their inputs and the demo seed, so that `make demo` gives the 
 time for the same calendar day. Everything is keyed by stable values (commune codes, member ids, cell
 ids), never by participant ids, which the database numbers anew on each run.
 
-The story it tells (docs/campaign.md, "The demo campaign"):
+The story it tells (docs/campaign-demo.md):
 - the campaign began on a Monday ten weeks before today; the deadline is the end of the month at
   least three weeks ahead;
 - a few communes are done (every counted member confirmed), most are between 85 and 99%, two or
