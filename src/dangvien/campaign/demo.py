@@ -74,9 +74,9 @@ class Summary:
     steps: Counter[str] = field(default_factory=Counter)
 
 
-def demo_campaign_create(*, seed: str | int, today: dt.date | None = None, replace: bool = False) -> Summary:
-    """The demo province's campaign as it stands `today`, in one transaction."""
-    seed, today = str(seed), today or timezone.localdate()
+def demo_campaign_create(*, seed: str | int, replace: bool = False) -> Summary:
+    """The demo province's campaign as it stands today, in one transaction."""
+    seed, today = str(seed), timezone.localdate()
     province = Unit.objects.filter(code=PROVINCE_CODE, depth=0).first()
     if province is None:
         raise DemoCampaignError("The demo province is missing: run `dangvien demo-data` first.")

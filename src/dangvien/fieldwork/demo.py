@@ -70,9 +70,9 @@ class Summary:
     lagging: list[str] = field(default_factory=list)  # names of the communes the provincial group took on
 
 
-def demo_fieldwork_create(*, seed: str | int, today: dt.date | None = None) -> Summary:
-    """The demo campaign's field work as it stands `today`, in one transaction."""
-    seed, today = str(seed), today or timezone.localdate()
+def demo_fieldwork_create(*, seed: str | int) -> Summary:
+    """The demo campaign's field work as it stands today, in one transaction."""
+    seed, today = str(seed), timezone.localdate()
     campaign = (Campaign.objects.filter(name=CAMPAIGN_NAME, unit__code=PROVINCE_CODE).select_related("unit")
                 .order_by("-pk").first())
     if campaign is None:

@@ -392,7 +392,7 @@ def difficulty_answer(*, actor: Any, difficulty: Difficulty, answer: str) -> Dif
     if not answer:
         raise ValidationError({"answer": [_("Write the answer.")]})
     with transaction.atomic():
-        fresh = Difficulty.objects.select_for_update().select_related("unit", "raised_by").get(pk=difficulty.pk)
+        fresh = Difficulty.objects.select_for_update(of=("self",)).select_related("unit", "raised_by").get(pk=difficulty.pk)
         if fresh.status == DifficultyStatus.CLOSED:
             raise ValidationError({"answer": [_("This difficulty is closed.")]})
         before = {"status": fresh.status, "answer": fresh.answer}

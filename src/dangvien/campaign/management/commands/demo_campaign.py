@@ -34,7 +34,8 @@ class Command(BaseCommand):
             f"{summary.confirmed:,}/{summary.counted:,} members confirmed, in {time.perf_counter() - started:.1f} s.")
         self.stdout.write("Steps: " + ", ".join(f"{summary.steps[step]:,} {step.replace('_', ' ')}" for step in STEPS)
                           + ".")
-        self.stdout.write(f"{summary.accepted:,} discrepancies corrected since the reconciliation; "
+        refused = f" ({summary.left_open} groups the member rules refused left open)" if summary.left_open else ""
+        self.stdout.write(f"{summary.accepted:,} discrepancies corrected since the reconciliation{refused}; "
                           f"{summary.blocked:,} members still blocked before the comparison; "
                           f"{summary.holds} on hold; {summary.care} marked sick or disabled.")
         for pace in Pace:
