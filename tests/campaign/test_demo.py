@@ -10,6 +10,7 @@ from collections import Counter, defaultdict
 
 import pytest
 
+from dangvien.accounts.models import User
 from dangvien.campaign.demo_schedule import (
     CommunePlan,
     OpenDiscrepancy,
@@ -20,7 +21,12 @@ from dangvien.campaign.demo_schedule import (
     plan_communes,
     schedule,
 )
-from dangvien.campaign.models import STEPS, HoldReason, Step, step_number
+from dangvien.campaign.models import STEPS, Campaign, HoldReason, Participant, Step, step_number
+from dangvien.campaign.services import campaign_create
+from dangvien.demo.generator import generate
+from dangvien.notifications.models import Notification
+from dangvien.notifications.services import notification_send
+from dangvien.org.models import Unit
 from tests.cli import cli_site
 from tests.clock import TODAY
 
@@ -231,6 +237,22 @@ def test_elderly_members_come_late(people, planned):
     elderly = [p for p in people if p.hard and not p.blocked]
     others = [p for p in people if not p.hard and not p.blocked]
     assert share_confirmed(elderly) < share_confirmed(others) - 0.05
+
+
+# --- a new demo province ---------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_new_demo_province_drops_the_old_campaign_and_the_notices_about_its_units():
+    generate(members=200, seed=5, reset=True)
+    tinh, province = User.objects.get(username="tinh"), Unit.objects.get(code="GL")
+    campaign_create(actor=tinh, unit=province, name="Đổi thẻ", start=START, deadline=DEADLINE)
+    notification_send(actor=tinh, recipients=[tinh], topic="campaign.urge", title="Chậm tiến độ", unit=province,
+                      link="/campaigns/1/", email=False)
+    notification_send(actor=None, recipients=[tinh], topic="system", title="Bảo trì hệ thống", email=False)
+    generate(members=200, seed=5, reset=True)
+    assert not Campaign.objects.exists() and not Participant.objects.exists()
+    assert list(Notification.objects.values_list("title", flat=True)) == ["Bảo trì hệ thống"]
 
 
 # --- `dangvien demo-campaign` after the rest of `make demo` --------------------------------------------
