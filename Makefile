@@ -59,6 +59,14 @@ demo: system-deps $(VENV)/.main messages
 	@echo "Reconciliation pages, http://$(HOST):$(PORT)/reconcile/ : tinh (province committee officer: the whole"
 	@echo "review queue and every discrepancy), xa (commune committee officer), canbothe (card officer: links"
 	@echo "and rejects, does not correct records). bithu and dangvien have no access."
+	@# The card exchange campaign, ten weeks in: needs the reconciliation (blocked comparisons).
+	$(BIN)/dangvien demo-campaign --seed $(DEMO_SEED)
+	$(BIN)/dangvien demo-fieldwork --seed $(DEMO_SEED)
+	@echo "Campaign pages, http://$(HOST):$(PORT)/campaigns/ : tinh (province committee officer: every commune"
+	@echo "ranked, the lagging ones to urge, the provincial working group that answers difficulties), xa (commune"
+	@echo "committee officer: Phường Pleiku's organizations and cells, leads its working group), canbothe (card"
+	@echo "officer: records Phường Pleiku's steps, whose discrepancies are still open, and its home visits), bithu"
+	@echo "(cell secretary: their cell's members, signatures and hand-overs). dangvien has no access."
 	@echo "Serving on http://$(HOST):$(PORT)/ with a background worker (Ctrl+C to stop)"
 	$(BIN)/dangvien db_worker --no-reload -v0 & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn dangvien.wsgi:application --bind $(HOST):$(PORT) --workers 3 --access-logfile - --error-logfile -

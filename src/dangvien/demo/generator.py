@@ -28,6 +28,7 @@ from dangvien.demo.people import MemberFactory, MemberRow
 from dangvien.demo.tree import HOME_COMMUNE, PROVINCE_CODE, UnitSpec, gia_lai_communes, plan_tree
 from dangvien.members.bulk import LoadedMember, members_load
 from dangvien.members.models import Member, MemberEvent, Status
+from dangvien.notifications.models import Notification
 from dangvien.org.models import MEMBER_UNIT_KINDS, Unit, UnitKind
 
 DEFAULT_PASSWORD = "dangvien-demo-2026"
@@ -92,10 +93,13 @@ def generate(*, members: int, seed: str | int, password: str = DEFAULT_PASSWORD,
 
 def _reset() -> dict[str, int]:
     """Delete every member, event, unit and role bound to a unit, and what other apps keep about
-    the units (a reconciliation run, an import batch: PROTECT references that would block it)."""
+    the units (a reconciliation run, an import batch, a campaign: PROTECT references that would
+    block it; the notices about them)."""
     # The demo users themselves are kept (audit rows protect a user who acted) and reset below.
     deleted = {"roles": RoleAssignment.objects.filter(unit__isnull=False).delete()[0]}
     deleted.update(_delete_unit_records())
+    # Notices about the old units (an urged commune, a difficulty) would link to pages that are gone.
+    deleted["notifications"] = Notification.objects.filter(unit__isnull=False).delete()[0]
     User.objects.filter(member__isnull=False).update(member=None)
     deleted["events"] = _delete_all(MemberEvent)
     deleted["members"] = _delete_all(Member)
