@@ -41,21 +41,26 @@ class Scope:
     contact: set[str] = field(default_factory=set)  # members whose contact details it may update
     # Units and members where it sees and decides reconciliation results (RECONCILE_VIEW, _RESOLVE).
     reconcile: set[str] = field(default_factory=set)
+    # Cells and members where it does the cell's handbook work: codes, assisted registration, the
+    # no-smartphone mark, evaluations and fees (HANDBOOK_CELL, EVALUATION_RECORD, FEE_RECORD).
+    handbook: set[str] = field(default_factory=set)
 
 
 ROLE_SCOPES: dict[str, Scope | None] = {
-    "province_officer": Scope(set(UNITS), set(MEMBERS), {*MEMBERS, *CELLS}, set(MEMBERS), {*UNITS, *MEMBERS}),
+    "province_officer": Scope(set(UNITS), set(MEMBERS), {*MEMBERS, *CELLS}, set(MEMBERS), {*UNITS, *MEMBERS},
+                              {*MEMBERS, *CELLS}),
     "officer_a": Scope(A_UNITS, {"member_a1", "member_a2"}, {"member_a1", "member_a2", "cell_a1", "cell_a2"},
-                       {"member_a1", "member_a2"}, {*A_UNITS, "member_a1", "member_a2"}),
+                       {"member_a1", "member_a2"}, {*A_UNITS, "member_a1", "member_a2"},
+                       {"member_a1", "member_a2", "cell_a1", "cell_a2"}),
     "officer_b": Scope({"commune_b", "cell_b1"}, {"member_b1"}, {"member_b1", "cell_b1"}, {"member_b1"},
-                       {"commune_b", "cell_b1", "member_b1"}),
-    "secretary_a1": Scope({"cell_a1"}, {"member_a1"}, set(), {"member_a1"}),
+                       {"commune_b", "cell_b1", "member_b1"}, {"member_b1", "cell_b1"}),
+    "secretary_a1": Scope({"cell_a1"}, {"member_a1"}, set(), {"member_a1"}, handbook={"member_a1", "cell_a1"}),
     "card_officer_a": Scope(A_UNITS, {"member_a1", "member_a2"}, reconcile={*A_UNITS, "member_a1", "member_a2"}),
     "member_user_a1": Scope(set(), {"member_a1"}),  # their own record only
     "anonymous": None,
 }
 
-VIEW, MANAGE, CONTACT = "view", "manage", "contact"
+VIEW, MANAGE, CONTACT, HANDBOOK = "view", "manage", "contact", "handbook"
 _serial = itertools.count(500)
 
 
@@ -334,6 +339,19 @@ ROUTES: list[Route] = [
     R("page", "POST", "/reconcile/runs/{job}/abandon/", RUN_JOBS, RVIEW, lambda w, j: {}, ok=302),
     R("page", "POST", "/reconcile/discrepancies/accept-bulk/", CELLS, RFIX, _bulk_form,
       lambda w, cell: _hometown_fix(w, getattr(w, CELL_MEMBER[_cell_name(w, cell)])), ok=302, audit_rows=2),
+    # The handbook: a cell secretary's pages (the member's own home: test_handbook_home below).
+    R("page", "GET", "/handbook/cell/{unit}/", CELLS, HANDBOOK),
+    R("page", "POST", "/handbook/members/{member}/code/", MEMBERS, HANDBOOK, lambda w, m: {}),  # the slip: 200
+    # Members without an account (member_a1 has one: unlinking it would hide member_a1 from themselves).
+    R("page", "POST", "/handbook/members/{member}/register/", ["member_a2", "member_b1"], HANDBOOK, lambda w, m: {}),
+    R("page", "POST", "/handbook/members/{member}/no-smartphone/", MEMBERS, HANDBOOK,
+      lambda w, m: {"version": m.version}, ok=302),
+    R("page", "GET", "/handbook/members/{member}/evaluation/", MEMBERS, HANDBOOK),
+    R("page", "POST", "/handbook/members/{member}/evaluation/", MEMBERS, HANDBOOK,
+      lambda w, m: {"year": 2025, "score": "85.5", "note": ""}, ok=302),
+    R("page", "GET", "/handbook/members/{member}/fees/", MEMBERS, HANDBOOK),
+    R("page", "POST", "/handbook/members/{member}/fees/", MEMBERS, HANDBOOK,
+      lambda w, m: {"month": "10/2026", "amount": "30000", "note": ""}, ok=302),
 ]
 
 
@@ -347,7 +365,7 @@ def expected_status(route: Route, scope: Scope | None, target: str) -> int:
         return 404
     if route.needs == VIEW:
         return route.ok
-    allowed = scope.manage if route.needs == MANAGE else scope.contact
+    allowed = {MANAGE: scope.manage, CONTACT: scope.contact, HANDBOOK: scope.handbook}[route.needs]
     return route.ok if target in allowed else 403
 
 
@@ -442,6 +460,32 @@ def test_scope(route: Route, role: str) -> None:
             assert after[2] == before[2] + route.audit_rows, \
                 f"{target_name}: a permitted write must add {route.audit_rows} audit row(s), added {after[2] - before[2]}"
     assert not problems, f"{role} {route.method} {route.url}:\n" + "\n".join(problems)
+
+
+# --- the member's handbook: no object in the URL, the actor's own record only --------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", list(ROLE_SCOPES))
+def test_handbook_home(role: str) -> None:
+    """/handbook/ shows the actor's own record: the member's; a login with no member record has no
+    handbook (404, like any absent object); anonymous: the login."""
+    world = build_world()
+    client = Client()
+    if ROLE_SCOPES[role] is not None:
+        client.force_login(getattr(world, role))
+    before = _state()
+    response = client.get("/handbook/")
+    check_private_headers(response)
+    assert _state() == before
+    if role == "anonymous":
+        assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+    elif role == "member_user_a1":
+        html = response.content.decode()
+        assert response.status_code == 200 and world.member_a1.full_name in html
+        assert all(getattr(world, other).full_name not in html for other in MEMBERS if other != "member_a1")
+    else:
+        assert response.status_code == 404
 
 
 # --- lists: no object in the URL, but the same scope decides what they show ---------------------
