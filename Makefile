@@ -56,6 +56,9 @@ demo: $(VENV)/.main messages
 	@echo "Reconciliation pages, http://$(HOST):$(PORT)/reconcile/ : tinh (province committee officer: the whole"
 	@echo "review queue and every discrepancy), xa (commune committee officer), canbothe (card officer: links"
 	@echo "and rejects, does not correct records). bithu and dangvien have no access."
+	@echo "Member handbook, http://$(HOST):$(PORT)/handbook/ : dangvien (a party member: logging in lands there);"
+	@echo "bithu (cell secretary) sees the cell's handbook accounts, issues codes, records evaluations and fees at"
+	@echo "http://$(HOST):$(PORT)/handbook/cell/; a member without an account activates at /handbook/activate/ (above)."
 	@echo "Serving on http://$(HOST):$(PORT)/ with a background worker (Ctrl+C to stop)"
 	$(BIN)/dangvien db_worker --no-reload -v0 & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn dangvien.wsgi:application --bind $(HOST):$(PORT) --workers 3 --access-logfile - --error-logfile -
