@@ -274,7 +274,9 @@ DANGVIEN = {
     "MEMBER_IDLE_MINUTES": int(os.environ.get("DANGVIEN_MEMBER_IDLE_MINUTES", "120")),
     # Year-end classification (QĐ 366-QĐ/TW): the lowest score of each class out of 100; below
     # "completed": not completed. The lowest threshold is unconfirmed.
-    "EVALUATION_THRESHOLDS": {"excellent": 90, "good": 70, "completed": 50},
+    "EVALUATION_EXCELLENT": 90,
+    "EVALUATION_GOOD": 70,
+    "EVALUATION_COMPLETED": 50,
     # Party fees (QĐ 342-QĐ/TW): the largest monthly amount accepted (a typing guard, VND) and how
     # many months ahead a member may pay.
     "FEE_MAX_VND": 10_000_000,

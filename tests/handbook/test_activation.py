@@ -158,7 +158,7 @@ def test_wrong_codes_count_against_the_address(world, newcomer):
 
 
 def test_a_success_starts_the_count_again(world, newcomer):
-    for n in range(4):
+    for _ in range(4):
         post(identity(newcomer, card_number="00000000"), address="10.8.8.8")
     assert ActivationFailure.objects.count() == 8  # the citizen ID's and the address's
     assert post(identity(newcomer), address="10.8.8.8").status_code == 302

@@ -13,7 +13,11 @@ from django.test import Client
 from dangvien.accounts.models import Role, RoleAssignment, User
 from dangvien.core.models import AuditEntry
 from dangvien.handbook.selectors import AccountState, cell_roster
-from dangvien.handbook.services import account_register_assisted, activation_code_issue, member_mark_no_smartphone
+from dangvien.handbook.services import (
+    account_register_assisted,
+    activation_code_issue,
+    member_mark_no_smartphone,
+)
 from dangvien.members.models import EventKind, FeePayment, Member, MemberEvaluation, Status
 from tests.factories import make_member
 from tests.handbook.conftest import ACTIVATE, NEW_PASSWORD, with_code

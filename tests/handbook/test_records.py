@@ -26,7 +26,8 @@ def test_classification_follows_qd_366(score, expected):
 
 
 def test_the_thresholds_are_settings(settings):
-    settings.DANGVIEN = {**settings.DANGVIEN, "EVALUATION_THRESHOLDS": {"excellent": 95, "good": 80, "completed": 60}}
+    settings.DANGVIEN = {**settings.DANGVIEN, "EVALUATION_EXCELLENT": 95, "EVALUATION_GOOD": 80,
+                         "EVALUATION_COMPLETED": 60}
     assert classification_for(Decimal("92")) == Classification.GOOD
     assert classification_for(Decimal("55")) == Classification.NOT_COMPLETED
 

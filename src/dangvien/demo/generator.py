@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from decimal import Decimal
 from collections import Counter
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from django.core.management.color import no_style
@@ -295,7 +295,7 @@ def _activation_example(cell_id: int, account_member: int | None) -> tuple[str, 
     login yet, for trying the activation page."""
     row = (Member.objects.filter(unit_id=cell_id, status=Status.OFFICIAL, citizen_id__isnull=False,
                                  card_number__isnull=False, date_of_birth__isnull=False)
-           .exclude(pk=account_member).order_by("pk")
+           .exclude(pk=account_member or 0).order_by("pk")
            .values_list("full_name", "citizen_id", "date_of_birth", "card_number").first())
     return tuple(row) if row else None  # type: ignore[return-value]
 

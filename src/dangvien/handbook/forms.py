@@ -33,7 +33,7 @@ class ActivationForm(forms.Form):
                                 widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if not data.get("code"):
             missing = [name for name in ("citizen_id", "date_of_birth", "card_number")
                        if not data.get(name) and name not in self.errors]

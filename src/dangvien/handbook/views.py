@@ -20,8 +20,8 @@ from django.views.decorators.http import require_POST
 from dangvien.core.errors import NotFound, StaleEdit
 from dangvien.handbook import selectors, services
 from dangvien.handbook.display import COOKIE, COOKIE_MAX_AGE, SESSION_KEY, Display, display_of
-from dangvien.handbook.templatetags.handbook_ui import vnd
 from dangvien.handbook.forms import ActivationForm, EvaluationForm, FeeForm, VersionForm
+from dangvien.handbook.templatetags.handbook_ui import vnd
 from dangvien.members.models import Classification, Member
 from dangvien.members.services import evaluation_record, fee_payment_record
 

@@ -587,9 +587,8 @@ def member_update_contact(
 
 def classification_for(score: Decimal) -> str:
     """The classification a score out of 100 earns (QĐ 366: thresholds in settings, unconfirmed)."""
-    limits = settings.DANGVIEN["EVALUATION_THRESHOLDS"]
     for classification in (Classification.EXCELLENT, Classification.GOOD, Classification.COMPLETED):
-        if score >= limits[classification]:
+        if score >= settings.DANGVIEN[f"EVALUATION_{classification.name}"]:
             return classification
     return Classification.NOT_COMPLETED
 
