@@ -40,13 +40,19 @@ def test_role_permissions_are_as_designed():
     # Committee and card officers see, run and decide reconciliations (reconcile/permissions.py);
     # correcting a record from one still needs MEMBER_MANAGE.
     RECONCILE = {Perm.RECONCILE_VIEW, Perm.RECONCILE_RUN, Perm.RECONCILE_RESOLVE}
+    # The card campaign: committees run it; card officers and secretaries see and record steps.
+    CAMPAIGN_WORK = {Perm.CAMPAIGN_VIEW, Perm.CAMPAIGN_RECORD}
+    # The cell's handbook work and its yearly records (handbook/permissions.py, members/permissions.py).
+    CELL_WORK = {Perm.HANDBOOK_CELL, Perm.EVALUATION_RECORD, Perm.FEE_RECORD}
     assert ROLE_PERMS[Role.ADMIN] == frozenset(Perm)
     assert ROLE_PERMS[Role.COMMITTEE_OFFICER] == {
         Perm.UNIT_VIEW, Perm.UNIT_MANAGE, Perm.MEMBER_VIEW, Perm.MEMBER_MANAGE, Perm.MEMBER_EDIT_CONTACT,
-        Perm.ROLE_MANAGE, Perm.AUDIT_VIEW, *RECONCILE,
+        Perm.ROLE_MANAGE, Perm.AUDIT_VIEW, *RECONCILE, *CAMPAIGN_WORK, Perm.CAMPAIGN_MANAGE, *CELL_WORK,
     }
-    assert ROLE_PERMS[Role.CELL_SECRETARY] == {Perm.UNIT_VIEW, Perm.MEMBER_VIEW, Perm.MEMBER_EDIT_CONTACT}
-    assert ROLE_PERMS[Role.CARD_OFFICER] == {Perm.UNIT_VIEW, Perm.MEMBER_VIEW, Perm.CARD_MANAGE, *RECONCILE}
+    assert ROLE_PERMS[Role.CELL_SECRETARY] == {Perm.UNIT_VIEW, Perm.MEMBER_VIEW, Perm.MEMBER_EDIT_CONTACT,
+                                               *CAMPAIGN_WORK, *CELL_WORK}
+    assert ROLE_PERMS[Role.CARD_OFFICER] == {Perm.UNIT_VIEW, Perm.MEMBER_VIEW, Perm.CARD_MANAGE, *RECONCILE,
+                                             *CAMPAIGN_WORK}
     assert ROLE_PERMS[Role.MEMBER] == frozenset()
     assert set(ROLE_PERMS) == set(Role.values)
 
