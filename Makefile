@@ -67,6 +67,9 @@ demo: system-deps $(VENV)/.main messages
 	@echo "committee officer: Phường Pleiku's organizations and cells, leads its working group), canbothe (card"
 	@echo "officer: records Phường Pleiku's steps, whose discrepancies are still open, and its home visits), bithu"
 	@echo "(cell secretary: their cell's members, signatures and hand-overs). dangvien has no access."
+	@echo "Member handbook, http://$(HOST):$(PORT)/handbook/ : dangvien (a party member: logging in lands there);"
+	@echo "bithu (cell secretary) sees the cell's handbook accounts, issues codes, records evaluations and fees at"
+	@echo "http://$(HOST):$(PORT)/handbook/cell/; a member without an account activates at /handbook/activate/ (above)."
 	@echo "Serving on http://$(HOST):$(PORT)/ with a background worker (Ctrl+C to stop)"
 	$(BIN)/dangvien db_worker --no-reload -v0 & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn dangvien.wsgi:application --bind $(HOST):$(PORT) --workers 3 --access-logfile - --error-logfile -

@@ -46,6 +46,9 @@ class Scope:
     # Units where it sees a campaign's report (CAMPAIGN_VIEW) and urges or starts one (CAMPAIGN_MANAGE).
     report: set[str] = field(default_factory=set)
     report_manage: set[str] = field(default_factory=set)
+    # Cells and members where it does the cell's handbook work: codes, assisted registration, the
+    # no-smartphone mark, evaluations and fees (HANDBOOK_CELL, EVALUATION_RECORD, FEE_RECORD).
+    handbook: set[str] = field(default_factory=set)
 
 
 PARTS = ["part_a1", "part_a2", "part_b1"]  # the members' participants in the province's campaign
@@ -53,22 +56,26 @@ CAMPAIGNS = ["campaign_all", "campaign_b"]  # campaigns over the province and ov
 
 ROLE_SCOPES: dict[str, Scope | None] = {
     "province_officer": Scope(set(UNITS), set(MEMBERS), {*MEMBERS, *CELLS}, set(MEMBERS), {*UNITS, *MEMBERS},
-                              {*UNITS, *PARTS, *CAMPAIGNS}, report=set(UNITS), report_manage=set(UNITS)),
+                              {*UNITS, *PARTS, *CAMPAIGNS}, report=set(UNITS), report_manage=set(UNITS),
+                              handbook={*MEMBERS, *CELLS}),
     "officer_a": Scope(A_UNITS, {"member_a1", "member_a2"}, {"member_a1", "member_a2", "cell_a1", "cell_a2"},
                        {"member_a1", "member_a2"}, {*A_UNITS, "member_a1", "member_a2"},
-                       {*A_UNITS, "part_a1", "part_a2", "campaign_all"}, report=A_UNITS, report_manage=A_UNITS),
+                       {*A_UNITS, "part_a1", "part_a2", "campaign_all"}, report=A_UNITS, report_manage=A_UNITS,
+                       handbook={"member_a1", "member_a2", "cell_a1", "cell_a2"}),
     "officer_b": Scope({"commune_b", "cell_b1"}, {"member_b1"}, {"member_b1", "cell_b1"}, {"member_b1"},
                        {"commune_b", "cell_b1", "member_b1"}, {"commune_b", "cell_b1", "part_b1", *CAMPAIGNS},
-                       report={"commune_b", "cell_b1"}, report_manage={"commune_b", "cell_b1"}),
+                       report={"commune_b", "cell_b1"}, report_manage={"commune_b", "cell_b1"},
+                       handbook={"member_b1", "cell_b1"}),
     "secretary_a1": Scope({"cell_a1"}, {"member_a1"}, set(), {"member_a1"},
-                          campaign={"cell_a1", "part_a1", "campaign_all"}, report={"cell_a1"}),
+                          campaign={"cell_a1", "part_a1", "campaign_all"}, report={"cell_a1"},
+                          handbook={"member_a1", "cell_a1"}),
     "card_officer_a": Scope(A_UNITS, {"member_a1", "member_a2"}, reconcile={*A_UNITS, "member_a1", "member_a2"},
                             campaign={*A_UNITS, "part_a1", "part_a2", "campaign_all"}, report=A_UNITS),
     "member_user_a1": Scope(set(), {"member_a1"}),  # their own record only
     "anonymous": None,
 }
 
-VIEW, MANAGE, CONTACT = "view", "manage", "contact"
+VIEW, MANAGE, CONTACT, HANDBOOK = "view", "manage", "contact", "handbook"
 CAMPAIGN = "campaign"  # CAMPAIGN_VIEW and CAMPAIGN_RECORD: every role that has one has the other, over the same units
 _serial = itertools.count(500)
 
@@ -619,6 +626,19 @@ ROUTES: list[Route] = [
     R("page", "GET", "/campaigns/", ["province"], CLIST),
     R("api", "GET", "/api/campaigns", ["province"], CLIST),
     R("page", "POST", "/campaigns/", UNITS, CCREATE, _campaign_form, ok=302),
+    # The handbook: a cell secretary's pages (the member's own home: test_handbook_home below).
+    R("page", "GET", "/handbook/cell/{unit}/", CELLS, HANDBOOK),
+    R("page", "POST", "/handbook/members/{member}/code/", MEMBERS, HANDBOOK, lambda w, m: {}),  # the slip: 200
+    # Members without an account (member_a1 has one: unlinking it would hide member_a1 from themselves).
+    R("page", "POST", "/handbook/members/{member}/register/", ["member_a2", "member_b1"], HANDBOOK, lambda w, m: {}),
+    R("page", "POST", "/handbook/members/{member}/no-smartphone/", MEMBERS, HANDBOOK,
+      lambda w, m: {"version": m.version}, ok=302),
+    R("page", "GET", "/handbook/members/{member}/evaluation/", MEMBERS, HANDBOOK),
+    R("page", "POST", "/handbook/members/{member}/evaluation/", MEMBERS, HANDBOOK,
+      lambda w, m: {"year": 2025, "score": "85.5", "note": ""}, ok=302),
+    R("page", "GET", "/handbook/members/{member}/fees/", MEMBERS, HANDBOOK),
+    R("page", "POST", "/handbook/members/{member}/fees/", MEMBERS, HANDBOOK,
+      lambda w, m: {"month": "10/2026", "amount": "30000", "note": ""}, ok=302),
 ]
 
 FIELD_NEEDS = {FVIEW, FVISIT, FMANAGE, FRAISE, SELF}
@@ -642,7 +662,7 @@ def expected_status(route: Route, scope: Scope | None, target: str, role: str = 
         return 404
     if route.needs == VIEW:
         return route.ok
-    allowed = scope.manage if route.needs == MANAGE else scope.contact
+    allowed = {MANAGE: scope.manage, CONTACT: scope.contact, HANDBOOK: scope.handbook}[route.needs]
     return route.ok if target in allowed else 403
 
 
@@ -765,6 +785,32 @@ def test_scope(route: Route, role: str) -> None:
             assert after[2] == before[2] + route.audit_rows, \
                 f"{target_name}: a permitted write must add {route.audit_rows} audit row(s), added {after[2] - before[2]}"
     assert not problems, f"{role} {route.method} {route.url}:\n" + "\n".join(problems)
+
+
+# --- the member's handbook: no object in the URL, the actor's own record only --------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", list(ROLE_SCOPES))
+def test_handbook_home(role: str) -> None:
+    """/handbook/ shows the actor's own record: the member's; a login with no member record has no
+    handbook (404, like any absent object); anonymous: the login."""
+    world = build_world()
+    client = Client()
+    if ROLE_SCOPES[role] is not None:
+        client.force_login(getattr(world, role))
+    before = _state()
+    response = client.get("/handbook/")
+    check_private_headers(response)
+    assert _state() == before
+    if role == "anonymous":
+        assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+    elif role == "member_user_a1":
+        html = response.content.decode()
+        assert response.status_code == 200 and world.member_a1.full_name in html
+        assert all(getattr(world, other).full_name not in html for other in MEMBERS if other != "member_a1")
+    else:
+        assert response.status_code == 404
 
 
 # --- lists: no object in the URL, but the same scope decides what they show ---------------------

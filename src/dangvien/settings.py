@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "dangvien.notifications",
     "dangvien.campaign",
     "dangvien.fieldwork",
+    "dangvien.handbook",
 ]
 
 MIDDLEWARE = [
@@ -89,6 +90,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # Members' pages in Vietnamese whatever the browser prefers, unless the user chose a language.
+    "dangvien.handbook.middleware.HandbookLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -120,6 +123,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "dangvien.handbook.context_processors.display",
             ],
         },
     },
@@ -281,4 +285,27 @@ DANGVIEN = {
     # members (the handbook, often on a shared family phone) a little longer.
     "OFFICER_IDLE_MINUTES": int(os.environ.get("DANGVIEN_OFFICER_IDLE_MINUTES", "30")),
     "MEMBER_IDLE_MINUTES": int(os.environ.get("DANGVIEN_MEMBER_IDLE_MINUTES", "120")),
+    # Year-end classification (QĐ 366-QĐ/TW): the lowest score of each class out of 100; below
+    # "completed": not completed. The lowest threshold is unconfirmed.
+    "EVALUATION_EXCELLENT": 90,
+    "EVALUATION_GOOD": 70,
+    "EVALUATION_COMPLETED": 50,
+    # Party fees (QĐ 342-QĐ/TW): the largest monthly amount accepted (a typing guard, VND) and how
+    # many months ahead a member may pay.
+    "FEE_MAX_VND": 10_000_000,
+    "FEE_MONTHS_AHEAD": 12,
+    # Handbook activation (citizen ID + date of birth + card number, or a secretary's code): after
+    # this many failures in ACTIVATION_LOCK_MINUTES, for one citizen ID or from one address, the
+    # next tries are refused until the window has passed.
+    "ACTIVATION_FAILURE_LIMIT": int(os.environ.get("DANGVIEN_ACTIVATION_FAILURE_LIMIT", "5")),
+    "ACTIVATION_LOCK_MINUTES": int(os.environ.get("DANGVIEN_ACTIVATION_LOCK_MINUTES", "15")),
+    # A code a cell secretary issues (activation, assisted registration, password reset) lasts this long.
+    "ACTIVATION_CODE_DAYS": 7,
 }
+
+# Password reset mails (and other mail): printed on the console unless an SMTP server is configured.
+EMAIL_BACKEND = os.environ.get("DANGVIEN_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = os.environ.get("DANGVIEN_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("DANGVIEN_EMAIL_PORT", "25"))
+DEFAULT_FROM_EMAIL = os.environ.get("DANGVIEN_FROM_EMAIL", "dangvien@localhost")
+PASSWORD_RESET_TIMEOUT = 24 * 3600  # a reset link lasts a day

@@ -11,6 +11,7 @@ urlpatterns = [
     path("", account_views.home, name="home"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("dangvien.accounts.urls")),
+    path("handbook/", include("dangvien.handbook.urls")),
     path("units/", include("dangvien.members.tree_urls")),
     path("members/", include("dangvien.members.urls")),
     path("imports/", include("dangvien.imports.urls")),

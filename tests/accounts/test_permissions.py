@@ -44,13 +44,16 @@ def test_role_permissions_are_as_designed():
     # in their subtree; only committee officers run campaigns and form working groups
     # (campaign/permissions.py, fieldwork/permissions.py).
     CAMPAIGN_WORK = {Perm.CAMPAIGN_VIEW, Perm.CAMPAIGN_RECORD, Perm.FIELDWORK_RAISE}
+    # The cell's handbook work and its yearly records (handbook/permissions.py, members/permissions.py).
+    CELL_WORK = {Perm.HANDBOOK_CELL, Perm.EVALUATION_RECORD, Perm.FEE_RECORD}
     assert ROLE_PERMS[Role.ADMIN] == frozenset(Perm)
     assert ROLE_PERMS[Role.COMMITTEE_OFFICER] == {
         Perm.UNIT_VIEW, Perm.UNIT_MANAGE, Perm.MEMBER_VIEW, Perm.MEMBER_MANAGE, Perm.MEMBER_EDIT_CONTACT,
         Perm.ROLE_MANAGE, Perm.AUDIT_VIEW, *RECONCILE, Perm.CAMPAIGN_MANAGE, Perm.FIELDWORK_MANAGE, *CAMPAIGN_WORK,
+        *CELL_WORK,
     }
     assert ROLE_PERMS[Role.CELL_SECRETARY] == {Perm.UNIT_VIEW, Perm.MEMBER_VIEW, Perm.MEMBER_EDIT_CONTACT,
-                                               *CAMPAIGN_WORK}
+                                               *CAMPAIGN_WORK, *CELL_WORK}
     assert ROLE_PERMS[Role.CARD_OFFICER] == {Perm.UNIT_VIEW, Perm.MEMBER_VIEW, Perm.CARD_MANAGE, *RECONCILE,
                                              *CAMPAIGN_WORK}
     assert ROLE_PERMS[Role.MEMBER] == frozenset()

@@ -241,3 +241,39 @@ def test_name_lists_are_nfc_and_follow_the_name_order():
     assert names.jrai_name(rng, "F").split(" ")[0] in {"Ksor", "Rơ", "Siu", "Nay", "Kpă", "Rah", "Puih", "Kpuih"}
     assert all(names.kinh_name(rng, "F").split(" ")[0] in {s.split(" ")[0] for s, _ in names.KINH_SURNAMES}
                for _ in range(200))
+
+
+@pytest.mark.django_db
+def test_the_home_cell_has_evaluations_and_fees_and_the_member_lands_on_the_handbook():
+    import datetime as dt
+
+    from django.test import Client
+
+    from dangvien.members.models import FeePayment, MemberEvaluation
+
+    summary = generate(members=N, seed=3, reset=True, password="demo-password-123", as_of=dt.date(2026, 11, 21))
+    member = User.objects.get(username="dangvien").member
+    cell = member.unit
+    assert summary.evaluations == MemberEvaluation.objects.count() > 0
+    assert summary.fees == FeePayment.objects.count() > 0
+    assert set(MemberEvaluation.objects.values_list("member__unit", flat=True)) == {cell.pk}
+    assert set(MemberEvaluation.objects.values_list("year", flat=True)) <= {2023, 2024, 2025}
+    months = set(FeePayment.objects.values_list("month", flat=True))
+    assert min(months) >= dt.date(2025, 12, 1) and max(months) == dt.date(2026, 11, 1)
+    for evaluation in MemberEvaluation.objects.all():
+        expected = ("excellent" if evaluation.score >= 90 else "good" if evaluation.score >= 70
+                    else "completed" if evaluation.score >= 50 else "not_completed")
+        assert evaluation.classification == expected
+    name, citizen_id, born, card = summary.activation
+    example = Member.objects.get(citizen_id=citizen_id)
+    assert (example.full_name, example.date_of_birth, example.card_number, example.unit) == (name, born, card, cell)
+    assert not User.objects.filter(member=example).exists()
+    client = Client()
+    response = client.post("/accounts/login/", {"username": "dangvien", "password": "demo-password-123"}, follow=True)
+    assert response.redirect_chain[-1][0] == "/handbook/" and member.full_name in response.content.decode()
+    # A second reset deletes them with the members, and what other apps keep of a member (a code).
+    from dangvien.handbook.services import activation_code_issue
+
+    activation_code_issue(actor=User.objects.get(username="bithu"), member=example)
+    generate(members=N, seed=3, reset=True, as_of=dt.date(2026, 11, 21))
+    assert MemberEvaluation.objects.count() == summary.evaluations

@@ -71,5 +71,6 @@ def test_detail_api_and_page(world, officer):
     m = world.member_a1
     assert len(measure(lambda: officer.get(f"/api/members/{m.pk}"))) == 4
     assert len(measure(lambda: officer.get(f"/api/members/{m.pk}/history"))) == 5
-    # The seventh: the member's reconciliation result and its open discrepancies (one query).
-    assert len(measure(lambda: officer.get(f"/members/{m.pk}/"))) == 7
+    # The seventh: the member's reconciliation result and its open discrepancies (one query); the
+    # eighth: the header's count of unread notifications (every page of a signed-in user).
+    assert len(measure(lambda: officer.get(f"/members/{m.pk}/"))) == 8

@@ -120,11 +120,11 @@ def test_every_unit_row_offers_its_register_export(client, world):
             assert reverse("imports:export", args=[unit.pk, fmt]) in html
 
 
-def test_a_plain_member_lands_on_their_own_record(client, world):
+def test_a_plain_member_lands_on_their_handbook(client, world):
     client.force_login(world.member_user_a1)
     response = client.get(reverse("home"))
-    assert response["Location"] == reverse("members:detail", args=[world.member_a1.pk])
-    page = client.get(response["Location"]).content.decode()
+    assert response["Location"] == reverse("handbook:home")
+    page = client.get(reverse("members:detail", args=[world.member_a1.pk])).content.decode()
     assert f'?unit={world.cell_a1.pk}"' not in page  # the cell's member list would be a 404 for them
     client.force_login(world.secretary_a1)
     assert client.get(reverse("home"))["Location"] == reverse("units:tree")

@@ -20,10 +20,11 @@ from dangvien.accounts.services import user_password_set
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """Officers land on their units; a member with no other role on their own record."""
+    """Officers land on their units; a member with no other role on their handbook (an officer who
+    is a member reaches it from the header)."""
     user: Any = request.user  # logged in (login_required)
     if user.member_id and not is_officer(user):
-        return redirect("members:detail", user.member_id)
+        return redirect("handbook:home")
     return redirect("units:tree")
 
 
@@ -38,6 +39,27 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         update_session_auth_hash(self.request, user)  # this session stays logged in
         messages.success(self.request, _("Your password was changed."))
         return super(auth_views.PasswordChangeView, self).form_valid(form)  # redirect, without form.save()
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """A reset link by email (Django's: the page says the same whether the address is known or
+    not). Members without email get a code from their cell secretary instead."""
+
+    template_name = "accounts/password_reset_form.html"
+    email_template_name = "accounts/password_reset_email.txt"
+    subject_template_name = "accounts/password_reset_subject.txt"
+    success_url = reverse_lazy("accounts:password_reset_done")
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:password_reset_complete")
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        # Saved through the service (audited), not by the form; the link's token is spent.
+        user_password_set(actor=form.user, user=form.user, password=form.cleaned_data["new_password1"])
+        del self.request.session[auth_views.INTERNAL_RESET_SESSION_TOKEN]
+        return redirect(self.success_url)
 
 
 class LoginView(auth_views.LoginView):

@@ -13,6 +13,7 @@ import datetime as dt
 import random
 from collections import Counter
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from django.core.management.color import no_style
@@ -27,7 +28,8 @@ from dangvien.core.text import collation_key
 from dangvien.demo.people import MemberFactory, MemberRow
 from dangvien.demo.tree import HOME_COMMUNE, PROVINCE_CODE, UnitSpec, gia_lai_communes, plan_tree
 from dangvien.members.bulk import LoadedMember, members_load
-from dangvien.members.models import Member, MemberEvent, Status
+from dangvien.members.models import FeePayment, Member, MemberEvaluation, MemberEvent, Status
+from dangvien.members.services import classification_for
 from dangvien.notifications.models import Notification
 from dangvien.org.models import MEMBER_UNIT_KINDS, Unit, UnitKind
 
@@ -54,6 +56,10 @@ class Summary:
     statuses: Counter = field(default_factory=Counter)
     logins: list[DemoLogin] = field(default_factory=list)
     province_id: int | None = None
+    evaluations: int = 0
+    fees: int = 0
+    # A member of the home cell without an account, whose papers open the handbook's activation.
+    activation: tuple[str, str, dt.date, str] | None = None
 
 
 class DemoDataExists(Exception):
@@ -77,13 +83,16 @@ def generate(*, members: int, seed: str | int, password: str = DEFAULT_PASSWORD,
         summary.province_id = unit_ids[0]
         home_cell, account_member = _insert_members(plan, unit_ids, seed, as_of, summary)
         summary.logins = _create_users(plan, unit_ids, home_cell, account_member, password)
+        summary.evaluations, summary.fees = _insert_cell_records(unit_ids[home_cell], seed, as_of)
+        summary.activation = _activation_example(unit_ids[home_cell], account_member)
         _reset_sequences()
         audit_record(
             actor=None, action="demo.generate", object_type="unit", object_id=summary.province_id,
             unit_path=plan[0].path, before=deleted or None,
             after={"seed": seed, "members": summary.members, "events": summary.events,
                    "units": dict(sorted(summary.units.items())), "statuses": dict(sorted(summary.statuses.items())),
-                   "logins": [u.username for u in summary.logins], "as_of": as_of},
+                   "logins": [u.username for u in summary.logins], "as_of": as_of,
+                   "evaluations": summary.evaluations, "fees": summary.fees},
         )
     return summary
 
@@ -100,8 +109,11 @@ def _reset() -> dict[str, int]:
     deleted.update(_delete_unit_records())
     # Notices about the old units (an urged commune, a difficulty) would link to pages that are gone.
     deleted["notifications"] = Notification.objects.filter(unit__isnull=False).delete()[0]
+    deleted.update(_delete_member_records())
     User.objects.filter(member__isnull=False).update(member=None)
     deleted["events"] = _delete_all(MemberEvent)
+    deleted["evaluations"] = _delete_all(MemberEvaluation)
+    deleted["fees"] = _delete_all(FeePayment)
     deleted["members"] = _delete_all(Member)
     deleted["units"] = _delete_all(Unit)
     return deleted
@@ -123,12 +135,24 @@ def _delete_unit_records() -> dict[str, int]:
     return deleted
 
 
+def _delete_member_records() -> dict[str, int]:
+    """Rows of the apps above demo that belong to a member (a handbook code): the members go in one
+    raw DELETE below, which would not cascade to them."""
+    deleted = {}
+    for relation in Member._meta.get_fields(include_hidden=True):
+        model: Any = getattr(relation, "related_model", None)
+        if (isinstance(relation, models.ForeignObjectRel) and model is not None
+                and model._meta.app_label not in {"accounts", "members"} and relation.on_delete is models.CASCADE):
+            deleted[model._meta.label_lower] = model._default_manager.all().delete()[1].get(model._meta.label, 0)
+    return deleted
+
+
 def _delete_all(model: Any) -> int:
     """One DELETE statement when nothing else points at the table's rows any more (the
     collector would otherwise load every row to handle SET_NULL relations); the ORM's delete,
     which follows every relation, when other apps have added references."""
     known = {("members", "memberevent"), ("accounts", "user"), ("org", "unit"), ("members", "member"),
-             ("accounts", "roleassignment")}
+             ("accounts", "roleassignment"), ("members", "memberevaluation"), ("members", "feepayment")}
     others = [r for r in model._meta.related_objects
               if (r.related_model._meta.app_label, r.related_model._meta.model_name) not in known]
     if others:
@@ -234,6 +258,55 @@ def _home_cell(plan: list[UnitSpec]) -> int:
     cells = by_commune.get(HOME_COMMUNE) or next(iter(by_commune.values()))
     residential = [i for i in cells if plan[i].org_key == "residential"] or cells
     return max(residential, key=lambda i: (plan[i].size, -i))
+
+
+# --- the home cell's yearly records (the handbook shows them) ------------------------------------------
+
+EVALUATION_YEARS = 3
+# Monthly party fees (VND) a demo member pays: QĐ 342 sets 1% of a salary, 0.5% of a pension, or a
+# fixed amount for others; the demo draws one per member.
+DEMO_FEES = (5_000, 10_000, 20_000, 30_000, 45_000, 60_000)
+_ON_ROLL = (Status.PROBATIONARY, Status.OFFICIAL, Status.EXEMPTED, Status.TEMPORARILY_OUT)
+
+
+def _insert_cell_records(cell_id: int, seed: str, as_of: dt.date) -> tuple[int, int]:
+    """Year-end evaluations for the last EVALUATION_YEARS years and twelve months of party fees for
+    the members of the demo secretary's cell, in two bulk inserts (the handbook's pages show them;
+    one cell keeps the demo quick)."""
+    rng = random.Random(f"{seed}:cell-records")
+    members = list(Member.objects.filter(unit_id=cell_id, status__in=_ON_ROLL).order_by("pk")
+                   .values_list("pk", "admission_date"))
+    this_month = as_of.replace(day=1)
+    months = [_months_before(this_month, n) for n in range(12)]
+    evaluations, fees = [], []
+    for member_id, admitted in members:
+        for year in range(as_of.year - EVALUATION_YEARS, as_of.year):
+            if year >= admitted.year:
+                score = Decimal(round(rng.triangular(55, 98, 86) * 2)) / 2
+                evaluations.append(MemberEvaluation(member_id=member_id, year=year, score=score,
+                                                    classification=classification_for(score)))
+        amount = rng.choice(DEMO_FEES)
+        paid_until = rng.choice([0, 0, 0, 1, 2])  # most are up to date, a few are a month or two behind
+        fees += [FeePayment(member_id=member_id, month=month, amount=amount) for month in months[paid_until:]
+                 if month >= admitted.replace(day=1)]
+    MemberEvaluation.objects.bulk_create(evaluations, batch_size=INSERT_BATCH)
+    FeePayment.objects.bulk_create(fees, batch_size=INSERT_BATCH)
+    return len(evaluations), len(fees)
+
+
+def _activation_example(cell_id: int, account_member: int | None) -> tuple[str, str, dt.date, str] | None:
+    """(name, citizen ID, date of birth, card number) of an official member of the cell who has no
+    login yet, for trying the activation page."""
+    row = (Member.objects.filter(unit_id=cell_id, status=Status.OFFICIAL, citizen_id__isnull=False,
+                                 card_number__isnull=False, date_of_birth__isnull=False)
+           .exclude(pk=account_member or 0).order_by("pk")
+           .values_list("full_name", "citizen_id", "date_of_birth", "card_number").first())
+    return tuple(row) if row else None  # type: ignore[return-value]
+
+
+def _months_before(month: dt.date, n: int) -> dt.date:
+    index = month.year * 12 + month.month - 1 - n
+    return dt.date(index // 12, index % 12 + 1, 1)
 
 
 # --- demo logins ---------------------------------------------------------------------------------

@@ -171,3 +171,61 @@ class MemberEvent(models.Model):
             return str(event_type(self.kind).label)
         except LookupError:  # the kind of an app no longer installed
             return self.kind
+
+
+class Classification(models.TextChoices):
+    """Year-end classification of a member (QĐ 366-QĐ/TW, 2025), from the score out of 100."""
+
+    EXCELLENT = "excellent", _("Excellently completed duties")
+    GOOD = "good", _("Well completed duties")
+    COMPLETED = "completed", _("Completed duties")
+    NOT_COMPLETED = "not_completed", _("Did not complete duties")
+
+
+class MemberEvaluation(models.Model):
+    """A member's year-end evaluation, recorded by the cell (one a year; a correction replaces it).
+    The classification is stored as decided under the thresholds of the day it was recorded."""
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="evaluations")
+    year = models.PositiveSmallIntegerField(_("year"))
+    score = models.DecimalField(_("score (of 100)"), max_digits=4, decimal_places=1)
+    classification = models.CharField(_("classification"), max_length=16, choices=Classification.choices)
+    note = models.CharField(_("note"), max_length=255, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    recorded_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-year"]
+        constraints = [
+            models.UniqueConstraint(fields=["member", "year"], name="members_evaluation_once_a_year"),
+            models.CheckConstraint(condition=models.Q(score__gte=0, score__lte=100), name="members_evaluation_score_range"),
+        ]
+        verbose_name = _("year-end evaluation")
+        verbose_name_plural = _("year-end evaluations")
+
+    def __str__(self) -> str:
+        return f"{self.member_id} {self.year}: {self.score}"
+
+
+class FeePayment(models.Model):
+    """Party fee (đảng phí) paid by a member for one month, recorded by the cell. `month` is the
+    month's first day."""
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="fee_payments")
+    month = models.DateField(_("month"))
+    amount = models.PositiveIntegerField(_("amount (VND)"))
+    note = models.CharField(_("note"), max_length=255, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    recorded_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-month"]
+        constraints = [
+            models.UniqueConstraint(fields=["member", "month"], name="members_fee_once_a_month"),
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="members_fee_positive"),
+        ]
+        verbose_name = _("party fee payment")
+        verbose_name_plural = _("party fee payments")
+
+    def __str__(self) -> str:
+        return f"{self.member_id} {self.month:%m/%Y}: {self.amount}"

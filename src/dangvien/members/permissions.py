@@ -13,3 +13,7 @@ MEMBER_EDIT_CONTACT = register("MEMBER_EDIT_CONTACT", "member.edit_contact",
                                roles={Role.COMMITTEE_OFFICER, Role.CELL_SECRETARY})
 # Card-exchange work on members' records (the cards app takes it over when it lands).
 CARD_MANAGE = register("CARD_MANAGE", "card.manage", roles={Role.CARD_OFFICER})
+# The cell's yearly records of its members: year-end evaluations and party fees paid.
+EVALUATION_RECORD = register("EVALUATION_RECORD", "member.evaluation_record",
+                             roles={Role.COMMITTEE_OFFICER, Role.CELL_SECRETARY})
+FEE_RECORD = register("FEE_RECORD", "member.fee_record", roles={Role.COMMITTEE_OFFICER, Role.CELL_SECRETARY})

@@ -12,7 +12,7 @@ from dangvien.accounts.permissions import scope_for
 from dangvien.core.errors import NotFound
 from dangvien.core.scope import subtree_filter
 from dangvien.core.text import search_words
-from dangvien.members.models import Member, MemberEvent
+from dangvien.members.models import FeePayment, Member, MemberEvaluation, MemberEvent
 from dangvien.members.permissions import MEMBER_VIEW
 from dangvien.org.models import Unit
 from dangvien.org.rollup import rollup
@@ -121,6 +121,18 @@ def member_list(actor: Any, flt: MemberFilter) -> QuerySet[Member]:
 def member_history(actor: Any, member_id: int) -> QuerySet[MemberEvent]:
     member = member_get_for(actor, member_id)
     return member.events.select_related("unit", "actor").order_by("effective_date", "id")
+
+
+def member_evaluations(actor: Any, member_id: int) -> QuerySet[MemberEvaluation]:
+    """The member's year-end evaluations, latest year first (NotFound out of scope)."""
+    member = member_get_for(actor, member_id)
+    return MemberEvaluation.objects.filter(member=member).order_by("-year")
+
+
+def member_fee_payments(actor: Any, member_id: int) -> QuerySet[FeePayment]:
+    """The party fees the member paid, latest month first (NotFound out of scope)."""
+    member = member_get_for(actor, member_id)
+    return FeePayment.objects.filter(member=member).order_by("-month")
 
 
 class MemberPages:

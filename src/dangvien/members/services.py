@@ -5,6 +5,7 @@ history event."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
@@ -37,8 +38,18 @@ from dangvien.members.events import (
     event_row,
 )
 from dangvien.members.hooks import MemberChange, member_changed
-from dangvien.members.models import ON_ROLL_STATUSES, DisciplineForm, EventKind, Member, MemberEvent, Status
-from dangvien.members.permissions import MEMBER_EDIT_CONTACT, MEMBER_MANAGE
+from dangvien.members.models import (
+    ON_ROLL_STATUSES,
+    Classification,
+    DisciplineForm,
+    EventKind,
+    FeePayment,
+    Member,
+    MemberEvaluation,
+    MemberEvent,
+    Status,
+)
+from dangvien.members.permissions import EVALUATION_RECORD, FEE_RECORD, MEMBER_EDIT_CONTACT, MEMBER_MANAGE
 from dangvien.members.selectors import member_lock_for
 from dangvien.org.models import MEMBER_UNIT_KINDS, Unit
 
@@ -569,3 +580,85 @@ def member_update_contact(
     """Phone, residence and smartphone flag: a cell secretary may keep these current."""
     return _apply_changes(actor=actor, member=member, expected_version=expected_version, changes=changes,
                           allowed=validation.CONTACT_FIELDS, perm=MEMBER_EDIT_CONTACT, note=note)
+
+
+# --- the cell's yearly records: evaluations and party fees -------------------------------------
+
+
+def classification_for(score: Decimal) -> str:
+    """The classification a score out of 100 earns (QĐ 366: thresholds in settings, unconfirmed)."""
+    for classification in (Classification.EXCELLENT, Classification.GOOD, Classification.COMPLETED):
+        if score >= settings.DANGVIEN[f"EVALUATION_{classification.name}"]:
+            return classification
+    return Classification.NOT_COMPLETED
+
+
+def _member_for_record(actor: Any, member: Member, perm: Permission) -> Member:
+    """The member under a row lock, in scope (404) and with `perm` at their cell (403)."""
+    fresh = member_lock_for(actor, member.pk)
+    if not can(actor, perm, fresh.unit):
+        raise PermissionDenied(_("You do not have permission to record this for the member."))
+    return fresh
+
+
+def _score(value: Any) -> Decimal:
+    try:
+        score = Decimal(str(value)).quantize(Decimal("0.1"))
+    except (InvalidOperation, ValueError):
+        raise ValidationError({"score": [_("Enter the score as a number from 0 to 100.")]}) from None
+    if not Decimal(0) <= score <= Decimal(100):
+        raise ValidationError({"score": [_("The score is out of 100: enter a number from 0 to 100.")]})
+    return score
+
+
+def evaluation_record(*, actor: Any, member: Member, year: int, score: Any, note: str = "") -> MemberEvaluation:
+    """Record (or correct) a member's year-end evaluation; the classification follows the score."""
+    with transaction.atomic():
+        member = _member_for_record(actor, member, EVALUATION_RECORD)
+        score = _score(score)
+        if year > validation.today().year:
+            raise ValidationError({"year": [_("This year has not come yet.")]})
+        if year < member.admission_date.year:
+            raise ValidationError({"year": [_("The member was admitted in %(year)s.")
+                                            % {"year": member.admission_date.year}]})
+        stored = MemberEvaluation.objects.filter(member=member, year=year).first()
+        before = {"score": stored.score, "classification": stored.classification} if stored else None
+        evaluation = stored or MemberEvaluation(member=member, year=year)
+        evaluation.score, evaluation.classification = score, classification_for(score)
+        evaluation.note, evaluation.recorded_by = clean(note), actor if getattr(actor, "pk", None) else None
+        evaluation.save()
+        audit_record(actor=actor, action="member.evaluation_record", object_type="member", object_id=member.pk,
+                     before=before, unit_path=member.unit.path,
+                     after={"year": year, "score": score, "classification": evaluation.classification})
+        return evaluation
+
+
+def first_of_month(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def fee_payment_record(*, actor: Any, member: Member, month: dt.date, amount: int, note: str = "") -> FeePayment:
+    """Record (or correct) the party fee a member paid for a month (QĐ 342: the amount depends on
+    income, so it is entered, not computed)."""
+    with transaction.atomic():
+        member = _member_for_record(actor, member, FEE_RECORD)
+        month = first_of_month(month)
+        if not 0 < amount <= settings.DANGVIEN["FEE_MAX_VND"]:
+            raise ValidationError({"amount": [_("Enter an amount in VND from 1 to %(max)s.")
+                                              % {"max": f"{settings.DANGVIEN['FEE_MAX_VND']:,}".replace(",", ".")}]})
+        ahead = first_of_month(validation.today()) + relativedelta(months=settings.DANGVIEN["FEE_MONTHS_AHEAD"])
+        if month > ahead:
+            raise ValidationError({"month": [_("Fees are paid at most %(months)s months ahead.")
+                                             % {"months": settings.DANGVIEN["FEE_MONTHS_AHEAD"]}]})
+        if month < first_of_month(member.admission_date):
+            raise ValidationError({"month": [_("The member was admitted on %(date)s.")
+                                             % {"date": member.admission_date.strftime("%d/%m/%Y")}]})
+        stored = FeePayment.objects.filter(member=member, month=month).first()
+        before = {"month": month, "amount": stored.amount} if stored else None
+        payment = stored or FeePayment(member=member, month=month)
+        payment.amount, payment.note = amount, clean(note)
+        payment.recorded_by = actor if getattr(actor, "pk", None) else None
+        payment.save()
+        audit_record(actor=actor, action="member.fee_record", object_type="member", object_id=member.pk,
+                     before=before, after={"month": month, "amount": amount}, unit_path=member.unit.path)
+        return payment

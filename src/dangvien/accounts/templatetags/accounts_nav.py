@@ -23,3 +23,9 @@ def is_system_admin(user: Any) -> bool:
 def is_officer(user: Any) -> bool:
     """Whether the header offers the officers' links (the API docs)."""
     return bool(getattr(user, "is_authenticated", False)) and permissions.is_officer(user)
+
+
+@register.filter
+def is_cell_secretary(user: Any) -> bool:
+    """Whether the header offers the cell's handbook accounts page."""
+    return bool(getattr(user, "is_authenticated", False)) and has_role(user, Role.CELL_SECRETARY)

@@ -46,3 +46,11 @@ class Command(BaseCommand):
             self.stdout.write("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
             if n == 0:
                 self.stdout.write("  ".join("-" * w for w in widths))
+        self.stdout.write("")
+        self.stdout.write(f"Member handbook: dangvien (a member) lands on /handbook/; bithu sees the cell's accounts "
+                          f"at /handbook/cell/ ({summary.evaluations} year-end evaluations and {summary.fees} party "
+                          f"fee payments recorded in that cell).")
+        if summary.activation:
+            name, citizen_id, born, card = summary.activation
+            self.stdout.write(f"Activation at /handbook/activate/: {name}, citizen ID {citizen_id}, born "
+                              f"{born:%d/%m/%Y}, party card {card}.")

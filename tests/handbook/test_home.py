@@ -1,0 +1,156 @@
+"""The member's home (/handbook/): their own record only, in Vietnamese by default, light."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.test import Client
+
+from dangvien.campaign.models import Campaign, Participant, Step, StepRecord
+from dangvien.core.models import AuditEntry
+from dangvien.handbook.models import RightsText
+from dangvien.members.models import FeePayment, MemberEvaluation
+from dangvien.members.services import evaluation_record, fee_payment_record, member_exempt
+from dangvien.notifications.models import Notification
+from tests.factories import make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def member_client(world, language: str | None = "en") -> Client:
+    client = Client()
+    if language:
+        client.cookies["django_language"] = language
+    client.force_login(world.member_user_a1)
+    return client
+
+
+def _participant(world, stage: int, **extra) -> Participant:
+    campaign = Campaign.objects.create(name="Đổi thẻ đảng viên 2026", unit=world.province, start=dt.date(2026, 1, 5),
+                                       deadline=dt.date(2026, 12, 31))
+    return Participant.objects.create(campaign=campaign, member=world.member_a1, unit=world.cell_a1, eligible=True,
+                                      stage=stage, joined_on=dt.date(2026, 1, 5), **extra)
+
+
+def test_the_home_shows_the_members_own_record(world):
+    member = world.member_a1
+    member.card_number, member.political_theory = "05123456", "Trung cấp"
+    member.save()
+    evaluation_record(actor=world.secretary_a1, member=member, year=2025, score="88")
+    fee_payment_record(actor=world.secretary_a1, member=member, month=dt.date(2026, 10, 1), amount=30000)
+    fee_payment_record(actor=world.secretary_a1, member=member, month=dt.date(2026, 11, 1), amount=30000)
+    fee_payment_record(actor=world.secretary_a1, member=member, month=dt.date(2025, 12, 1), amount=25000)
+    member_exempt(actor=world.admin, member=world.member_b1, expected_version=world.member_b1.version,
+                  date=dt.date(2026, 6, 1), reason="Tuổi cao")  # someone else's history
+    html = member_client(world).get("/handbook/").content.decode()
+    for fact in ["Nguyễn Thị Hà", "09/08/1975", "Chi bộ Giáo viên 1", "05123456", member.citizen_id, "Trung cấp",
+                 "02/03/2010", "02/03/2011"]:
+        assert fact in html, fact
+    assert "Admitted to the Party" in html and "Recognized as official member" in html
+    assert "Exempted from activities" not in html and "Lê Thị Hoà" not in html
+    assert "<td>2025</td><td class=\"num\">88.0</td><td>Well completed duties</td>" in html
+    assert "Paid this year: <strong>60.000 VND</strong>" in html  # December 2025 is last year's
+    assert "<td>12/2025</td><td class=\"num\">25.000</td>" in html
+    assert 'href="/handbook/rights/"' in html and 'href="/notifications/"' in html
+
+
+def test_only_the_members_own_notifications(world):
+    Notification.objects.create(recipient=world.member_user_a1, topic="meeting", title="Họp chi bộ tháng 12",
+                                link="/handbook/")
+    Notification.objects.create(recipient=world.member_user_a1, topic="meeting", title="Họp chi bộ tháng 11",
+                                read_at=dt.datetime(2026, 11, 2, tzinfo=dt.UTC))
+    Notification.objects.create(recipient=world.officer_a, topic="campaign.urge", title="Đôn đốc xã Ia Grai")
+    html = member_client(world).get("/handbook/").content.decode()
+    assert "Họp chi bộ tháng 12" in html and "Họp chi bộ tháng 11" in html
+    assert "Đôn đốc xã Ia Grai" not in html
+    assert 'Notifications <span class="count">1</span>' in html  # one unread
+
+
+@pytest.mark.parametrize(("stage", "expected"), [
+    (0, "Your chip card: the exchange has not started for you yet."),
+    (3, "Your chip card: in preparation (last step: Compared with the population database, 12/10/2026)."),
+    (6, "Your chip card: produced on 12/10/2026; your cell will hand it over at a meeting."),
+    (7, "Your chip card: handed over on 07/11/2026."),
+])
+def test_the_card_follows_the_campaign(world, stage, expected):
+    participant = _participant(world, stage, stage_on=dt.date(2026, 10, 12) if stage else None)
+    if stage == 7:
+        StepRecord.objects.create(participant=participant, step=Step.HANDED_OVER, day=dt.date(2026, 11, 7))
+    assert expected in member_client(world).get("/handbook/").content.decode()
+
+
+def test_no_campaign_yet(world):
+    html = member_client(world).get("/handbook/").content.decode()
+    assert "Your chip card: not in an exchange campaign yet." in html
+
+
+def test_a_login_without_a_member_record_has_no_handbook(world):
+    client = Client()
+    client.force_login(world.officer_a)
+    assert client.get("/handbook/").status_code == 404
+    assert client.get("/").status_code == 302 and client.get("/")["Location"] == "/units/"
+
+
+def test_an_officer_who_is_a_member_keeps_the_units_and_gets_a_link(world):
+    officer = make_user("bithu_hb", "cell_secretary", world.cell_b1, member=world.member_b1)
+    client = Client()
+    client.force_login(officer)
+    assert client.get("/")["Location"] == "/units/"
+    html = client.get("/units/").content.decode()
+    assert 'href="/handbook/"' in html and 'href="/handbook/cell/"' in html
+    assert "Lê Thị Hoà" in client.get("/handbook/").content.decode()
+
+
+def test_a_plain_member_sees_no_officer_links(world):
+    html = member_client(world).get("/handbook/").content.decode()
+    assert 'href="/units/"' not in html and 'href="/members/"' not in html and 'href="/handbook/cell/"' not in html
+
+
+def test_vietnamese_whatever_the_browser_prefers(world):
+    client = member_client(world, language=None)
+    html = client.get("/handbook/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert '<html lang="vi"' in html and "Quá trình sinh hoạt" in html
+    client.cookies["django_language"] = "en"  # the switch on the page still works
+    html = client.get("/handbook/", HTTP_ACCEPT_LANGUAGE="vi").content.decode()
+    assert '<html lang="en"' in html and "Activity history" in html
+    # Officers' pages keep following the browser.
+    officer = Client()
+    officer.force_login(world.officer_a)
+    assert '<html lang="en"' in officer.get("/units/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+
+def test_the_home_is_light(world):
+    """One stylesheet, one small script, no framework: the HTML itself stays small."""
+    for year in range(2012, 2026):
+        MemberEvaluation.objects.create(member=world.member_a1, year=year, score=85, classification="good")
+    for month in range(1, 13):
+        FeePayment.objects.create(member=world.member_a1, month=dt.date(2026, month, 1), amount=30000)
+    response = member_client(world).get("/handbook/")
+    html = response.content.decode()
+    assert html.count("<script") == 1 and html.count('rel="stylesheet"') == 1
+    assert len(response.content) < 20_000, len(response.content)
+
+
+def test_the_rights_page_shows_the_latest_version(world):
+    html = member_client(world, language="vi").get("/handbook/rights/").content.decode()
+    assert "NHIỆM VỤ CỦA ĐẢNG VIÊN" in html and "QUYỀN CỦA ĐẢNG VIÊN" in html and "Phiên bản 1" in html
+
+
+def test_an_administrator_publishes_a_new_version_in_the_admin(world):
+    admin = Client()
+    admin.force_login(world.admin)
+    add = admin.get("/admin/handbook/rightstext/add/")
+    assert add.status_code == 200 and "NHIỆM VỤ CỦA ĐẢNG VIÊN" in add.content.decode()  # starts from the current
+    response = admin.post("/admin/handbook/rightstext/add/", {"body": "Quyền và nhiệm vụ\r\n\r\nBản mới."})
+    assert response.status_code == 302
+    latest = RightsText.objects.order_by("-version").first()
+    assert (latest.version, latest.body, latest.published_by) == (2, "Quyền và nhiệm vụ\n\nBản mới.", world.admin)
+    assert AuditEntry.objects.order_by("-seq").first().action == "handbook.rights_publish"
+    assert admin.get(f"/admin/handbook/rightstext/{latest.pk}/change/").status_code == 200  # read only
+    assert admin.post(f"/admin/handbook/rightstext/{latest.pk}/delete/", {"post": "yes"}).status_code == 403
+    html = member_client(world).get("/handbook/rights/").content.decode()
+    assert "<p>Bản mới.</p>" in html and "Version 2" in html
+    other = Client()
+    other.force_login(world.officer_a)
+    assert other.get("/admin/handbook/rightstext/add/").status_code == 302  # not an administrator
