@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from dangvien.campaign.models import Campaign, Participant
+from dangvien.campaign.models import Campaign, Participant, Step
 from dangvien.campaign.services import campaign_create
 from dangvien.fieldwork.models import GroupRole, WorkingGroup
 from dangvien.fieldwork.services import group_form, group_person_add, group_unit_assign
@@ -39,7 +39,8 @@ class Field:
                                                                                     member=member)
 
 
-def build_field(world: World) -> Field:
+def build_field(world: World, headline_step: str = Step.CONFIRMED) -> Field:
+    """headline_step: what counts as completed in the reports (a home visit reaches "photographed")."""
     elderly = card_member(world.cell_a1, "Trần Thị Lan", dt.date(1948, 3, 4), sex="F",
                           permanent_residence="Thôn 3, xã Ia Grai", phone="0905123456")
     young = card_member(world.cell_a1, "Phạm Văn Lộc", dt.date(1985, 1, 1))
@@ -52,7 +53,7 @@ def build_field(world: World) -> Field:
     Member.objects.filter(pk=year_only.pk).update(date_of_birth=None, birth_year=1951)
     elderly_b = card_member(world.cell_b1, "Ngô Thị Bảy", dt.date(1946, 1, 20), sex="F")
     campaign = campaign_create(actor=world.province_officer, unit=world.province, name="Đổi thẻ đảng viên 2026",
-                               start=START, deadline=DEADLINE)
+                               start=START, deadline=DEADLINE, headline_step=headline_step)
     group = group_form(actor=world.province_officer, campaign=campaign, unit=world.province,
                        name="Tổ công tác tỉnh")
     group_person_add(actor=world.province_officer, group=group, user=world.province_officer, role=GroupRole.LEADER)
