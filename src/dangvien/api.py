@@ -21,6 +21,7 @@ from ninja.errors import ValidationError as RequestInvalid
 from ninja.security import django_auth
 
 from dangvien.core.errors import StaleEdit
+from dangvien.library.api import router as library_router
 from dangvien.members.api import router as members_router
 from dangvien.members.tree_api import router as unit_tree_router
 from dangvien.org.api import router as units_router
@@ -62,6 +63,7 @@ api.add_router("/units", units_router)
 api.add_router("/units", unit_tree_router)
 api.add_router("/members", members_router)
 api.add_router("/reconcile", reconcile_router)
+api.add_router("/library", library_router)
 
 
 def error_fields(exc: ValidationError) -> dict[str, list[str]]:

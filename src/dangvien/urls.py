@@ -15,6 +15,7 @@ urlpatterns = [
     path("members/", include("dangvien.members.urls")),
     path("imports/", include("dangvien.imports.urls")),
     path("reconcile/", include("dangvien.reconcile.urls")),
+    path("library/", include("dangvien.library.urls")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
 ]
