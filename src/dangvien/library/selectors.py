@@ -205,8 +205,12 @@ def feedback_visible_to(actor: Any) -> QuerySet[Feedback]:
     """One's own feedback, and the feedback sent from the subtrees the actor answers for."""
     if not getattr(actor, "is_authenticated", False):
         return Feedback.objects.none()
-    scope = scope_for(actor, FEEDBACK_ANSWER)
-    answerable = ~Q(pk__in=[]) if scope.everywhere else scope.q("unit__path")
+    # Feedback bound to no unit (from a user bound to none) is the administrators' alone: an
+    # officer whose grants cover every province still answers for units only.
+    if can(actor, FEEDBACK_ANSWER, None):
+        answerable = ~Q(pk__in=[])
+    else:
+        answerable = Q(unit__isnull=False) & scope_for(actor, FEEDBACK_ANSWER).q("unit__path")
     return Feedback.objects.filter(Q(author_id=actor.pk) | answerable)
 
 

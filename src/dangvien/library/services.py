@@ -12,6 +12,7 @@ the same key by the same author returns the row of the first send (created=False
 from __future__ import annotations
 
 import datetime as dt
+import re
 import unicodedata
 import uuid
 from typing import Any
@@ -131,6 +132,18 @@ def pdf_problems(upload: UploadedFile) -> list[str]:
     return problems
 
 
+# Punctuation inside the text (57-NQ/TW, "khoa học,") separates words for search; apostrophes belong
+# to names (H'Bơ) and are left to search_key.
+_PUNCTUATION = re.compile(r"[^\w\s'\u2018\u2019\u02bc]+")
+
+
+def document_search_text(*, number: str, title: str, summary: str, body: str) -> str:
+    """What document search matches: the number as written (a query "57-nq" finds it), then every
+    word of the number, title, summary and text, punctuation taken as a space."""
+    words = _PUNCTUATION.sub(" ", " ".join([number, title, summary, body]))
+    return search_key(f"{number} {words}")
+
+
 DOCUMENT_FIELDS = ("unit", "kind", "number", "title", "summary", "published_on", "file_name", "file_size")
 
 
@@ -165,8 +178,7 @@ def document_publish(
         with transaction.atomic():
             require(actor, LIBRARY_PUBLISH, unit)
             document = Document(unit=unit, kind=kind, published_on=day, published_by=_user(actor), **values,
-                                search_text=search_key(" ".join([values["number"], values["title"], values["summary"],
-                                                                 values["body"]])))
+                                search_text=document_search_text(**values))
             if upload is not None:
                 stored = default_storage.save(f"library/{uuid.uuid4().hex}.pdf", upload)
                 document.file.name = stored
