@@ -40,14 +40,19 @@ def test_role_permissions_are_as_designed():
     # Committee and card officers see, run and decide reconciliations (reconcile/permissions.py);
     # correcting a record from one still needs MEMBER_MANAGE.
     RECONCILE = {Perm.RECONCILE_VIEW, Perm.RECONCILE_RUN, Perm.RECONCILE_RESOLVE}
+    # Everyone reads the library of their subtree; committees publish and answer; committees and
+    # cell secretaries count readers and study results (library/permissions.py).
+    LIBRARY = {Perm.LIBRARY_VIEW, Perm.LIBRARY_PUBLISH, Perm.LIBRARY_STATS, Perm.FEEDBACK_ANSWER}
     assert ROLE_PERMS[Role.ADMIN] == frozenset(Perm)
     assert ROLE_PERMS[Role.COMMITTEE_OFFICER] == {
         Perm.UNIT_VIEW, Perm.UNIT_MANAGE, Perm.MEMBER_VIEW, Perm.MEMBER_MANAGE, Perm.MEMBER_EDIT_CONTACT,
-        Perm.ROLE_MANAGE, Perm.AUDIT_VIEW, *RECONCILE,
+        Perm.ROLE_MANAGE, Perm.AUDIT_VIEW, *RECONCILE, *LIBRARY,
     }
-    assert ROLE_PERMS[Role.CELL_SECRETARY] == {Perm.UNIT_VIEW, Perm.MEMBER_VIEW, Perm.MEMBER_EDIT_CONTACT}
-    assert ROLE_PERMS[Role.CARD_OFFICER] == {Perm.UNIT_VIEW, Perm.MEMBER_VIEW, Perm.CARD_MANAGE, *RECONCILE}
-    assert ROLE_PERMS[Role.MEMBER] == frozenset()
+    assert ROLE_PERMS[Role.CELL_SECRETARY] == {Perm.UNIT_VIEW, Perm.MEMBER_VIEW, Perm.MEMBER_EDIT_CONTACT,
+                                               Perm.LIBRARY_VIEW, Perm.LIBRARY_STATS}
+    assert ROLE_PERMS[Role.CARD_OFFICER] == {Perm.UNIT_VIEW, Perm.MEMBER_VIEW, Perm.CARD_MANAGE, *RECONCILE,
+                                             Perm.LIBRARY_VIEW}
+    assert ROLE_PERMS[Role.MEMBER] == frozenset()  # a member reads the library through their record
     assert set(ROLE_PERMS) == set(Role.values)
 
 
