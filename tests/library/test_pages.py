@@ -8,7 +8,15 @@ import pytest
 from django.test import Client
 
 from dangvien.core.models import AuditEntry
-from dangvien.library.models import Bookmark, Document, Feedback, Opinion, QuizAttempt, ReadReceipt, StudyTopic
+from dangvien.library.models import (
+    Bookmark,
+    Document,
+    Feedback,
+    Opinion,
+    QuizAttempt,
+    ReadReceipt,
+    StudyTopic,
+)
 from dangvien.library.selectors import topic_quiz
 from tests.library.fixtures import PDF, QUIZ, pdf_upload
 
@@ -48,7 +56,7 @@ def test_a_member_opening_a_document_is_counted_and_the_committee_sees_the_count
     page = client_for(world.officer_a).get(f"/library/documents/{lib.doc_a.pk}/").content.decode()
     assert "Read by 1 of 2 members (Đảng bộ xã Ia Grai)" in page
     page = client_for(world.officer_a).get(f"/library/documents/{lib.doc_a.pk}/reads/").content.decode()
-    assert re.search(r'id="reads-%d">.*?<td class="num">1</td><td class="num">2</td>' % world.commune_a.pk, page)
+    assert re.search(rf'id="reads-{world.commune_a.pk}">.*?<td class="num">1</td><td class="num">2</td>', page)
 
 
 def test_publish_with_a_pdf_then_download_it_through_the_scoped_view(lib):

@@ -143,7 +143,7 @@ def generate_library(*, seed: str = "2026") -> LibrarySummary:
         questions = [(q.pk, [c.pk for c in q.choices.all()], next(c.pk for c in q.choices.all() if c.correct))
                      for q in topic_quiz(topic)]
         cell_members = list(Member.objects.filter(unit=cell, status__in=ON_ROLL_STATUSES)
-                            .exclude(pk=member_user.member_id).values_list("id", flat=True))
+                            .exclude(pk=member_user.member_id or 0).values_list("id", flat=True))
         attempts = []
         for member_id in cell_members:
             if rng.random() < 0.75:

@@ -59,6 +59,9 @@ class Bookmark(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "document"], name="library_unique_bookmark")]
 
+    def __str__(self) -> str:
+        return f"{self.user_id} → {self.document_id}"
+
 
 class ReadReceipt(models.Model):
     """A member opened the document (the first time): what "read by 312 of 413" counts."""
@@ -69,6 +72,9 @@ class ReadReceipt(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["document", "member"], name="library_unique_receipt")]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} read {self.document_id}"
 
 
 def _key_constraint(name: str) -> models.UniqueConstraint:
@@ -102,6 +108,9 @@ class Opinion(Answered):
         verbose_name = _("opinion")
         verbose_name_plural = _("opinions")
 
+    def __str__(self) -> str:
+        return self.text[:60]
+
 
 class Feedback(Answered):
     """Feedback about the app, answered by a committee over the sender's unit (none: administrators)."""
@@ -113,6 +122,9 @@ class Feedback(Answered):
         constraints = [_key_constraint("library_unique_feedback_key")]
         verbose_name = _("feedback")
         verbose_name_plural = _("feedback")
+
+    def __str__(self) -> str:
+        return self.text[:60]
 
 
 class StudyTopic(models.Model):
@@ -143,6 +155,9 @@ class Question(models.Model):
     class Meta:
         ordering = ["position"]
 
+    def __str__(self) -> str:
+        return self.text[:60]
+
 
 class Choice(models.Model):
     question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="choices")
@@ -152,6 +167,9 @@ class Choice(models.Model):
 
     class Meta:
         ordering = ["position"]
+
+    def __str__(self) -> str:
+        return self.text[:60]
 
 
 class QuizAttempt(models.Model):
@@ -170,3 +188,6 @@ class QuizAttempt(models.Model):
         ordering = ["-submitted_at", "-id"]
         indexes = [models.Index(fields=["topic", "member"])]
         constraints = [_key_constraint("library_unique_attempt_key")]
+
+    def __str__(self) -> str:
+        return f"{self.member_id}: {self.score}/{self.total}"

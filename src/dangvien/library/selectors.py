@@ -18,7 +18,15 @@ from dangvien.accounts.permissions import can, scope_for
 from dangvien.core.errors import NotFound
 from dangvien.core.scope import ancestor_paths, subtree_filter
 from dangvien.core.text import search_words
-from dangvien.library.models import Bookmark, Document, Feedback, Opinion, QuizAttempt, ReadReceipt, StudyTopic
+from dangvien.library.models import (
+    Bookmark,
+    Document,
+    Feedback,
+    Opinion,
+    QuizAttempt,
+    ReadReceipt,
+    StudyTopic,
+)
 from dangvien.library.permissions import FEEDBACK_ANSWER, LIBRARY_PUBLISH, LIBRARY_STATS, LIBRARY_VIEW
 from dangvien.members.models import ON_ROLL_STATUSES, Member
 from dangvien.members.selectors import members_visible_to

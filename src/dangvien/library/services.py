@@ -89,8 +89,8 @@ def idempotency_key(value: str | None) -> str:
     return key
 
 
-def _create_once(model: type[Answered] | type[QuizAttempt], author: Any, key: str, **fields: Any) -> tuple[Any, bool]:
-    """The row the author's key already made, or a new one. Two sends racing with one key: the
+def _create_once(model: Any, author: Any, key: str, **fields: Any) -> tuple[Any, bool]:
+    """The row (an Opinion, Feedback or QuizAttempt) the author's key already made, or a new one. Two sends racing with one key: the
     loser's insert fails on the unique constraint inside its savepoint, and it returns the winner's."""
     if key:
         found = model.objects.filter(author_id=author.pk, idempotency_key=key).first()

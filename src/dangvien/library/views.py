@@ -113,7 +113,7 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def document_download(request: HttpRequest, pk: int) -> HttpResponseBase:
     """The document's PDF, to a reader who sees the document (files are never served directly)."""
     document = selectors.document_get_for(request.user, pk)
-    if not document.file or not document.file.storage.exists(document.file.name):
+    if not document.file.name or not document.file.storage.exists(document.file.name):
         raise NotFound(_("This document has no file."))
     services.document_download(actor=request.user, document=document)
     return FileResponse(document.file.open("rb"), as_attachment=True, filename=document.file_name,
@@ -238,7 +238,8 @@ def _answers(request: HttpRequest) -> dict[int, int]:
     """The posted answers: q<question id> = <choice id>; anything unreadable is left out (and the
     service reports the question as unanswered)."""
     answers = {}
-    for name, value in request.POST.items():
+    for name in request.POST:
+        value = request.POST.get(name, "")
         if name.startswith("q") and name[1:].isdigit() and value.isdigit() and len(value) < 19 and len(name) < 20:
             answers[int(name[1:])] = int(value)
     return answers
