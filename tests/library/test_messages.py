@@ -104,8 +104,10 @@ def test_an_officers_feedback_goes_to_their_unit_an_unbound_users_to_the_adminis
     world = lib.world
     from_officer, _ = services.feedback_send(actor=world.officer_b, text="Thiếu xuất Excel.")
     from_admin, _ = services.feedback_send(actor=world.admin, text="Ghi chú.")
-    assert (from_officer.unit, from_admin.unit) == (world.commune_b, None)
-    assert {f.pk for f in selectors.feedback_list(world.province_officer)} == {from_officer.pk}
+    # The officer of the only province holds its permissions "everywhere"; the feedback is still the province's.
+    from_province, _ = services.feedback_send(actor=world.province_officer, text="Cần báo cáo theo quý.")
+    assert (from_officer.unit, from_admin.unit, from_province.unit) == (world.commune_b, None, world.province)
+    assert {f.pk for f in selectors.feedback_list(world.province_officer)} == {from_officer.pk, from_province.pk}
     with pytest.raises(NotFound):
         services.feedback_answer(actor=world.province_officer, feedback=from_admin, answer="?")
     services.feedback_answer(actor=world.admin, feedback=from_admin, answer="Đã ghi nhận.")

@@ -26,7 +26,8 @@ from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from dangvien.accounts.permissions import can, require, scope_for
+from dangvien.accounts.models import RoleAssignment
+from dangvien.accounts.permissions import can, require
 from dangvien.core.audit import audit_record
 from dangvien.core.text import clean, nfc, search_key
 from dangvien.library import selectors
@@ -44,7 +45,7 @@ from dangvien.library.models import (
     ReadReceipt,
     StudyTopic,
 )
-from dangvien.library.permissions import FEEDBACK_ANSWER, LIBRARY_PUBLISH, LIBRARY_VIEW
+from dangvien.library.permissions import FEEDBACK_ANSWER, LIBRARY_PUBLISH
 from dangvien.library.quiz import quiz_parse, quiz_score
 from dangvien.org.models import Unit
 
@@ -306,8 +307,10 @@ def feedback_unit(actor: Any) -> Unit | None:
     member = selectors.reader_member(actor)
     if member is not None:
         return member.unit
-    paths = scope_for(actor, LIBRARY_VIEW).paths
-    return Unit.objects.filter(path=paths[0]).first() if paths else None
+    # The grants themselves, not scope_for: an officer of the only province holds it "everywhere".
+    grant = RoleAssignment.objects.filter(user_id=actor.pk, unit__isnull=False).select_related("unit")
+    first = grant.order_by("unit__path").first()
+    return first.unit if first is not None else None
 
 
 def feedback_send(*, actor: Any, text: str, key: str = "") -> tuple[Feedback, bool]:
