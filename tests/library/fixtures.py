@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from dangvien.core.models import AuditEntry
 from dangvien.library import services
 from dangvien.library.models import Document, StudyTopic
 from tests.factories import World, build_world
@@ -23,6 +24,12 @@ Chi bộ sinh hoạt thường kỳ bao lâu một lần?
 * Mỗi tháng một lần
 Mỗi quý một lần
 """
+
+
+def last_audit_seq() -> int:
+    """The newest audit row's number: rows after it are the ones a step wrote (sequence numbers
+    are not reset between tests on PostgreSQL, so a count is no starting point)."""
+    return AuditEntry.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
 
 
 def pdf_upload(name: str = "nghi-quyet.pdf", content: bytes = PDF, content_type: str = "application/pdf") -> Any:

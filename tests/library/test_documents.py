@@ -17,7 +17,7 @@ from dangvien.library import selectors, services
 from dangvien.library.models import Bookmark, Document, ReadReceipt
 from dangvien.members.models import Member, Status
 from tests.factories import make_member, make_user
-from tests.library.fixtures import PDF, pdf_upload, publish
+from tests.library.fixtures import PDF, last_audit_seq, pdf_upload, publish
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +31,7 @@ def _media_files() -> list[str]:
 
 
 def test_publish_stores_the_text_its_search_key_and_an_audit_row(world):
-    before = AuditEntry.objects.count()
+    before = last_audit_seq()
     doc = services.document_publish(actor=world.officer_a, unit=world.commune_a, kind="guidance",
                                     title="  Hướng dẫn   số 12 ", number="12-HD/ĐU", body="Về  sinh hoạt\r\nchi bộ",
                                     published_on=dt.date(2026, 11, 2))
@@ -229,7 +229,7 @@ def test_counts_of_a_cell_document_cover_the_cell_only(lib):
 
 def test_bookmarks_are_added_once_and_removed_with_an_audit_row_each(lib):
     world = lib.world
-    audit = AuditEntry.objects.count()
+    audit = last_audit_seq()
     assert services.bookmark_add(actor=world.member_user_a1, document=lib.doc_a) is True
     assert services.bookmark_add(actor=world.member_user_a1, document=lib.doc_a) is False
     bookmarked = selectors.document_list(world.member_user_a1, selectors.DocumentFilter(bookmarked=True))
@@ -261,7 +261,7 @@ def test_a_withdrawn_document_leaves_the_readers_list_but_not_the_committees(lib
 
 
 def test_a_download_is_audited(lib):
-    audit = AuditEntry.objects.count()
+    audit = last_audit_seq()
     services.document_download(actor=lib.world.member_user_a1, document=lib.doc_province)
     entry = AuditEntry.objects.get(seq__gt=audit)
     assert (entry.action, entry.actor_username, entry.after) == (

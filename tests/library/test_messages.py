@@ -10,6 +10,7 @@ from dangvien.core.errors import NotFound
 from dangvien.core.models import AuditEntry
 from dangvien.library import selectors, services
 from dangvien.library.models import Feedback, Opinion
+from tests.library.fixtures import last_audit_seq
 
 pytestmark = pytest.mark.django_db
 
@@ -64,7 +65,7 @@ def test_the_publishing_committee_answers_and_the_member_sees_the_answer(lib):
             services.opinion_answer(actor=outsider, opinion=opinion, answer="Trả lời")
     with pytest.raises(PermissionDenied):
         services.opinion_answer(actor=world.member_user_a1, opinion=opinion, answer="Tự trả lời")
-    audit = AuditEntry.objects.count()
+    audit = last_audit_seq()
     services.opinion_answer(actor=world.officer_a, opinion=opinion, answer="Ngày 5 hằng tháng.")
     seen = selectors.document_opinions(world.member_user_a1, lib.doc_a).get()
     assert (seen.answer, seen.answered_by) == ("Ngày 5 hằng tháng.", world.officer_a)
