@@ -49,6 +49,7 @@ demo: system-deps $(VENV)/.main messages
 	$(BIN)/dangvien migrate -v0
 	$(BIN)/dangvien collectstatic --noinput -v0
 	$(BIN)/dangvien demo-data --reset --members $(DEMO_MEMBERS) --seed $(DEMO_SEED) --password $(DEMO_PASSWORD)
+	$(BIN)/dangvien demo-library --seed $(DEMO_SEED)
 	@# A small extract, noise written into the fresh records, then one reconciliation of the province.
 	@# --replace: the same file again keeps snapshot "demo"; another file replaces it (the reset above
 	@# removed the runs that used it).

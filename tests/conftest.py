@@ -29,6 +29,12 @@ def _plain_static_files(settings):
                          "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 
 
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path_factory):
+    # Uploaded files (the library's PDFs) in a temporary folder of the test's own, never in var/.
+    settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
+
+
 @pytest.fixture(scope="session")
 def _audit_secrets_dir(tmp_path_factory):
     return tmp_path_factory.mktemp("audit-secrets")

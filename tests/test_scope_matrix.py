@@ -77,6 +77,37 @@ ROLE_SCOPES: dict[str, Scope | None] = {
 
 VIEW, MANAGE, CONTACT, HANDBOOK = "view", "manage", "contact", "handbook"
 CAMPAIGN = "campaign"  # CAMPAIGN_VIEW and CAMPAIGN_RECORD: every role that has one has the other, over the same units
+
+# --- the library: documents, study topics, opinions and feedback, each created for its route ---
+
+DOCS = ["doc_province", "doc_a", "doc_a1", "doc_b"]  # published at the province, commune A, cell A1, commune B
+TOPICS = ["topic_a", "topic_b"]  # study topics at commune A and commune B
+OPINIONS = ["opinion_p", "opinion_a"]  # member_user_a1's opinions on the province's and commune A's documents
+FEEDBACK = ["fb_a1", "fb_b"]  # feedback from member_user_a1 (cell A1) and from officer_b (commune B)
+
+
+@dataclass(frozen=True)
+class Reading:
+    reads: set[str]  # documents (published at or above its units, or inside them), topics, opinions, feedback
+    decides: set[str] = field(default_factory=set)  # where it withdraws documents and answers opinions and feedback
+    counts: bool = False  # read counts and study results (its own part of the audience)
+    studies: bool = False  # takes quizzes: a member on a cell's roll
+
+
+_A_READS = {"doc_province", "doc_a", "doc_a1", "topic_a"}
+LIBRARY_SCOPES: dict[str, Reading | None] = {
+    "province_officer": Reading({*DOCS, *TOPICS, *OPINIONS, *FEEDBACK}, {*DOCS, *TOPICS, *OPINIONS, *FEEDBACK},
+                                counts=True),
+    "officer_a": Reading({*_A_READS, "opinion_a", "fb_a1"}, {"doc_a", "doc_a1", "topic_a", "opinion_a", "fb_a1"},
+                         counts=True),
+    "officer_b": Reading({"doc_province", "doc_b", "topic_b", "fb_b"}, {"doc_b", "topic_b", "fb_b"}, counts=True),
+    "secretary_a1": Reading(_A_READS, counts=True),
+    "card_officer_a": Reading(_A_READS),
+    "member_user_a1": Reading({*_A_READS, *OPINIONS, "fb_a1"}, studies=True),  # the author of both opinions
+    "anonymous": None,
+}
+LVIEW, LDECIDE, LCOUNT, LSTUDY = "library.view", "library.decide", "library.count", "library.study"
+
 _serial = itertools.count(500)
 
 
@@ -302,6 +333,32 @@ def _target(world: World, name: str) -> Any:
         return _participant(world, name)
     if name.startswith("campaign_"):
         return _campaign(world, name)
+def _library_target(world: World, name: str) -> Any:
+    from dangvien.library import services as library
+    from tests.library.fixtures import QUIZ, pdf_upload, publish
+
+    units = {"province": world.province, "a": world.commune_a, "a1": world.cell_a1, "b": world.commune_b, "p": world.province}
+    kind, _, where = name.partition("_")
+    if kind == "doc":
+        return publish(world, units[where], f"Văn bản {where}", upload=pdf_upload())
+    if kind == "topic":
+        return library.topic_create(actor=world.admin, unit=units[where], title=f"Chuyên đề {where}", quiz=QUIZ)
+    if kind == "opinion":
+        document = publish(world, units[where], f"Văn bản {where}")
+        return library.opinion_send(actor=world.member_user_a1, document=document, text="Ý kiến")[0]
+    author = world.member_user_a1 if where == "a1" else world.officer_b
+    return library.feedback_send(actor=author, text="Góp ý")[0]
+
+
+def _right_answers(topic: Any) -> dict[int, int]:
+    from dangvien.library.selectors import topic_quiz
+
+    return {q.pk: next(c.pk for c in q.choices.all() if c.correct) for q in topic_quiz(topic)}
+
+
+def _target(world: World, name: str) -> Any:
+    if name.split("_")[0] in ("doc", "topic", "opinion", "fb"):
+        return _library_target(world, name)
     if name.startswith("job_"):
         return _run_job(world, name[4:])
     member_name = _result_member(name)
@@ -639,6 +696,34 @@ ROUTES: list[Route] = [
     R("page", "GET", "/handbook/members/{member}/fees/", MEMBERS, HANDBOOK),
     R("page", "POST", "/handbook/members/{member}/fees/", MEMBERS, HANDBOOK,
       lambda w, m: {"month": "10/2026", "amount": "30000", "note": ""}, ok=302),
+    # Library: JSON API
+    R("api", "GET", "/api/library/documents/{doc}", DOCS, LVIEW),
+    R("api", "GET", "/api/library/documents/{doc}/reads", DOCS, LCOUNT),
+    R("api", "GET", "/api/library/documents/{doc}/opinions", DOCS, LVIEW),
+    R("api", "POST", "/api/library/documents/{doc}/opinions", DOCS, LVIEW, lambda w, d: {"text": "Ý kiến"}, ok=201),
+    R("api", "PUT", "/api/library/documents/{doc}/bookmark", DOCS, LVIEW, ok=204),
+    R("api", "POST", "/api/library/documents/{doc}/withdraw", DOCS, LDECIDE, lambda w, d: {}),
+    R("api", "POST", "/api/library/opinions/{opinion}/answer", OPINIONS, LDECIDE, lambda w, o: {"answer": "Trả lời"}),
+    R("api", "GET", "/api/library/study/topics/{topic}", TOPICS, LVIEW),
+    R("api", "GET", "/api/library/study/topics/{topic}/results", TOPICS, LCOUNT),
+    R("api", "POST", "/api/library/study/topics/{topic}/attempts", TOPICS, LSTUDY,
+      lambda w, t: {"answers": _right_answers(t)}, ok=201),
+    R("api", "POST", "/api/library/feedback/{fb}/answer", FEEDBACK, LDECIDE, lambda w, f: {"answer": "Trả lời"}),
+    # Library: pages
+    R("page", "GET", "/library/documents/{doc}/", DOCS, LVIEW),
+    R("page", "GET", "/library/documents/{doc}/download/", DOCS, LVIEW, audited=True),
+    R("page", "GET", "/library/documents/{doc}/reads/", DOCS, LCOUNT),
+    R("page", "POST", "/library/documents/{doc}/bookmark/", DOCS, LVIEW, lambda w, d: {}, ok=302),
+    R("page", "POST", "/library/documents/{doc}/opinions/", DOCS, LVIEW, lambda w, d: {"text": "Ý kiến"}, ok=302),
+    R("page", "POST", "/library/documents/{doc}/withdraw/", DOCS, LDECIDE, lambda w, d: {}, ok=302),
+    R("page", "POST", "/library/opinions/{opinion}/answer/", OPINIONS, LDECIDE, lambda w, o: {"answer": "Trả lời"},
+      ok=302),
+    R("page", "GET", "/library/study/{topic}/", TOPICS, LVIEW),
+    R("page", "GET", "/library/study/{topic}/results/", TOPICS, LCOUNT),
+    R("page", "POST", "/library/study/{topic}/quiz/", TOPICS, LSTUDY,
+      lambda w, t: {f"q{q}": c for q, c in _right_answers(t).items()}, ok=302),
+    R("page", "POST", "/library/feedback/{fb}/answer/", FEEDBACK, LDECIDE, lambda w, f: {"answer": "Trả lời"},
+      ok=302),
 ]
 
 FIELD_NEEDS = {FVIEW, FVISIT, FMANAGE, FRAISE, SELF}
@@ -657,6 +742,8 @@ def expected_status(route: Route, scope: Scope | None, target: str, role: str = 
         if "{campaign}" in route.url and "campaign_all" not in scope.campaign:
             return 404  # the campaign itself is hidden
         return route.ok if target in scope.campaign else route.hidden
+    if route.needs in (LVIEW, LDECIDE, LCOUNT, LSTUDY):
+        return _library_status(route, role, target)
     visible = scope.members if target.startswith("member_") else scope.units
     if target not in visible:
         return 404
@@ -664,6 +751,17 @@ def expected_status(route: Route, scope: Scope | None, target: str, role: str = 
         return route.ok
     allowed = {MANAGE: scope.manage, CONTACT: scope.contact, HANDBOOK: scope.handbook}[route.needs]
     return route.ok if target in allowed else 403
+
+
+def _library_status(route: Route, role: str, target: str) -> int:
+    """Hidden → 404; seen but not one's to decide, count or study → 403."""
+    reading = LIBRARY_SCOPES[role]
+    assert reading is not None
+    if target not in reading.reads:
+        return 404
+    allowed = {LVIEW: True, LDECIDE: target in reading.decides, LCOUNT: reading.counts,
+               LSTUDY: reading.studies}[route.needs]
+    return route.ok if allowed else 403
 
 
 def _reconcile_status(route: Route, scope: Scope, target: str) -> int:
@@ -702,7 +800,12 @@ def _state() -> tuple:
                list(Discrepancy.objects.order_by("pk").values_list("pk", "state")),
                list(Participant.objects.order_by("pk").values_list("pk", "version", "stage", "hold", "care")),
                StepRecord.objects.count())
-    return rows, MemberEvent.objects.count(), AuditEntry.objects.count(), results
+    from dangvien.library.models import Bookmark, Document, Feedback, Opinion, QuizAttempt
+
+    library = (Document.objects.filter(withdrawn_at__isnull=False).count(), Bookmark.objects.count(),
+               list(Opinion.objects.order_by("pk").values_list("pk", "answer")),
+               list(Feedback.objects.order_by("pk").values_list("pk", "answer")), QuizAttempt.objects.count())
+    return rows, MemberEvent.objects.count(), AuditEntry.objects.count(), results, library
 
 
 def _request(client: Client, route: Route, url: str, body: dict[str, Any] | None):
@@ -760,7 +863,8 @@ def test_scope(route: Route, role: str) -> None:
                                code=getattr(target, "code", ""),
                                campaign=_campaign(world).pk if "{campaign}" in route.url else "",
                                fcampaign=_fieldwork(world).pk if fieldwork else "",
-                               rcampaign=_report_campaign_id(world) if "{rcampaign}" in route.url else "")
+                               rcampaign=_report_campaign_id(world) if "{rcampaign}" in route.url else "",
+                               doc=target.pk, topic=target.pk, opinion=target.pk, fb=target.pk)
         body = route.body(world, target) if route.body else None
         expected = expected_status(route, scope, target_name, role)
         before = _state()
@@ -840,3 +944,25 @@ def test_lists_show_exactly_the_scope(role: str) -> None:
     for name, unit in units.items():
         if name not in scope.units:
             assert f'href="/units/{unit.pk}/"' not in page and unit.name not in page, name
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", [r for r, reading in LIBRARY_SCOPES.items() if reading is not None])
+def test_library_lists_show_exactly_the_scope(role: str) -> None:
+    world = build_world()
+    reading = LIBRARY_SCOPES[role]
+    assert reading is not None
+    documents = {name: _library_target(world, name) for name in DOCS}
+    topics = {name: _library_target(world, name) for name in TOPICS}
+    client = Client()
+    client.force_login(getattr(world, role))
+    page = client.get("/library/").content.decode()
+    for name, document in documents.items():
+        assert (f'href="/library/documents/{document.pk}/"' in page) == (name in reading.reads), name
+    api = {item["id"] for item in client.get("/api/library/documents").json()["items"]}
+    assert api == {d.pk for name, d in documents.items() if name in reading.reads}
+    page = client.get("/library/study/").content.decode()
+    for name, topic in topics.items():
+        assert (f'href="/library/study/{topic.pk}/"' in page) == (name in reading.reads), name
+    assert {t["id"] for t in client.get("/api/library/study/topics").json()} == {
+        t.pk for name, t in topics.items() if name in reading.reads}

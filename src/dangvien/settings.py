@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "dangvien.imports",
     "dangvien.demo",
     "dangvien.population",
+    "dangvien.library",
     "dangvien.reconcile",
     "dangvien.notifications",
     "dangvien.campaign",
@@ -198,7 +199,9 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
-MEDIA_ROOT = VAR_DIR / "media"
+# Uploaded files (the library's PDFs). Never served from here directly: MEDIA_URL is unset and every
+# file goes out through a view that checks the reader's scope (library.views.document_download).
+MEDIA_ROOT = Path(os.environ.get("DANGVIEN_MEDIA_ROOT") or VAR_DIR / "media")
 
 AUTHENTICATION_BACKENDS = [
     # Refuses a locked-out login before the password is even checked (django-axes).
@@ -281,6 +284,9 @@ DANGVIEN = {
     # A checked file nobody confirmed is deleted after this many days (`dangvien purge-imports`, run
     # daily): an uploaded member list holds citizen IDs.
     "IMPORT_UNCONFIRMED_DAYS": 7,
+    # Largest PDF a committee may attach to a library document (a scanned 40-page resolution is about
+    # 8 MB); members read them on cheap phones over slow connections.
+    "LIBRARY_MAX_PDF_BYTES": int(os.environ.get("DANGVIEN_LIBRARY_MAX_PDF_BYTES", str(20 * 1024 * 1024))),
     # A session without a request for this long ends (minutes): officers hold other people's data;
     # members (the handbook, often on a shared family phone) a little longer.
     "OFFICER_IDLE_MINUTES": int(os.environ.get("DANGVIEN_OFFICER_IDLE_MINUTES", "30")),

@@ -19,6 +19,7 @@ urlpatterns = [
     path("campaigns/", include("dangvien.campaign.urls")),
     path("campaigns/", include("dangvien.fieldwork.urls")),
     path("notifications/", include("dangvien.notifications.urls")),
+    path("library/", include("dangvien.library.urls")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
 ]

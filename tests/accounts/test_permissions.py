@@ -46,17 +46,20 @@ def test_role_permissions_are_as_designed():
     CAMPAIGN_WORK = {Perm.CAMPAIGN_VIEW, Perm.CAMPAIGN_RECORD, Perm.FIELDWORK_RAISE}
     # The cell's handbook work and its yearly records (handbook/permissions.py, members/permissions.py).
     CELL_WORK = {Perm.HANDBOOK_CELL, Perm.EVALUATION_RECORD, Perm.FEE_RECORD}
+    # Everyone reads the library of their subtree; committees publish and answer; committees and
+    # cell secretaries count readers and study results (library/permissions.py).
+    LIBRARY = {Perm.LIBRARY_VIEW, Perm.LIBRARY_PUBLISH, Perm.LIBRARY_STATS, Perm.FEEDBACK_ANSWER}
     assert ROLE_PERMS[Role.ADMIN] == frozenset(Perm)
     assert ROLE_PERMS[Role.COMMITTEE_OFFICER] == {
         Perm.UNIT_VIEW, Perm.UNIT_MANAGE, Perm.MEMBER_VIEW, Perm.MEMBER_MANAGE, Perm.MEMBER_EDIT_CONTACT,
         Perm.ROLE_MANAGE, Perm.AUDIT_VIEW, *RECONCILE, Perm.CAMPAIGN_MANAGE, Perm.FIELDWORK_MANAGE, *CAMPAIGN_WORK,
-        *CELL_WORK,
+        *CELL_WORK, *LIBRARY,
     }
     assert ROLE_PERMS[Role.CELL_SECRETARY] == {Perm.UNIT_VIEW, Perm.MEMBER_VIEW, Perm.MEMBER_EDIT_CONTACT,
-                                               *CAMPAIGN_WORK, *CELL_WORK}
+                                               *CAMPAIGN_WORK, *CELL_WORK, Perm.LIBRARY_VIEW, Perm.LIBRARY_STATS}
     assert ROLE_PERMS[Role.CARD_OFFICER] == {Perm.UNIT_VIEW, Perm.MEMBER_VIEW, Perm.CARD_MANAGE, *RECONCILE,
-                                             *CAMPAIGN_WORK}
-    assert ROLE_PERMS[Role.MEMBER] == frozenset()
+                                             *CAMPAIGN_WORK, Perm.LIBRARY_VIEW}
+    assert ROLE_PERMS[Role.MEMBER] == frozenset()  # a member reads the library through their record
     assert set(ROLE_PERMS) == set(Role.values)
 
 
