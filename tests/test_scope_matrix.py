@@ -359,6 +359,10 @@ def _right_answers(topic: Any) -> dict[int, int]:
 def _target(world: World, name: str) -> Any:
     if name.split("_")[0] in ("doc", "topic", "opinion", "fb"):
         return _library_target(world, name)
+    if name.startswith("part_"):
+        return _participant(world, name)
+    if name.startswith("campaign_"):
+        return _campaign(world, name)
     if name.startswith("job_"):
         return _run_job(world, name[4:])
     member_name = _result_member(name)

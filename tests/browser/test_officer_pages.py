@@ -51,10 +51,10 @@ def test_the_unit_tree_fits_a_phone(page: Page, live_server, world, username):
     expect(page.get_by_role("link", name="XLSX").first).to_be_visible()
 
 
-def test_a_member_lands_on_their_own_record_with_no_dead_link(page: Page, live_server, world):
+def test_a_member_lands_on_their_handbook_with_no_dead_link(page: Page, live_server, world):
     _login(page, live_server.url, world.member_user_a1.username)
-    expect(page).to_have_url(f"{live_server.url}/members/{world.member_a1.pk}/")
-    expect(page.locator("h1")).to_contain_text(world.member_a1.full_name)
+    expect(page).to_have_url(f"{live_server.url}/handbook/")
+    expect(page.locator("main")).to_contain_text(world.member_a1.full_name)
     expect(page.get_by_role("link", name="Tài liệu API")).to_have_count(0)
     for href in page.locator("main a[href]").evaluate_all("links => links.map(a => a.getAttribute('href'))"):
         if href.startswith("/"):

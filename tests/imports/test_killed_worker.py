@@ -35,7 +35,8 @@ def emptied_province(django_db_setup, tmp_path):
              "from dangvien.accounts.models import User\n"
              "User.objects.update(member=None)\n"
              "with connection.cursor() as c:\n"
-             "    c.execute('DELETE FROM members_memberevent'); c.execute('DELETE FROM members_member')\n")
+             "    c.execute('DELETE FROM members_memberevent'); c.execute('DELETE FROM members_memberevaluation')\n"
+             "    c.execute('DELETE FROM members_feepayment'); c.execute('DELETE FROM members_member')\n")
         yield site, csv
 
 
