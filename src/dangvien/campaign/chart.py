@@ -8,6 +8,7 @@ script nor needs it)."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 from xml.sax.saxutils import escape
 
 from django.utils.translation import gettext as _
@@ -16,7 +17,7 @@ from dangvien.campaign.formatting import format_number
 from dangvien.campaign.reports import Progress
 
 WIDTH, HEIGHT = 640, 320
-LEFT, RIGHT, TOP, BOTTOM = 64, 16, 16, 40  # margins for the axes' labels
+LEFT, RIGHT, TOP, BOTTOM = 84, 16, 16, 44  # margins for the axes' labels (larger on a phone: site.css)
 Y_TICKS = 4
 # Presentation attributes, not a stylesheet: the picture looks the same on the page, in a saved file
 # and in the PDF. The lines differ by dash as well as colour.
@@ -31,6 +32,14 @@ LOOK = {
 }
 
 
+def axis_step(top: int) -> int:
+    """A round step for about Y_TICKS gridlines up to `top` (1, 2, 5 times a power of ten), so the
+    labels read 0, 50, 100, ... rather than 0, 37, 73, ..."""
+    raw = max(top, 1) / Y_TICKS
+    magnitude = 10 ** math.floor(math.log10(raw)) if raw >= 1 else 1
+    return max(1, next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw))
+
+
 def _date(day: dt.date) -> str:
     return day.strftime("%d/%m")
 
@@ -41,7 +50,8 @@ def progress_svg(progress: Progress, language: str | None = None) -> str:
     first = progress.start
     last = max(campaign.deadline, progress.day, progress.projected or progress.day)
     days = max((last - first).days, 1)
-    top = max(progress.eligible, progress.completed, 1)
+    step = axis_step(max(progress.eligible, progress.completed, 1))
+    top = step * math.ceil(max(progress.eligible, progress.completed, 1) / step)
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
 
     def x(day: dt.date) -> float:
@@ -51,13 +61,12 @@ def progress_svg(progress: Progress, language: str | None = None) -> str:
         return round(TOP + plot_h * (1 - count / top), 1)
 
     parts: list[str] = []
-    for tick in range(Y_TICKS + 1):
-        count = round(top * tick / Y_TICKS)
+    for count in range(0, top + 1, step):
         parts.append(f'<line class="grid" {LOOK["grid"]} x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(count)}" y2="{y(count)}"/>'
                      f'<text class="tick" {LOOK["tick"]} x="{LEFT - 6}" y="{y(count) + 4}" text-anchor="end">'
                      f'{escape(format_number(count, language))}</text>')
     for day in (first, campaign.deadline, *([progress.day] if progress.day not in (first, campaign.deadline) else [])):
-        parts.append(f'<text class="tick" {LOOK["tick"]} x="{x(day)}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle">'
+        parts.append(f'<text class="tick" {LOOK["tick"]} x="{x(day)}" y="{HEIGHT - BOTTOM + 18}" text-anchor="middle">'
                      f'{_date(day)}</text>')
     parts.append(f'<line class="deadline" {LOOK["deadline"]} x1="{x(campaign.deadline)}" x2="{x(campaign.deadline)}" y1="{TOP}" '
                  f'y2="{HEIGHT - BOTTOM}"><title>{escape(_("Deadline"))} {_date(campaign.deadline)}</title></line>')
