@@ -411,7 +411,8 @@ def _unit_officer(world: World, unit: Any) -> None:
 
 def _campaign_form(world: World, unit: Any) -> dict[str, Any]:
     return {"name": "Đổi thẻ 2027", "unit": unit.code, "start": "01/01/2027", "deadline": "30/06/2027",
-            "headline_step": "confirmed", "precision": "2"}
+            "headline_step": "confirmed", "precision": "2",
+            "statuses": ["official", "exempted", "temporarily_out"], "require_card": "on"}
 
 
 # --- the routes --------------------------------------------------------------------------------
