@@ -246,7 +246,6 @@ def visits(request: HttpRequest, campaign_id: int) -> HttpResponse:
                      "outcome": Outcome(outcome).label if (outcome := getattr(participant, "last_outcome", "")) else ""})
     return render(request, "fieldwork/visits.html", {
         **_nav(campaign, "visits"), "unit": unit, "page_obj": page, "rows": rows, "threshold": threshold,
-        "query": urlencode({"unit": unit.code}) if unit else "",
         "policy_form": fieldwork_forms.VisitPolicyForm(initial={"elderly_age": threshold})
         if can(request.user, CAMPAIGN_MANAGE, campaign.unit) else None,
     })

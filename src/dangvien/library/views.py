@@ -42,12 +42,6 @@ def _put_errors(form: Any, error: ValidationError) -> None:
         form.add_error(field if field in form.fields else None, problems)
 
 
-def _without_page(request: HttpRequest) -> str:
-    query = request.GET.copy()
-    query.pop("page", None)
-    return query.urlencode()
-
-
 # --- documents -----------------------------------------------------------------------------------
 
 
@@ -59,7 +53,7 @@ def document_list(request: HttpRequest) -> HttpResponse:
                                    kind=kind if kind in DocumentKind.values else "")
     page = Paginator(selectors.document_list(request.user, flt), DOCUMENTS_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "library/documents.html", {
-        "filter": flt, "page_obj": page, "kind_choices": DocumentKind.choices, "query": _without_page(request),
+        "filter": flt, "page_obj": page, "kind_choices": DocumentKind.choices,
         "can_publish": selectors.may_publish_somewhere(request.user),
     })
 

@@ -235,14 +235,7 @@ def discrepancies(request: HttpRequest) -> HttpResponse:
         "filter": flt, "unit": unit, "page_obj": page,
         "groups": [(Field(f), Kind(k), n) for f, k, n in discrepancy_groups(request.user, unit)] if may_bulk else [],
         "field_choices": Field.choices, "kind_choices": Kind.choices, "state_choices": State.choices,
-        "query": _without_page(request),
     })
-
-
-def _without_page(request: HttpRequest) -> str:
-    query = request.GET.copy()
-    query.pop("page", None)
-    return query.urlencode()
 
 
 @login_required
