@@ -4,9 +4,10 @@ A unit's figures cover its whole subtree: the eligible members still in the camp
 how many have done each pipeline step (cumulative: a member who has the card has done every step),
 the headline "completed" (the campaign's headline step done), the remaining, and those on hold
 ("cannot complete now", not completed yet). They come from ONE GROUP BY of the counted participants
-by (cell, steps done, hold) through org.rollup, plus one query of the subtree's unit paths, whatever
-the depth of the tree. The actor's scope filters the rows (campaign.selectors): an officer's
-report holds their own subtree only.
+by (cell, steps done, hold) through org.rollup (grouped again by the children's paths in the
+database for a unit and its children; with one query of the subtree's units for every unit),
+whatever the depth of the tree. The actor's scope filters the rows (campaign.selectors): an
+officer's report holds their own subtree only.
 
 The pace: a campaign plans a straight line from nothing on its start to every eligible member on
 its deadline. A unit whose completed share is below that line today is behind the pace ("lagging":
