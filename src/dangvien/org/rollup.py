@@ -55,20 +55,18 @@ def rollup(
     """
     aggregate = measure if measure is not None else Count("*")
     if down_to is not None:
-        return Rollup(_summed_up(_by_path(_grouped_at(rows, keys, unit_field, aggregate, (down_to + 1) * SEGMENT))))
-    grouped = rows.order_by().values_list(unit_field, *keys).annotate(n=aggregate)
-    counts = _rows(grouped, len(keys))
-    unit_paths = dict(paths or {})
-    missing = {unit_id for unit_id, _, _ in counts if unit_id is not None} - unit_paths.keys()
+        return Rollup(_summed_up(_counted(_grouped_at(rows, keys, unit_field, aggregate, (down_to + 1) * SEGMENT))))
+    counted = _counted(rows.order_by().values_list(unit_field, *keys).annotate(n=aggregate))
+    unit_paths = paths or {}
+    missing = counted.keys() - unit_paths.keys()
     if missing:
-        unit_paths.update(Unit.objects.filter(pk__in=missing).values_list("id", "path"))
-    own = _by_path((unit_paths[unit_id], key, n) for unit_id, key, n in counts if unit_id is not None)
-    return Rollup(_summed_up(own))
+        unit_paths = {**unit_paths, **dict(Unit.objects.filter(pk__in=missing).values_list("id", "path"))}
+    return Rollup(_summed_up({unit_paths[unit_id]: bucket for unit_id, bucket in counted.items()}))
 
 
 def _grouped_at(rows: QuerySet, keys: Sequence[str], unit_field: str, aggregate: Any,
-                length: int) -> list[tuple[str, Any, Any]]:
-    """(path cut at `length`, key, n): the GROUP BY by unit and keys (the rows' own index), then its
+                length: int) -> list[tuple[Any, ...]]:
+    """(path cut at `length`, *key values, n): the GROUP BY by unit and keys (the rows' own index), then its
     groups joined to the unit table and grouped again by the path cut there, in the database. Two
     levels: joining every row to its unit first made PostgreSQL hash 5.6 million rows; joined after
     the first GROUP BY, it is one row per (unit, key). Django's ORM has no subquery in FROM, so the
@@ -89,30 +87,27 @@ def _grouped_at(rows: QuerySet, keys: Sequence[str], unit_field: str, aggregate:
     with connections[inner.db].cursor() as cursor:
         cursor.execute(sql, [length, *params])
         grouped = cursor.fetchall()
-    typed = []
-    for path, *values in grouped:
-        *key, n = [value if value is None else f.to_python(value) for f, value in zip(fields, values, strict=True)]
-        typed.append((path, _key(tuple(key)), n))
-    return typed
+    return [(path, *[value if value is None else f.to_python(value) for f, value in zip(fields, values, strict=True)])
+            for path, *values in grouped]
 
 
-def _rows(grouped: QuerySet, keys: int) -> list[tuple[Any, Any, int]]:
-    """(unit or path, key, n) from the GROUP BY's rows; one key (the common case: counts by status)
-    comes out of the query in that shape already."""
-    return list(grouped) if keys == 1 else [(row[0], _key(row[1:-1]), row[-1]) for row in grouped]
-
-
-def _by_path(counts: Iterable[tuple[str, Any, int]]) -> dict[str, dict[Any, int]]:
-    """The counts of each path's own rows (several units' rows may share a path cut at a depth)."""
-    own: dict[str, dict[Any, int]] = {}
-    for path, key, n in counts:
-        if not n:
+def _counted(grouped: Iterable[tuple[Any, ...]]) -> dict[Any, dict[Any, int]]:
+    """{unit id or path: {key: n}} from the GROUP BY's rows (unit or path, *key values, n). One dict
+    per unit and one tuple per distinct key stay alive, not a tuple per row: a province's tens of
+    thousands of rows kept as tuples set off full garbage collections, a third of a report's time."""
+    counted: dict[Any, dict[Any, int]] = {}
+    distinct: dict[Any, Any] = {}
+    for row in grouped:
+        where, n = row[0], row[-1]
+        if where is None or not n:
             continue
-        bucket = own.get(path)
+        key = _key(row[1:-1])
+        key = distinct.setdefault(key, key)
+        bucket = counted.get(where)
         if bucket is None:
-            bucket = own[path] = {}
+            bucket = counted[where] = {}
         bucket[key] = bucket.get(key, 0) + n
-    return own
+    return counted
 
 
 def _summed_up(own: dict[str, dict[Any, int]]) -> dict[str, dict[Any, int]]:
