@@ -93,8 +93,8 @@ def _grouped_at(rows: QuerySet, keys: Sequence[str], unit_field: str, aggregate:
 
 def _counted(grouped: Iterable[tuple[Any, ...]]) -> dict[Any, dict[Any, int]]:
     """{unit id or path: {key: n}} from the GROUP BY's rows (unit or path, *key values, n). One dict
-    per unit and one tuple per distinct key stay alive, not a tuple per row: a province's tens of
-    thousands of rows kept as tuples set off full garbage collections, a third of a report's time."""
+    per unit and one tuple per distinct key stay alive, not a tuple per row: the live objects of a
+    report are what sets off the garbage collector's full collections (docs/benchmarks.md)."""
     counted: dict[Any, dict[Any, int]] = {}
     distinct: dict[Any, Any] = {}
     for row in grouped:
