@@ -11,12 +11,14 @@ from urllib.parse import urlsplit, urlunsplit
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def prepare_environment(*, var_default: str, var_env: str, bench_db: str, keep_sqlite: bool) -> str:
+def prepare_environment(*, var_default: str, var_env: str, bench_db: str, keep_sqlite: bool,
+                        keep_postgres: bool = False) -> str:
     """Point Django at the benchmark database before it is imported; return the vendor.
 
     SQLite: a fresh folder (`$var_env`, default `var_default`), never the project's var/.
     PostgreSQL (DATABASE_URL=postgres://...): a database `bench_db` on the same server, recreated;
-    the one DATABASE_URL names is never touched.
+    the one DATABASE_URL names is never touched. keep_postgres: reuse `bench_db` if it exists (a
+    script that checks its own data, so a long load is made once).
     """
     url = os.environ.get("DATABASE_URL", "")
     os.environ["DANGVIEN_VAR"] = os.environ.get(var_env, var_default)
@@ -27,7 +29,8 @@ def prepare_environment(*, var_default: str, var_env: str, bench_db: str, keep_s
         parts = urlsplit(url)
         # CREATE/DROP DATABASE run from the maintenance database of the same server.
         os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{bench_db}"))
-        postgres_admin(f'DROP DATABASE IF EXISTS "{bench_db}"', f'CREATE DATABASE "{bench_db}"')
+        if not (keep_postgres and postgres_has_database(bench_db)):
+            postgres_admin(f'DROP DATABASE IF EXISTS "{bench_db}"', f'CREATE DATABASE "{bench_db}"')
         return "postgresql"
     if url:
         raise SystemExit("DATABASE_URL must be a postgres:// URL (or unset for SQLite)")
@@ -46,6 +49,14 @@ def postgres_admin(*statements: str) -> None:
     with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as conn:
         for sql in statements:
             conn.execute(sql)
+
+
+def postgres_has_database(name: str) -> bool:
+    import psycopg
+
+    parts = urlsplit(os.environ["DATABASE_URL"])
+    with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as conn:
+        return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is not None
 
 
 def describe_database(vendor: str, connection) -> str:

@@ -69,6 +69,33 @@ def test_every_unit_equals_a_direct_count_of_its_subtree(db, forest):
         transaction.set_rollback(True)
 
 
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(forest=forests(), depth=st.integers(0, 4), phones=st.lists(st.sampled_from([None, True, False]), max_size=60))
+def test_grouped_in_the_database_at_a_depth_equals_the_rollup_by_unit(db, forest, depth, phones):
+    """down_to groups by the units' ancestors at that depth in the database (two levels of GROUP BY):
+    the same counts as the GROUP BY by unit rolled up, at every unit down to that depth, none below."""
+    parents, placements = forest
+    with transaction.atomic():
+        units = build_tree(parents)
+        add_members(units, placements)
+        for member, phone in zip(Member.objects.order_by("pk"), phones, strict=False):
+            member.has_smartphone = phone
+            member.save(update_fields=["has_smartphone"])
+        rows = Member.objects.filter(unit__in=units)
+        for keys in (["status"], ["status", "has_smartphone"], []):
+            by_unit = rollup(rows, keys=keys)
+            at_depth = rollup(rows, keys=keys, down_to=depth)
+            for unit in units:
+                if unit.depth <= depth:
+                    assert at_depth.at(unit) == by_unit.at(unit), (keys, unit.path)
+                else:
+                    assert unit.path not in at_depth.by_path
+            # The keys come back typed as the ORM types them (a boolean, not SQLite's 0 or 1).
+            assert {type(key[1]) for path in at_depth.by_path for key in at_depth.at(path)
+                    if len(keys) == 2 and key[1] is not None} <= {bool}
+        transaction.set_rollback(True)
+
+
 def test_two_queries_at_most_whatever_the_depth(django_assert_max_num_queries):
     units = build_tree([None, 0, 1, 2, 3, 4, 5, 6])  # a chain eight levels deep
     add_members(units, [(7, 0), (7, 1), (3, 0)])
@@ -90,3 +117,10 @@ def test_no_keys_several_keys_a_measure_and_a_relation(world):
     events = rollup(world.member_a1.events.all(), unit_field="member__unit")
     assert events.total(world.cell_a1) == world.member_a1.events.count()
     assert events.total(world.cell_a2) == 0
+    # The same at a depth (the database groups by the ancestors there), and a measure's sums.
+    assert rollup(world.member_a1.events.all(), unit_field="member__unit", down_to=1).total(world.commune_a) == \
+        world.member_a1.events.count()
+    sums = rollup(Member.objects.all(), measure=Sum("birth_year"), down_to=1)
+    assert sums.total(world.commune_b) == world.member_b1.birth_year
+    assert type(sums.total(world.province)) is int
+    assert rollup(Member.objects.none(), keys=["status"], down_to=0).by_path == {}

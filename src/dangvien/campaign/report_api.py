@@ -12,7 +12,7 @@ from ninja import Query, Router, Schema
 from pydantic import Field
 
 from dangvien.campaign.models import STEPS, Campaign, Step
-from dangvien.campaign.reports import CampaignReport, Figures, UnitRow, campaign_report
+from dangvien.campaign.reports import CampaignReport, Figures, UnitRef, UnitRow, campaign_report
 from dangvien.campaign.selectors import campaign_get_for, campaign_unit_for, campaigns_visible_to
 from dangvien.org.models import Unit
 
@@ -82,7 +82,7 @@ def _figures_out(figures: Figures) -> FiguresOut:
                       percent=str(figures.percent) if figures.percent is not None else None, share=figures.share())
 
 
-def _unit_out(unit: Unit) -> UnitOut:
+def _unit_out(unit: Unit | UnitRef) -> UnitOut:
     return UnitOut(id=unit.pk, code=unit.code, name=unit.name, depth=unit.depth)
 
 

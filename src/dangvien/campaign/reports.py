@@ -4,9 +4,10 @@ A unit's figures cover its whole subtree: the eligible members still in the camp
 how many have done each pipeline step (cumulative: a member who has the card has done every step),
 the headline "completed" (the campaign's headline step done), the remaining, and those on hold
 ("cannot complete now", not completed yet). They come from ONE GROUP BY of the counted participants
-by (cell, steps done, hold) through org.rollup, plus one query of the subtree's unit paths, whatever
-the depth of the tree. The actor's scope filters the rows (campaign.selectors): an officer's
-report holds their own subtree only.
+by (cell, steps done, hold) through org.rollup (grouped again by the children's paths in the
+database for a unit and its children; with one query of the subtree's units for every unit),
+whatever the depth of the tree. The actor's scope filters the rows (campaign.selectors): an
+officer's report holds their own subtree only.
 
 The pace: a campaign plans a straight line from nothing on its start to every eligible member on
 its deadline. A unit whose completed share is below that line today is behind the pace ("lagging":
@@ -20,13 +21,13 @@ import datetime as dt
 import math
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db.models import Count, QuerySet
 
 from dangvien.campaign.formatting import format_share, percent
 from dangvien.campaign.models import STEPS, Campaign, Participant, StepRecord, step_number
-from dangvien.campaign.selectors import participants_visible_to
+from dangvien.campaign.selectors import participants_within_for
 from dangvien.core.scope import subtree_filter
 from dangvien.members.validation import today
 from dangvien.org.models import Unit
@@ -78,13 +79,29 @@ def figures_of(counts: dict[Any, int], campaign: Campaign) -> Figures:
     for stage in range(len(STEPS), 0, -1):
         running += at_stage[stage]
         done[stage - 1] = running
-    return Figures(eligible=sum(at_stage), done=tuple(done), on_hold=on_hold, headline=headline,
+    return Figures(eligible=running + at_stage[0], done=tuple(done), on_hold=on_hold, headline=headline,
                    precision=campaign.precision)
+
+
+class UnitRef(NamedTuple):
+    """A unit as the whole-tree report shows it: the columns, not a model object (building thousands
+    of Unit objects was most of a province export's time)."""
+
+    pk: int
+    code: str
+    name: str
+    kind: str
+    path: str
+    depth: int
+    parent_id: int | None
+
+
+UNIT_REF_FIELDS = ("id", "code", "name", "kind", "path", "depth", "parent_id")
 
 
 @dataclass
 class UnitRow:
-    unit: Unit
+    unit: Unit | UnitRef  # a model object in the report of a unit and its children
     figures: Figures
     rank: int | None = None  # among its siblings by percentage (ties share a rank); None: no one eligible
     behind: bool = False  # completed share below the campaign's planned line today
@@ -119,11 +136,21 @@ def planned_share(campaign: Campaign, day: dt.date) -> Decimal:
 
 def is_behind(figures: Figures, campaign: Campaign, day: dt.date) -> bool:
     """Below the planned line: completed × total days < eligible × days elapsed (exact integers)."""
-    if not figures.eligible or campaign.closed_on is not None:
-        return False
+    return _behind(figures, _pace(campaign, day))
+
+
+def _pace(campaign: Campaign, day: dt.date) -> tuple[int, int] | None:
+    """(total days, days elapsed by the end of `day`) of the planned line; None once closed."""
+    if campaign.closed_on is not None:
+        return None
     length = (campaign.deadline - campaign.start).days + 1
-    elapsed = min(max((day - campaign.start).days + 1, 0), length)
-    return figures.completed * length < figures.eligible * elapsed
+    return length, min(max((day - campaign.start).days + 1, 0), length)
+
+
+def _behind(figures: Figures, pace: tuple[int, int] | None) -> bool:
+    if not figures.eligible or pace is None:
+        return False
+    return figures.completed * pace[0] < figures.eligible * pace[1]
 
 
 # --- the counts ----------------------------------------------------------------------------------
@@ -131,23 +158,18 @@ def is_behind(figures: Figures, campaign: Campaign, day: dt.date) -> bool:
 
 def counted_participants(actor: Any, campaign: Campaign, unit: Unit | None = None) -> QuerySet[Participant]:
     """The participants the campaign's figures count (eligible, still in it) that the actor sees,
-    within `unit`'s subtree when given."""
-    # eligible__in, not eligible=True: Django writes the latter as a bare "eligible" on SQLite, which
-    # keeps SQLite off the covering report index (campaign, eligible, left_on, unit, stage, hold).
-    rows = participants_visible_to(actor, campaign).filter(eligible__in=[True], left_on__isnull=True)
-    if unit is not None and unit.pk != campaign.unit_id:
-        # A subquery of the subtree's unit ids: each participant is tested on its own indexed column.
-        rows = rows.filter(unit_id__in=Unit.objects.filter(**subtree_filter(unit.path)).values("id"))
-    return rows
+    within `unit`'s subtree (the campaign's by default)."""
+    # The conditions of the partial report index, written as its own (SQLite uses a partial index only
+    # for a query that repeats its condition's terms).
+    return participants_within_for(actor, campaign, unit or campaign.unit).filter(eligible=True, left_on__isnull=True)
 
 
 def _counts(actor: Any, campaign: Campaign, unit: Unit, *, down_to: int | None = None,
             paths: dict[int, str] | None = None) -> Rollup:
-    """Counts by (stage, hold) for every unit of `unit`'s subtree, rolled up: the path query (unless
-    the caller has the paths), then the one GROUP BY. down_to: roll up only to this depth (a report
-    of a unit and its children need not fill the levels below)."""
-    if paths is None:
-        paths = dict(Unit.objects.filter(**subtree_filter(unit.path)).values_list("id", "path"))
+    """Counts by (stage, hold) for every unit of `unit`'s subtree, rolled up: one GROUP BY. With
+    down_to, only to this depth (a report of a unit and its children need not fill the levels
+    below): the database groups by the units' ancestors at that depth, and no paths are read.
+    Without it, by unit, with `paths` (every unit of the subtree: the caller has them)."""
     return rollup(counted_participants(actor, campaign, unit), keys=("stage", "hold"), unit_field="unit",
                   paths=paths, down_to=down_to)
 
@@ -174,7 +196,8 @@ def campaign_report(actor: Any, campaign: Campaign, unit: Unit | None = None,
     day = day or today()
     counts = _counts(actor, campaign, unit, down_to=unit.depth + 1)
     children = list(Unit.objects.filter(parent=unit).defer("sort_key"))
-    rows = [_row(child, counts, campaign, day) for child in children]
+    pace = _pace(campaign, day)
+    rows = [_row(child, counts, campaign, pace) for child in children]
     figures = figures_of(counts.at(unit), campaign)
     return CampaignReport(campaign=campaign, unit=unit, figures=figures, rows=_ranked(rows), day=day,
                           planned=planned_share(campaign, day), behind=is_behind(figures, campaign, day))
@@ -190,10 +213,12 @@ def campaign_report_tree(actor: Any, campaign: Campaign, unit: Unit | None = Non
     """Every unit of `unit`'s subtree in tree order (the exports), each ranked among its siblings."""
     unit = unit or campaign.unit
     day = day or today()
-    # The units shown are the path query too (their sort keys, long and unused here, are left out).
-    units = list(Unit.objects.filter(**subtree_filter(unit.path)).defer("sort_key").order_by("path"))
+    # The units shown are the path query too, as plain rows.
+    units = list(map(UnitRef._make, Unit.objects.filter(**subtree_filter(unit.path)).order_by("path")
+                     .values_list(*UNIT_REF_FIELDS)))
     counts = _counts(actor, campaign, unit, paths={u.pk: u.path for u in units})
-    rows = {u.path: _row(u, counts, campaign, day, level=u.depth - unit.depth) for u in units}
+    pace = _pace(campaign, day)
+    rows = {u.path: _row(u, counts, campaign, pace, level=u.depth - unit.depth) for u in units}
     siblings: dict[int | None, list[UnitRow]] = {}
     for row in rows.values():
         siblings.setdefault(row.unit.parent_id, []).append(row)
@@ -204,9 +229,10 @@ def campaign_report_tree(actor: Any, campaign: Campaign, unit: Unit | None = Non
                           planned=planned_share(campaign, day), behind=root.behind)
 
 
-def _row(unit: Unit, counts: Rollup, campaign: Campaign, day: dt.date, level: int = 1) -> UnitRow:
-    figures = figures_of(counts.at(unit), campaign)
-    return UnitRow(unit=unit, figures=figures, behind=is_behind(figures, campaign, day), level=level)
+def _row(unit: Unit | UnitRef, counts: Rollup, campaign: Campaign, pace: tuple[int, int] | None,
+         level: int = 1) -> UnitRow:
+    figures = figures_of(counts.at(unit.path), campaign)
+    return UnitRow(unit=unit, figures=figures, behind=_behind(figures, pace), level=level)
 
 
 # --- daily progress ------------------------------------------------------------------------------

@@ -62,6 +62,18 @@ def participants_visible_to(actor: Any, campaign: Campaign | None = None) -> Que
     return rows.filter(campaign=campaign) if campaign is not None else rows
 
 
+def participants_within_for(actor: Any, campaign: Campaign, unit: Unit) -> QuerySet[Participant]:
+    """Participants of the campaign in `unit`'s subtree that the actor sees. The subtree is a
+    subquery of its unit ids (each participant tested on its own indexed column, no join to the
+    unit table); the actor's scope is added only where it does not hold the whole subtree."""
+    scope = scope_for(actor, CAMPAIGN_VIEW)
+    rows = (Participant.objects.filter(campaign=campaign) if scope.covers(unit)
+            else participants_visible_to(actor, campaign))
+    if unit.pk == campaign.unit_id:  # every participant is in the campaign's subtree
+        return rows
+    return rows.filter(unit_id__in=Unit.objects.filter(**subtree_filter(unit.path)).values("id"))
+
+
 def participant_get_for(actor: Any, participant_id: int) -> Participant:
     try:
         return (participants_visible_to(actor).select_related("campaign", "member", "unit")

@@ -2,8 +2,9 @@
 member counts, the card campaign's progress, the handbook's adoption).
 
 One GROUP BY over the rows by (unit id, keys), answered from the rows' own columns and indexes, and
-at most one more query for the paths of the units the caller did not load; each unit's counts are
-then added to every unit on its path in memory. The depth of the tree never adds a query.
+at most one more query for the paths of the units the caller did not load; the counts are then
+summed bottom-up in memory (each unit's sums added once to its parent's). The depth of the tree never
+adds a query. A report that stops at a depth has the database group by the units' ancestors there.
 
 Scoping is the caller's: `rows` comes from a scoped selector (e.g. members_visible_to), so the counts
 hold only what the actor may see. A unit above the actor's scope gets the sum of its visible part.
@@ -11,11 +12,13 @@ hold only what the actor may see. A unit above the actor's scope gets the sum of
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
+from django.db.models import Count, F, QuerySet
 
 from dangvien.core.scope import SEGMENT
 from dangvien.org.models import Unit
@@ -41,46 +44,92 @@ def rollup(
     rows: QuerySet, *, keys: Sequence[str] = (), unit_field: str = "unit", measure: Any = None,
     paths: Mapping[int, str] | None = None, down_to: int | None = None,
 ) -> Rollup:
-    """Count `rows` (or sum `measure`, an aggregate such as Sum("amount")) per unit and grouping
-    keys, and roll the counts up the tree.
+    """Count `rows` (or sum `measure`, an additive aggregate such as Sum("amount")) per unit and
+    grouping keys, and roll the counts up the tree.
 
     unit_field: the rows' link to their unit ("unit", or across a relation: "member__unit").
     paths: unit id -> path of units the caller already loaded (the rest are read in one query).
-    down_to: fill only the units at this depth and above (a report of a unit and its children):
-    the deeper units' counts are merged into their ancestor at that depth first, so the walk up
-    the tree is made once per such ancestor and key, not once per row.
+    down_to: fill only the units at this depth and above (a report of a unit and its children).
+    The database then groups by each unit's ancestor at that depth (its path cut there), so a
+    national page reads a few hundred groups, not a million, and `paths` is not needed.
     """
-    grouped = (rows.order_by().values_list(unit_field, *keys)
-               .annotate(n=measure if measure is not None else Count("*")))
-    # One key (the common case: counts by status) comes out of the query as (unit, key, n) already.
-    counts = list(grouped) if len(keys) == 1 else [(row[0], _key(row[1:-1]), row[-1]) for row in grouped]
-    unit_paths = dict(paths or {})
-    missing = {unit_id for unit_id, _, _ in counts if unit_id is not None} - unit_paths.keys()
+    aggregate = measure if measure is not None else Count("*")
+    if down_to is not None:
+        return Rollup(_summed_up(_counted(_grouped_at(rows, keys, unit_field, aggregate, (down_to + 1) * SEGMENT))))
+    counted = _counted(rows.order_by().values_list(unit_field, *keys).annotate(n=aggregate))
+    unit_paths = paths or {}
+    missing = counted.keys() - unit_paths.keys()
     if missing:
-        unit_paths.update(Unit.objects.filter(pk__in=missing).values_list("id", "path"))
-    # Plain dicts and an inline walk up the path: a province is tens of thousands of additions, and
-    # Counter's and a list of prefixes' overheads were most of the engine's time.
-    at_paths = (_merged_at(counts, unit_paths, (down_to + 1) * SEGMENT) if down_to is not None
-                else [(unit_paths[unit_id], key, n) for unit_id, key, n in counts if unit_id is not None and n])
-    by_path: dict[str, dict[Any, int]] = {}
-    for path, key, n in at_paths:
-        for end in range(SEGMENT, len(path) + 1, SEGMENT):
-            bucket = by_path.get(path[:end])
-            if bucket is None:
-                bucket = by_path[path[:end]] = {}
-            bucket[key] = bucket.get(key, 0) + n
-    return Rollup(by_path)
+        unit_paths = {**unit_paths, **dict(Unit.objects.filter(pk__in=missing).values_list("id", "path"))}
+    return Rollup(_summed_up({unit_paths[unit_id]: bucket for unit_id, bucket in counted.items()}))
 
 
-def _merged_at(counts: list, unit_paths: Mapping[int, str], length: int) -> list[tuple[str, Any, int]]:
-    """The counts keyed by the path cut at `length` (the unit's ancestor at that depth, or itself)."""
-    merged: dict[tuple[str, Any], int] = {}
-    for unit_id, key, n in counts:
-        if unit_id is None or not n:
+def _grouped_at(rows: QuerySet, keys: Sequence[str], unit_field: str, aggregate: Any,
+                length: int) -> list[tuple[Any, ...]]:
+    """(path cut at `length`, *key values, n): the GROUP BY by unit and keys (the rows' own index), then its
+    groups joined to the unit table and grouped again by the path cut there, in the database. Two
+    levels: joining every row to its unit first made PostgreSQL hash 5.6 million rows; joined after
+    the first GROUP BY, it is one row per (unit, key). Django's ORM has no subquery in FROM, so the
+    outer level is SQL around the ORM's compiled query; its values are typed as the ORM would."""
+    aliases = [f"_rollup_k{i}" for i in range(len(keys))]
+    inner = (rows.order_by().annotate(_rollup_unit=F(unit_field), **{a: F(k) for a, k in zip(aliases, keys, strict=True)})
+             .values_list("_rollup_unit", *aliases).annotate(_rollup_n=aggregate))
+    try:
+        inner_sql, params = inner.query.sql_with_params()
+    except EmptyResultSet:  # a filter that matches nothing (an actor with no scope)
+        return []
+    q = connections[inner.db].ops.quote_name
+    columns = "".join(f", g.{q(a)}" for a in aliases)
+    positions = "".join(f", {i}" for i in range(2, len(aliases) + 2))
+    sql = (f"SELECT SUBSTR(u.{q('path')}, 1, %s){columns}, SUM(g.{q('_rollup_n')}) FROM ({inner_sql}) g "
+           f"JOIN {q(Unit._meta.db_table)} u ON u.{q('id')} = g.{q('_rollup_unit')} GROUP BY 1{positions}")
+    fields = [inner.query.annotations[a].output_field for a in [*aliases, "_rollup_n"]]
+    with connections[inner.db].cursor() as cursor:
+        cursor.execute(sql, [length, *params])
+        grouped = cursor.fetchall()
+    return [(path, *[value if value is None else f.to_python(value) for f, value in zip(fields, values, strict=True)])
+            for path, *values in grouped]
+
+
+def _counted(grouped: Iterable[tuple[Any, ...]]) -> dict[Any, dict[Any, int]]:
+    """{unit id or path: {key: n}} from the GROUP BY's rows (unit or path, *key values, n). One dict
+    per unit and one tuple per distinct key stay alive, not a tuple per row: the live objects of a
+    report are what sets off the garbage collector's full collections (docs/benchmarks.md)."""
+    counted: dict[Any, dict[Any, int]] = {}
+    distinct: dict[Any, Any] = {}
+    for row in grouped:
+        where, n = row[0], row[-1]
+        if where is None or not n:
             continue
-        at = (unit_paths[unit_id][:length], key)
-        merged[at] = merged.get(at, 0) + n
-    return [(path, key, n) for (path, key), n in merged.items()]
+        key = _key(row[1:-1])
+        key = distinct.setdefault(key, key)
+        bucket = counted.get(where)
+        if bucket is None:
+            bucket = counted[where] = {}
+        bucket[key] = bucket.get(key, 0) + n
+    return counted
+
+
+def _summed_up(own: dict[str, dict[Any, int]]) -> dict[str, dict[Any, int]]:
+    """Each unit's counts over its subtree, bottom-up: the deepest units first, each unit's sums
+    added once to its parent's (so a unit's work is its keys, whatever its depth, where a walk up
+    every path prefix per (unit, key) made a deep tree's rows cost their depth each)."""
+    by_path = own
+    levels: dict[int, list[str]] = {}
+    for path in by_path:
+        levels.setdefault(len(path), []).append(path)
+    for length in range(max(levels, default=0), SEGMENT, -SEGMENT):
+        above = levels.setdefault(length - SEGMENT, [])
+        for path in levels.get(length, ()):
+            parent_path = path[:-SEGMENT]
+            parent = by_path.get(parent_path)
+            if parent is None:
+                by_path[parent_path] = dict(by_path[path])
+                above.append(parent_path)
+                continue
+            for key, n in by_path[path].items():
+                parent[key] = parent.get(key, 0) + n
+    return by_path
 
 
 def _key(values: tuple) -> Any:
