@@ -114,7 +114,6 @@ def main() -> None:
                         bench_db="dangvien_weight", keep_sqlite=False)
     _prepare()
     from playwright.sync_api import sync_playwright
-
     from tests.factories import PASSWORD
 
     port = _free_port()
