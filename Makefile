@@ -15,7 +15,9 @@ PORT ?= 8000
 TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/dangvien
 PYTEST_WORKERS ?= 2
 
-.PHONY: demo serve test test-sqlite test-postgres lint bench bench-reconcile lock messages system-deps clean
+A11Y := tools/a11y
+
+.PHONY: demo serve test a11y-deps test-sqlite test-postgres lint bench bench-reconcile lock messages system-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -83,9 +85,17 @@ serve: $(VENV)/.main messages
 
 # Installs Chromium and PostgreSQL when missing and makes sure a PostgreSQL server answers
 # (scripts/test-services: the machine's own, started if stopped, else a throwaway one under var/).
-test: system-deps $(VENV)/.dev messages
+test: system-deps $(VENV)/.dev messages a11y-deps
 	@url=$$(TEST_POSTGRES_URL='$(TEST_POSTGRES_URL)' scripts/test-services) && \
 	$(MAKE) -s test-sqlite && $(MAKE) -s test-postgres TEST_POSTGRES_URL="$$url"
+
+# axe-core for the accessibility browser tests, from the npm registry at its pinned exact version
+# (tools/a11y/package.json); no lock file is written, as npm's would record download addresses.
+a11y-deps: $(A11Y)/node_modules/axe-core/axe.min.js
+
+$(A11Y)/node_modules/axe-core/axe.min.js: $(A11Y)/package.json
+	cd $(A11Y) && npm install --no-save --no-package-lock --no-audit --no-fund --loglevel=error
+	touch $@
 
 test-sqlite:
 	@echo "== test suite on SQLite =="

@@ -971,3 +971,23 @@ def test_library_lists_show_exactly_the_scope(role: str) -> None:
         assert (f'href="/library/study/{topic.pk}/"' in page) == (name in reading.reads), name
     assert {t["id"] for t in client.get("/api/library/study/topics").json()} == {
         t.pk for name, t in topics.items() if name in reading.reads}
+
+
+# --- the installable handbook: public, the same for everyone, no personal data -------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", list(ROLE_SCOPES))
+@pytest.mark.parametrize("url", ["/handbook/manifest.webmanifest", "/handbook/sw.js"])
+def test_handbook_app_files_are_public_and_impersonal(role: str, url: str) -> None:
+    world = build_world()
+    client = Client()
+    if ROLE_SCOPES[role] is not None:
+        client.force_login(getattr(world, role))
+    before = _state()
+    response = client.get(url)
+    assert response.status_code == 200
+    assert _state() == before
+    body = response.content.decode()
+    assert all(getattr(world, name).full_name not in body for name in MEMBERS)
+    assert "X-Dangvien-Offline-Copy" not in response.headers

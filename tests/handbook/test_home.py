@@ -121,14 +121,16 @@ def test_vietnamese_whatever_the_browser_prefers(world):
 
 
 def test_the_home_is_light(world):
-    """One stylesheet, one small script, no framework: the HTML itself stays small."""
+    """One stylesheet, two small scripts (the site's and the offline one), no framework: the HTML
+    itself stays small."""
     for year in range(2012, 2026):
         MemberEvaluation.objects.create(member=world.member_a1, year=year, score=85, classification="good")
     for month in range(1, 13):
         FeePayment.objects.create(member=world.member_a1, month=dt.date(2026, month, 1), amount=30000)
     response = member_client(world).get("/handbook/")
     html = response.content.decode()
-    assert html.count("<script") == 1 and html.count('rel="stylesheet"') == 1
+    assert html.count("<script") == 2 and html.count('rel="stylesheet"') == 1
+    assert 'src="/static/dangvien/site.js"' in html and 'src="/static/handbook/offline.js"' in html
     assert len(response.content) < 20_000, len(response.content)
 
 

@@ -11,13 +11,18 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
+from django.urls import reverse
+from django.utils import translation
+from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from dangvien.core.errors import NotFound, StaleEdit
+from dangvien.core.offline import OFFLINE_COPY_HEADER, allow_offline_copy
 from dangvien.handbook import selectors, services
 from dangvien.handbook.display import COOKIE, COOKIE_MAX_AGE, SESSION_KEY, Display, display_of
 from dangvien.handbook.forms import ActivationForm, EvaluationForm, FeeForm, VersionForm
@@ -33,10 +38,11 @@ def home(request: HttpRequest) -> HttpResponse:
     """The member's home: their record, history, evaluations, fees, card and notices."""
     page = selectors.handbook_home(request.user)
     member = page.member
-    return render(request, "handbook/home.html", {
+    response = render(request, "handbook/home.html", {
         "page": page, "member": member, "profile": _profile(member),
         "classifications": dict(Classification.choices),
     })
+    return allow_offline_copy(response, request.user.pk)
 
 
 def _profile(member: Member) -> list[tuple[str, Any]]:
@@ -66,7 +72,48 @@ def _profile(member: Member) -> list[tuple[str, Any]]:
 def rights(request: HttpRequest) -> HttpResponse:
     text = selectors.rights_text_current()
     paragraphs = [p.strip() for p in text.body.split("\n\n") if p.strip()] if text else []
-    return render(request, "handbook/rights.html", {"text": text, "paragraphs": paragraphs})
+    response = render(request, "handbook/rights.html", {"text": text, "paragraphs": paragraphs})
+    # Kept for the members, whose handbook links to it (officers read it online).
+    return allow_offline_copy(response, request.user.pk) if getattr(request.user, "member_id", None) else response
+
+
+# --- the installable app: its manifest and its service worker ---------------------------------------
+
+# The worker controls the whole site ("/"): a member's pages live under /handbook/ and /library/, and
+# it must also see the logout (under /accounts/) to forget the member's saved pages. Every other
+# address passes through it untouched.
+SERVICE_WORKER_SCOPE = "/"
+
+
+@require_GET
+def manifest(request: HttpRequest) -> HttpResponse:
+    """The web app manifest: no personal data, so public (browsers fetch it without cookies)."""
+    icons = [{"src": static("handbook/icons/icon.svg"), "sizes": "any", "type": "image/svg+xml"}]
+    icons += [{"src": static(f"handbook/icons/icon-{size}.png"), "sizes": f"{size}x{size}", "type": "image/png",
+               "purpose": "any maskable"} for size in (192, 512)]
+    data = {
+        "name": _("Party member handbook"), "short_name": _("Handbook"), "lang": translation.get_language(),
+        "description": _("Your party member record, documents and notices, also without internet."),
+        "start_url": reverse("handbook:home"), "scope": SERVICE_WORKER_SCOPE, "display": "standalone",
+        "background_color": "#ffffff", "theme_color": "#a50e0e", "icons": icons,
+    }
+    response = JsonResponse(data, json_dumps_params={"ensure_ascii": False})
+    response["Content-Type"] = "application/manifest+json"
+    patch_cache_control(response, public=True, max_age=24 * 3600)
+    return response
+
+
+@require_GET
+def service_worker(request: HttpRequest) -> HttpResponse:
+    """The service worker's script (handbook/sw.js), allowed to control the whole site; never cached
+    by the HTTP cache so that a new version reaches the phones at their next visit."""
+    response = render(request, "handbook/sw.js", {
+        "offline_header": OFFLINE_COPY_HEADER, "logout_path": reverse("accounts:logout"),
+        "static_prefix": settings.STATIC_URL if settings.STATIC_URL.startswith("/") else "/" + settings.STATIC_URL,
+    }, content_type="text/javascript; charset=utf-8")
+    response["Service-Worker-Allowed"] = SERVICE_WORKER_SCOPE
+    add_never_cache_headers(response)
+    return response
 
 
 # --- activation --------------------------------------------------------------------------------------

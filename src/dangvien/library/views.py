@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from dangvien.accounts.permissions import can
 from dangvien.core.errors import NotFound
+from dangvien.core.offline import allow_offline_copy
 from dangvien.library import selectors, services
 from dangvien.library.forms import PublishForm, TopicForm, new_key
 from dangvien.library.models import DocumentKind
@@ -62,7 +63,8 @@ def document_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def bookmark_list(request: HttpRequest) -> HttpResponse:
     rows = selectors.document_list(request.user, selectors.DocumentFilter(bookmarked=True))
-    return render(request, "library/bookmarks.html", {"documents": rows})
+    # The member's own list: kept on the phone for offline reading, like the documents it names.
+    return allow_offline_copy(render(request, "library/bookmarks.html", {"documents": rows}), request.user.pk)
 
 
 @login_required
@@ -95,11 +97,13 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
     opinions = list(selectors.document_opinions(actor, document))
     may_answer = can(actor, LIBRARY_PUBLISH, document.unit)
     counts = selectors.document_read_counts(actor, document) if selectors.may_see_stats(actor, document.unit) else []
-    return render(request, "library/document.html", {
-        "document": document, "opinions": opinions, "may_answer": may_answer,
-        "bookmarked": selectors.document_is_bookmarked(actor, document),
+    bookmarked = selectors.document_is_bookmarked(actor, document)
+    response = render(request, "library/document.html", {
+        "document": document, "opinions": opinions, "may_answer": may_answer, "bookmarked": bookmarked,
         "read_count": counts[0] if counts else None, "key": new_key(),
     })
+    # A bookmarked document is one the member wants to keep: readable offline (core/offline.py).
+    return allow_offline_copy(response, actor.pk) if bookmarked else response
 
 
 @login_required
@@ -110,8 +114,11 @@ def document_download(request: HttpRequest, pk: int) -> HttpResponseBase:
     if not document.file.name or not document.file.storage.exists(document.file.name):
         raise NotFound(_("This document has no file."))
     services.document_download(actor=request.user, document=document)
-    return FileResponse(document.file.open("rb"), as_attachment=True, filename=document.file_name,
-                        content_type="application/pdf")
+    response = FileResponse(document.file.open("rb"), as_attachment=True, filename=document.file_name,
+                            content_type="application/pdf")
+    if selectors.document_is_bookmarked(request.user, document):
+        allow_offline_copy(response, request.user.pk)
+    return response
 
 
 @login_required
