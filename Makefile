@@ -99,11 +99,11 @@ $(A11Y)/node_modules/axe-core/axe.min.js: $(A11Y)/package.json
 
 test-sqlite:
 	@echo "== test suite on SQLite =="
-	env -u DATABASE_URL $(BIN)/pytest -n $(PYTEST_WORKERS) -q tests
+	env -u DATABASE_URL $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup -q tests
 
 test-postgres:
 	@echo "== test suite on PostgreSQL ($(TEST_POSTGRES_URL)) =="
-	DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/pytest -n $(PYTEST_WORKERS) -q tests
+	DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup -q tests
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check src tests bench

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-import re
 from collections import Counter, defaultdict
 
 import pytest
@@ -27,7 +26,6 @@ from dangvien.demo.generator import generate
 from dangvien.notifications.models import Notification
 from dangvien.notifications.services import notification_send
 from dangvien.org.models import Unit
-from tests.cli import cli_site
 from tests.clock import TODAY
 
 CONFIRMED, COMPARED = step_number(Step.CONFIRMED), step_number(Step.COMPARED)
@@ -253,158 +251,3 @@ def test_a_new_demo_province_drops_the_old_campaign_and_the_notices_about_its_un
     generate(members=200, seed=5, reset=True)
     assert not Campaign.objects.exists() and not Participant.objects.exists()
     assert list(Notification.objects.values_list("title", flat=True)) == ["Bảo trì hệ thống"]
-
-
-# --- `dangvien demo-campaign` after the rest of `make demo` --------------------------------------------
-
-MEMBERS = 300
-
-# Participants past the comparison whose member the reconciliation has not cleared (not linked, or a
-# discrepancy open): campaign.blocking.comparison_blockers in SQL.
-PAST_A_BLOCK = """
-SELECT count(*) FROM campaign_participant p WHERE p.stage {op} {compared} AND p.eligible AND (
-  NOT EXISTS (SELECT 1 FROM reconcile_match m WHERE m.member_id = p.member_id AND m.current
-              AND m.so_dinh_danh IS NOT NULL)
-  OR EXISTS (SELECT 1 FROM reconcile_discrepancy d JOIN reconcile_match m ON m.id = d.match_id
-             WHERE d.member_id = p.member_id AND m.current AND d.state = 'open'))
-"""
-ORDER = "CASE {t}.step " + " ".join(f"WHEN '{s}' THEN {i}" for i, s in enumerate(STEPS)) + " END"
-OUT_OF_ORDER = f"""
-SELECT count(*) FROM campaign_steprecord a JOIN campaign_steprecord b ON a.participant_id = b.participant_id
-WHERE {ORDER.format(t='a')} < {ORDER.format(t='b')} AND a.day > b.day
-"""
-
-
-@pytest.fixture(scope="module")
-def demo_site(django_db_setup, tmp_path_factory):
-    with cli_site(tmp_path_factory.mktemp("demo-campaign-var"), "campaign") as site:
-        extract = site.var_dir / "demo-extract.parquet"
-        for step in [("migrate", "-v0"), ("collectstatic", "--noinput", "-v0"), ("demo-data", "--reset", "--members", str(MEMBERS), "--seed", "7"),
-                     ("population", "generate", "--members-from", "GL", "-o", str(extract), "--truth",
-                      str(site.var_dir / "truth.csv"), "--apply-noise", "--citizens", str(2 * MEMBERS),
-                      "--noise-seed", "7"),
-                     ("population", "import", str(extract), "--snapshot", "demo", "--no-progress"),
-                     ("reconcile", "--unit", "GL", "--snapshot", "demo")]:
-            result = site.run(*step)
-            assert result.returncode == 0, (step, result.stderr[-2000:])
-        first = site.run("demo-campaign", "--seed", "7")
-        assert first.returncode == 0, first.stderr[-2000:]
-        fieldwork = site.run("demo-fieldwork", "--seed", "7")
-        assert fieldwork.returncode == 0, fieldwork.stderr[-2000:]
-        yield site, first.stdout
-
-
-def _confirmed(output: str) -> tuple[int, int]:
-    found = re.search(r"([\d,]+)/([\d,]+) members confirmed", output)
-    assert found, output
-    return int(found[1].replace(",", "")), int(found[2].replace(",", ""))
-
-
-def test_the_demo_campaign_runs_after_the_reconciliation(demo_site):
-    site, output = demo_site
-    confirmed, counted = _confirmed(output)
-    assert counted == site.scalar("SELECT count(*) FROM campaign_participant WHERE eligible AND left_on IS NULL")
-    assert 0.6 * counted < confirmed < counted
-    assert re.search(r"Done: .+\.\nOn track: .+\.\nLagging: Đảng bộ .+\.", output), output
-    assert site.scalar("SELECT count(*) FROM campaign_campaign") == 1
-    assert site.scalar(f"SELECT count(*) FROM campaign_participant WHERE stage >= {CONFIRMED}") == confirmed
-
-
-def test_the_demo_campaign_keeps_the_pipeline_rules(demo_site):
-    site, _output = demo_site
-    assert site.scalar(OUT_OF_ORDER) == 0
-    assert site.scalar(f"SELECT count(*) FROM campaign_steprecord WHERE day > '{TODAY.isoformat()}'") == 0
-    # Each participant has a record for every step it has done, and none for the others.
-    assert site.scalar("""SELECT count(*) FROM campaign_participant p WHERE p.stage <>
-                          (SELECT count(*) FROM campaign_steprecord r WHERE r.participant_id = p.id)""") == 0
-    assert dt.date.fromisoformat(str(site.scalar("SELECT min(day) FROM campaign_steprecord"))) >= START
-
-
-def test_members_the_reconciliation_left_unresolved_stop_before_the_comparison(demo_site):
-    site, _output = demo_site
-    assert site.scalar(PAST_A_BLOCK.format(op=">=", compared=COMPARED)) == 0
-    assert site.scalar(PAST_A_BLOCK.format(op="=", compared=COMPARED - 1)) > 0  # waiting at the comparison
-
-
-def test_the_logins_record_their_own_steps(demo_site):
-    site, _output = demo_site
-    def steps_by(username: str) -> set[str]:
-        found = site.scalar(
-            "SELECT string_agg(DISTINCT step, ',') FROM campaign_steprecord r JOIN accounts_user u ON "
-            f"u.id = r.recorded_by_id WHERE u.username = '{username}'" if site.on_postgresql else
-            "SELECT group_concat(DISTINCT step) FROM campaign_steprecord r JOIN accounts_user u ON "
-            f"u.id = r.recorded_by_id WHERE u.username = '{username}'")
-        return set(found.split(",")) if found else set()
-
-    # The police working group's card officer in its commune, the secretary in the cell, the province the rest.
-    police = {Step.DECLARED, Step.PHOTOGRAPHED, Step.COMPARED}
-    assert police | {Step.CONFIRMED} <= steps_by("canbothe") <= police | {Step.CONFIRMED, Step.HANDED_OVER}
-    assert steps_by("bithu") >= {Step.CONFIRMED}
-    assert steps_by("bithu") <= {Step.CONFIRMED, Step.HANDED_OVER}
-    assert {Step.SENT, Step.PRODUCED, Step.DECLARED} <= steps_by("tinh")
-    assert steps_by("xa") == steps_by("dangvien") == set()
-
-
-def test_the_field_work_has_groups_tasks_visits_and_difficulties(demo_site):
-    site, _output = demo_site
-    communes = site.scalar("SELECT count(DISTINCT substr(u.path, 1, 8)) FROM campaign_participant p "
-                           "JOIN org_unit u ON u.id = p.unit_id")
-    assert site.scalar("SELECT count(*) FROM fieldwork_workinggroup WHERE kind = 'commune'") == communes
-    assert site.scalar("SELECT count(*) FROM fieldwork_workinggroup WHERE kind = 'province'") == 1
-    # The provincial group took on the three communes furthest behind, each with a task.
-    assert site.scalar("SELECT count(*) FROM fieldwork_groupunit a JOIN fieldwork_workinggroup g ON g.id = a.group_id "
-                       "WHERE g.kind = 'province'") == 3
-    people = site.scalar("SELECT count(*) FROM fieldwork_groupperson p JOIN accounts_user u ON u.id = p.user_id "
-                         "WHERE u.username IN ('xa', 'canbothe', 'bithu')")
-    assert people == 3
-    assert site.scalar("SELECT count(*) FROM fieldwork_task WHERE status = 'done'") == 2
-    assert site.scalar("SELECT count(*) FROM fieldwork_task WHERE status = 'open'") >= 5
-    today = TODAY.isoformat()
-    assert site.scalar(f"SELECT count(*) FROM fieldwork_homevisit WHERE visited_on <= '{today}'") > 0
-    assert site.scalar(f"SELECT count(*) FROM fieldwork_homevisit WHERE visited_on > '{today}'") == 0
-    assert site.scalar(f"SELECT count(*) FROM fieldwork_homevisit WHERE visited_on IS NULL "
-                       f"AND planned_on >= '{today}'") > 0
-    assert site.scalar("SELECT count(*) FROM fieldwork_difficulty") == 2
-    assert site.scalar("SELECT count(*) FROM fieldwork_difficulty WHERE status = 'answered'") == 1
-    # The province was told of both difficulties, the commune of the answer.
-    for login, notices in (("tinh", 2), ("xa", 1)):
-        assert site.scalar("SELECT count(*) FROM notifications_notification n JOIN accounts_user u ON "
-                           f"u.id = n.recipient_id WHERE u.username = '{login}'") == notices
-
-
-# The campaign pages the demo's echo lines name, for each login.
-PAGES_SCRIPT = """
-from django.test import Client
-from dangvien.accounts.models import User
-from dangvien.campaign.models import Campaign
-campaign = Campaign.objects.get().pk
-pages = ["/campaigns/", f"/campaigns/{campaign}/", f"/campaigns/{campaign}/members/", f"/campaigns/{campaign}/groups/",
-         f"/campaigns/{campaign}/visits/", f"/campaigns/{campaign}/difficulties/"]
-for login in ("tinh", "xa", "canbothe", "bithu", "dangvien"):
-    client = Client(HTTP_HOST="localhost")
-    client.force_login(User.objects.get(username=login))
-    print(login, *[client.get(url).status_code for url in pages])
-"""
-
-
-def test_the_logins_named_by_the_demo_reach_the_campaign_pages(demo_site):
-    site, _output = demo_site
-    result = site.run("shell", "-c", PAGES_SCRIPT)
-    assert result.returncode == 0, result.stderr[-2000:]
-    codes = {line.split()[0]: line.split()[1:] for line in result.stdout.splitlines() if len(line.split()) == 7}
-    for login in ("tinh", "xa", "canbothe", "bithu"):
-        assert codes[login] == ["200"] * 6, codes
-    assert codes["dangvien"] == ["403"] + ["404"] * 5, codes
-
-
-def test_a_second_run_refuses_then_replaces_the_campaign_with_the_same_figures(demo_site):
-    site, output = demo_site
-    again = site.run("demo-campaign", "--seed", "7")
-    assert again.returncode != 0 and "--replace" in again.stderr
-    assert site.run("demo-fieldwork", "--seed", "7").returncode != 0  # the groups exist
-    replaced = site.run("demo-campaign", "--seed", "7", "--replace")
-    assert replaced.returncode == 0, replaced.stderr[-2000:]
-    assert _confirmed(replaced.stdout) == _confirmed(output)
-    assert site.scalar("SELECT count(*) FROM campaign_campaign") == 1
-    assert site.scalar("SELECT count(*) FROM fieldwork_workinggroup") == 0  # went with the old campaign
-    assert site.run("demo-fieldwork", "--seed", "7").returncode == 0
