@@ -35,6 +35,17 @@ def _media_root(settings, tmp_path_factory):
     settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
 
 
+@pytest.fixture(autouse=True)
+def sms_outbox(settings):
+    """Texts are kept in memory, as Django keeps test mail in mail.outbox: the list of the messages
+    this test sent."""
+    from dangvien.notifications import sms
+
+    settings.DANGVIEN_SMS_BACKEND = "dangvien.notifications.sms.LocmemBackend"
+    sms.outbox.clear()
+    return sms.outbox
+
+
 @pytest.fixture(scope="session")
 def _audit_secrets_dir(tmp_path_factory):
     return tmp_path_factory.mktemp("audit-secrets")

@@ -314,4 +314,7 @@ EMAIL_BACKEND = os.environ.get("DANGVIEN_EMAIL_BACKEND", "django.core.mail.backe
 EMAIL_HOST = os.environ.get("DANGVIEN_EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("DANGVIEN_EMAIL_PORT", "25"))
 DEFAULT_FROM_EMAIL = os.environ.get("DANGVIEN_FROM_EMAIL", "dangvien@localhost")
+# Notices by SMS (notifications.sms): the dotted path of a backend class; the default prints each
+# message on the console, as the email default does, until a gateway's backend is configured.
+DANGVIEN_SMS_BACKEND = os.environ.get("DANGVIEN_SMS_BACKEND", "dangvien.notifications.sms.ConsoleBackend")
 PASSWORD_RESET_TIMEOUT = 24 * 3600  # a reset link lasts a day

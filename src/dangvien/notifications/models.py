@@ -1,6 +1,6 @@
 """In-app notifications: a notice to one user (an officer urged about a lagging unit; later, a
 member's handbook notices), read or not, with a link to what it is about. Email copies go through
-Django's email backend (notifications.services)."""
+Django's email backend, SMS copies through notifications.sms (notifications.services)."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ class Notification(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
     emailed = models.BooleanField(default=False)
+    texted = models.BooleanField(default=False)  # an SMS copy went to the recipient's phone
 
     class Meta:
         ordering = ["-created_at", "-pk"]

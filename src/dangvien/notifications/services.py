@@ -1,5 +1,5 @@
-"""Every write to notifications: sending a notice to users (in-app, and a copy by email through
-Django's email backend), and a recipient marking notices read. Each service runs in one transaction
+"""Every write to notifications: sending a notice to users (in-app, and copies by email through
+Django's email backend and by SMS through notifications.sms), and a recipient marking notices read. Each service runs in one transaction
 and writes an audit row ("notification.*")."""
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from dangvien.core.audit import audit_record
 from dangvien.core.text import clean, nfc
 from dangvien.notifications.models import Notification
 from dangvien.notifications.selectors import notification_get_for
+from dangvien.notifications.sms import SmsError, SmsMessage, sms_send
 
 if TYPE_CHECKING:  # org sits beside notifications in the layers: the type only, never the module
     from dangvien.org.models import Unit
@@ -53,11 +54,12 @@ def _email_text(title: str, body: str, link: str) -> str:
 
 def notification_send(
     *, actor: Any, recipients: Iterable[User], topic: str, title: str, body: str = "", link: str = "",
-    unit: Unit | None = None, email: bool = True,
+    unit: Unit | None = None, email: bool = True, sms: bool = False,
 ) -> list[Notification]:
-    """A notice to each recipient (each user once), and with `email` a copy to those who have an
-    email address. A mail server that refuses the copies does not undo the notices: they stay
-    in-app with `emailed` false, and the failure is logged."""
+    """A notice to each recipient (each user once), with `email` a copy to those who have an email
+    address, and with `sms` a text to those whose member record has a phone. A mail server or SMS
+    gateway that refuses the copies does not undo the notices: they stay in-app with `emailed` or
+    `texted` false, and the failure is logged."""
     title, body, topic, link = clean(title), nfc(body).strip(), topic.strip(), link.strip()
     _check(topic, title, link)
     people = list({user.pk: user for user in recipients}.values())
@@ -67,10 +69,12 @@ def notification_send(
             Notification(recipient=user, sender=sender, topic=topic, title=title, body=body, link=link, unit=unit)
             for user in people])
         mailed = _mail(notices, title, body, link) if email else []
+        texted = _text(notices, title, link) if sms else []
         audit_record(actor=actor, action="notification.sent", object_type="notification",
                      object_id=notices[0].pk if notices else "",
                      after={"topic": topic, "title": title, "link": link, "recipients": [u.pk for u in people],
-                            "emailed": [n.recipient_id for n in mailed], "unit": unit.code if unit else None},
+                            "emailed": [n.recipient_id for n in mailed],
+                            "texted": [n.recipient_id for n in texted], "unit": unit.code if unit else None},
                      unit_path=unit.path if unit else "")
     return notices
 
@@ -90,6 +94,29 @@ def _mail(notices: list[Notification], title: str, body: str, link: str) -> list
     Notification.objects.filter(pk__in=[n.pk for n in addressed]).update(emailed=True)
     for notice in addressed:
         notice.emailed = True
+    return addressed
+
+
+def _text(notices: list[Notification], title: str, link: str) -> list[Notification]:
+    """Text the notices whose recipient is a member with a phone on record; the ones sent, marked
+    texted. The text is the title and the link only: a Vietnamese SMS (UCS-2) holds 70 characters a
+    part, and the message itself is read in the app."""
+    # User.member is read through the accounts model: members sit above notifications in the layers.
+    phones = dict(User.objects.filter(pk__in=[n.recipient_id for n in notices]).exclude(member__phone="")
+                  .filter(member__isnull=False).values_list("pk", "member__phone"))
+    addressed = [n for n in notices if phones.get(n.recipient_id, "").strip()]
+    if not addressed:
+        return []
+    site = str(settings.DANGVIEN.get("SITE_URL", "")).rstrip("/")
+    text = "\n".join(part for part in (title, f"{site}{link}" if site and link else "") if part)
+    try:
+        sms_send([SmsMessage(to=phones[n.recipient_id].strip(), text=text) for n in addressed])
+    except (SmsError, OSError):  # the gateway's failure: the notices stand without their texts
+        log.exception("Could not text %s notices (%s)", len(addressed), title)
+        return []
+    Notification.objects.filter(pk__in=[n.pk for n in addressed]).update(texted=True)
+    for notice in addressed:
+        notice.texted = True
     return addressed
 
 
