@@ -156,3 +156,47 @@ def test_an_administrator_publishes_a_new_version_in_the_admin(world):
     other = Client()
     other.force_login(world.officer_a)
     assert other.get("/admin/handbook/rightstext/add/").status_code == 302  # not an administrator
+
+
+def _quiz_answers(topic, picks):
+    """Question id -> choice id: the n-th choice (1-based) of each question in order."""
+    from dangvien.library.selectors import topic_quiz
+
+    return {q.pk: list(q.choices.all())[n - 1].pk for q, n in zip(topic_quiz(topic), picks, strict=True)}
+
+
+def test_the_training_section_shows_the_best_score_of_each_study_topic(world, clock):
+    from dangvien.library import services as library
+
+    quiz = "Đại hội XIV họp năm nào?\n2021\n* 2026\n\nChi bộ sinh hoạt bao lâu một lần?\n* Mỗi tháng\nMỗi quý\n"
+    resolution = library.topic_create(actor=world.admin, unit=world.commune_a, title="Nghị quyết Đại hội XIV", quiz=quiz)
+    statute = library.topic_create(actor=world.admin, unit=world.province, title="Điều lệ Đảng", quiz=quiz)
+    library.topic_create(actor=world.admin, unit=world.province, title="Chưa học", quiz=quiz)
+    member = world.member_user_a1
+    library.quiz_submit(actor=member, topic=resolution, answers=_quiz_answers(resolution, [2, 1]))  # 2 of 2
+    clock.shift(dt.timedelta(days=1))
+    library.quiz_submit(actor=member, topic=resolution, answers=_quiz_answers(resolution, [1, 1]))  # 1: not the best
+    clock.shift(dt.timedelta(days=1))
+    library.quiz_submit(actor=member, topic=statute, answers=_quiz_answers(statute, [1, 2]))  # 0 of 2
+    other = make_user("dv_a2", "member", None, member=world.member_a2)
+    library.quiz_submit(actor=other, topic=statute, answers=_quiz_answers(statute, [2, 1]))
+    html = member_client(world).get("/handbook/").content.decode()
+    section = html[html.index('<section id="training"'):html.index('<section id="evaluation"')]
+    # The latest studied first; each topic's best score; a topic not taken is not listed.
+    assert section.count("<tr><td>") == 2
+    assert (f'<tr><td><a href="/library/study/{statute.pk}/">Điều lệ Đảng</a></td><td class="num">0/2</td>'
+            '<td>23/11/2026</td></tr>') in section
+    assert (f'<tr><td><a href="/library/study/{resolution.pk}/">Nghị quyết Đại hội XIV</a></td>'
+            '<td class="num">2/2</td><td>22/11/2026</td></tr>') in section
+    assert section.index("Điều lệ Đảng") < section.index("Nghị quyết Đại hội XIV")
+    assert "Chưa học" not in section
+    assert 'href="/library/study/"' in section and 'href="#training"' in html
+
+
+def test_the_training_section_without_results(world):
+    world.member_a1.political_theory = "Trung cấp"
+    world.member_a1.save()
+    html = member_client(world).get("/handbook/").content.decode()
+    section = html[html.index('<section id="training"'):html.index('<section id="evaluation"')]
+    assert "Political theory level: Trung cấp" in section
+    assert "No political study result yet." in section and "<table" not in section

@@ -4,12 +4,14 @@ the committee, the answer seen by the sender."""
 from __future__ import annotations
 
 import pytest
+from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from dangvien.core.errors import NotFound
 from dangvien.core.models import AuditEntry
 from dangvien.library import selectors, services
 from dangvien.library.models import Feedback, Opinion
+from dangvien.notifications.models import Notification
 from tests.library.fixtures import last_audit_seq
 
 pytestmark = pytest.mark.django_db
@@ -69,7 +71,7 @@ def test_the_publishing_committee_answers_and_the_member_sees_the_answer(lib):
     services.opinion_answer(actor=world.officer_a, opinion=opinion, answer="Ngày 5 hằng tháng.")
     seen = selectors.document_opinions(world.member_user_a1, lib.doc_a).get()
     assert (seen.answer, seen.answered_by) == ("Ngày 5 hằng tháng.", world.officer_a)
-    entry = AuditEntry.objects.get(seq__gt=audit)
+    entry = AuditEntry.objects.get(seq__gt=audit, action="library.opinion_answered")
     assert (entry.action, entry.before, entry.after) == (
         "library.opinion_answered", {"answer": "", "answered_by_id": None},
         {"answer": "Ngày 5 hằng tháng.", "answered_by_id": world.officer_a.pk})
@@ -112,3 +114,71 @@ def test_an_officers_feedback_goes_to_their_unit_an_unbound_users_to_the_adminis
     with pytest.raises(NotFound):
         services.feedback_answer(actor=world.province_officer, feedback=from_admin, answer="?")
     services.feedback_answer(actor=world.admin, feedback=from_admin, answer="Đã ghi nhận.")
+
+
+def _notices(user):
+    return list(Notification.objects.filter(recipient=user).order_by("pk")
+                .values_list("topic", "title", "body", "link", "sender_id", "emailed"))
+
+
+def test_the_member_is_notified_when_the_committee_answers_their_opinion(lib):
+    world = lib.world
+    world.member_user_a1.email = "an@example.vn"
+    world.member_user_a1.save(update_fields=["email"])
+    opinion, _ = services.opinion_send(actor=world.member_user_a1, document=lib.doc_a, text="Khi nào họp?")
+    assert _notices(world.member_user_a1) == []
+    services.opinion_answer(actor=world.officer_a, opinion=opinion, answer="Ngày 5 hằng tháng.")
+    services.opinion_answer(actor=world.officer_a, opinion=opinion, answer="Ngày 6 hằng tháng.")
+    link = f"/library/documents/{lib.doc_a.pk}/#opinion-{opinion.pk}"
+    # Written in Vietnamese, the site's language, though the officer's page is in English.
+    assert _notices(world.member_user_a1) == [
+        ("library.opinion_answered", "Cấp ủy đã trả lời ý kiến của đồng chí về “Hướng dẫn sinh hoạt chi bộ”",
+         "Ngày 5 hằng tháng.", link, world.officer_a.pk, True),
+        ("library.opinion_answered",
+         "Cấp ủy đã sửa câu trả lời ý kiến của đồng chí về “Hướng dẫn sinh hoạt chi bộ”",
+         "Ngày 6 hằng tháng.", link, world.officer_a.pk, True)]
+    assert [(m.to, m.body) for m in mail.outbox] == [(["an@example.vn"], "Ngày 5 hằng tháng."),
+                                                     (["an@example.vn"], "Ngày 6 hằng tháng.")]
+    assert Notification.objects.exclude(recipient=world.member_user_a1).count() == 0
+
+
+def test_a_refused_answer_notifies_no_one(lib):
+    world = lib.world
+    opinion, _ = services.opinion_send(actor=world.member_user_a1, document=lib.doc_a, text="Khi nào họp?")
+    with pytest.raises(PermissionDenied):
+        services.opinion_answer(actor=world.member_user_a1, opinion=opinion, answer="Tự trả lời")
+    with pytest.raises(ValidationError):
+        services.opinion_answer(actor=world.officer_a, opinion=opinion, answer="  ")
+    assert not Notification.objects.exists()
+
+
+def test_a_failed_notice_undoes_the_answer(lib, monkeypatch):
+    # The answer and its notice are one transaction: the member is never left unaware of an answer.
+    world = lib.world
+    opinion, _ = services.opinion_send(actor=world.member_user_a1, document=lib.doc_a, text="Khi nào họp?")
+
+    def broken(**kwargs):
+        raise RuntimeError("database gone")
+
+    monkeypatch.setattr(services, "notification_send", broken)
+    with pytest.raises(RuntimeError):
+        services.opinion_answer(actor=world.officer_a, opinion=opinion, answer="Ngày 5.")
+    opinion.refresh_from_db()
+    assert (opinion.answer, opinion.answered_by_id) == ("", None)
+
+
+def test_the_sender_is_notified_when_their_feedback_is_answered(lib):
+    world = lib.world
+    feedback, _ = services.feedback_send(actor=world.member_user_a1, text="Chữ quá nhỏ.")
+    services.feedback_answer(actor=world.officer_a, feedback=feedback, answer="Đã có chế độ chữ lớn.")
+    assert _notices(world.member_user_a1) == [
+        ("library.feedback_answered", "Góp ý của đồng chí về ứng dụng đã được trả lời", "Đã có chế độ chữ lớn.",
+         f"/library/feedback/#feedback-{feedback.pk}", world.officer_a.pk, False)]  # no email address
+    assert Notification.objects.get().unit_id == world.cell_a1.pk
+
+
+def test_one_answering_their_own_feedback_is_not_notified(lib):
+    world = lib.world
+    feedback, _ = services.feedback_send(actor=world.admin, text="Ghi chú.")
+    services.feedback_answer(actor=world.admin, feedback=feedback, answer="Đã ghi nhận.")
+    assert not Notification.objects.exists()

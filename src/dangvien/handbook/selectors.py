@@ -9,7 +9,7 @@ from typing import Any
 
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Exists, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, Exists, Max, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -19,6 +19,7 @@ from dangvien.campaign.models import Participant, Step, StepRecord, step_number
 from dangvien.core.errors import NotFound
 from dangvien.handbook.models import HANDBOOK_STATUSES, ActivationCode, RightsText
 from dangvien.handbook.permissions import HANDBOOK_CELL
+from dangvien.library.selectors import study_results_for_member
 from dangvien.members.models import ON_ROLL_STATUSES, FeePayment, Member, MemberEvaluation, MemberEvent
 from dangvien.members.selectors import member_evaluations, member_fee_payments, member_get_for, member_history
 from dangvien.notifications.models import Notification
@@ -69,6 +70,27 @@ def card_status(member: Member) -> CardStatus | None:
 
 
 @dataclass(frozen=True)
+class TopicResult:
+    """The member's results on one study topic: their best score of all attempts."""
+
+    topic_id: int
+    title: str
+    best: int
+    total: int
+    attempts: int
+    last_at: dt.datetime
+
+
+def study_results(actor: Any, member: Member) -> list[TopicResult]:
+    """The member's political study results, per topic, the latest studied first (one query)."""
+    rows = (study_results_for_member(actor, member.pk).order_by().values("topic_id", "topic__title")
+            .annotate(best=Max("score"), total=Max("total"), attempts=Count("id"), last_at=Max("submitted_at"))
+            .order_by("-last_at", "topic_id"))
+    return [TopicResult(topic_id=row["topic_id"], title=row["topic__title"], best=row["best"], total=row["total"],
+                        attempts=row["attempts"], last_at=row["last_at"]) for row in rows]
+
+
+@dataclass(frozen=True)
 class Home:
     member: Member
     history: list[MemberEvent]
@@ -76,6 +98,7 @@ class Home:
     fees: list[FeePayment]
     fees_this_year: int
     card: CardStatus | None
+    study: list[TopicResult]
     notifications: list[Notification]
     unread: int
 
@@ -93,6 +116,7 @@ def handbook_home(actor: Any) -> Home:
         fees=list(fees[:FEE_MONTHS_SHOWN]),
         fees_this_year=fees.filter(month__year=today.year).aggregate(total=Sum("amount"))["total"] or 0,
         card=card_status(member),
+        study=study_results(actor, member),
         notifications=list(mine.only("title", "link", "created_at", "read_at")[:NOTIFICATIONS_SHOWN]),
         unread=mine.filter(read_at__isnull=True).count(),
     )

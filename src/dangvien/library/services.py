@@ -23,7 +23,9 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import Model
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from dangvien.accounts.models import RoleAssignment
@@ -47,6 +49,7 @@ from dangvien.library.models import (
 )
 from dangvien.library.permissions import FEEDBACK_ANSWER, LIBRARY_PUBLISH
 from dangvien.library.quiz import quiz_parse, quiz_score
+from dangvien.notifications.services import notification_send
 from dangvien.org.models import Unit
 
 MAX_TEXT = 20_000  # an opinion, feedback or answer
@@ -290,14 +293,34 @@ def _answer(actor: Any, row: Answered, answer: str, action: str, object_type: st
                  after=_snapshot(row, ("answer", "answered_by_id")), unit_path=unit_path)
 
 
+def _notify_author(actor: Any, row: Answered, *, topic: str, title: str, link: str, unit: Unit | None) -> None:
+    """Tell the author, in-app and by email, that the committee answered (the answer is the notice's
+    text). One answering their own message is not told."""
+    if row.author_id == getattr(actor, "pk", None):
+        return
+    notification_send(actor=actor, recipients=[row.author], topic=topic, title=title, body=row.answer, link=link,
+                      unit=unit)
+
+
 def opinion_answer(*, actor: Any, opinion: Opinion, answer: str) -> Opinion:
-    """The publishing committee answers (or corrects its answer to) an opinion."""
+    """The publishing committee answers (or corrects its answer to) an opinion; the member who wrote
+    it is notified."""
     answer = long_text(answer, "answer", max_length=MAX_TEXT, required=True)
     with transaction.atomic():
         opinion = selectors.opinion_lock_for(actor, opinion.pk)
         if not selectors.may_answer_opinion(actor, opinion):
             raise PermissionDenied(_("Only the committee that published the document answers its opinions."))
+        corrected = bool(opinion.answer)
         _answer(actor, opinion, answer, "library.opinion_answered", "opinion", opinion.document.unit.path)
+        document = opinion.document
+        # Stored text, read later by a member: in the site's language (Vietnamese), whatever the
+        # language of the officer who answers.
+        with translation.override(settings.LANGUAGE_CODE):
+            name = Truncator(document.title).chars(120)
+            title = (_("The committee corrected its answer to your opinion on “%(title)s”") if corrected
+                     else _("The committee answered your opinion on “%(title)s”")) % {"title": name}
+        _notify_author(actor, opinion, topic="library.opinion_answered", title=title, unit=document.unit,
+                       link=reverse("library:document", args=[document.pk]) + f"#opinion-{opinion.pk}")
         return opinion
 
 
@@ -329,13 +352,20 @@ def feedback_send(*, actor: Any, text: str, key: str = "") -> tuple[Feedback, bo
 
 
 def feedback_answer(*, actor: Any, feedback: Feedback, answer: str) -> Feedback:
+    """The committee answers (or corrects its answer to) feedback; its sender is notified."""
     answer = long_text(answer, "answer", max_length=MAX_TEXT, required=True)
     with transaction.atomic():
         feedback = selectors.feedback_lock_for(actor, feedback.pk)
         if not can(actor, FEEDBACK_ANSWER, feedback.unit):
             raise PermissionDenied(_("You do not have permission to answer this feedback."))
+        corrected = bool(feedback.answer)
         _answer(actor, feedback, answer, "library.feedback_answered", "feedback",
                 feedback.unit.path if feedback.unit else "")
+        with translation.override(settings.LANGUAGE_CODE):  # stored text: see opinion_answer
+            title = (_("Your feedback about the app: the answer was corrected") if corrected
+                     else _("Your feedback about the app was answered"))
+        _notify_author(actor, feedback, topic="library.feedback_answered", title=title, unit=feedback.unit,
+                       link=reverse("library:feedback") + f"#feedback-{feedback.pk}")
         return feedback
 
 
