@@ -45,7 +45,7 @@ AUDIT_CHECKPOINTS = Path(os.environ.get("DANGVIEN_AUDIT_CHECKPOINTS") or VAR_DIR
 DEBUG = _env_bool("DANGVIEN_DEBUG", False)
 ALLOWED_HOSTS = os.environ.get("DANGVIEN_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver").split(",")
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("DANGVIEN_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
-# Email (campaign urging, notifications): an SMTP server when DANGVIEN_EMAIL_HOST names one, else
+# Email (password resets, campaign urging, notifications): an SMTP server when DANGVIEN_EMAIL_HOST names one, else
 # the messages are written to the server's log (the embedded setup and the demo have no mail server).
 if email_host := os.environ.get("DANGVIEN_EMAIL_HOST"):
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
@@ -309,11 +309,6 @@ DANGVIEN = {
     "ACTIVATION_CODE_DAYS": 7,
 }
 
-# Password reset mails (and other mail): printed on the console unless an SMTP server is configured.
-EMAIL_BACKEND = os.environ.get("DANGVIEN_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
-EMAIL_HOST = os.environ.get("DANGVIEN_EMAIL_HOST", "localhost")
-EMAIL_PORT = int(os.environ.get("DANGVIEN_EMAIL_PORT", "25"))
-DEFAULT_FROM_EMAIL = os.environ.get("DANGVIEN_FROM_EMAIL", "dangvien@localhost")
 # Notices by SMS (notifications.sms): the dotted path of a backend class; the default prints each
 # message on the console, as the email default does, until a gateway's backend is configured.
 DANGVIEN_SMS_BACKEND = os.environ.get("DANGVIEN_SMS_BACKEND", "dangvien.notifications.sms.ConsoleBackend")

@@ -23,7 +23,7 @@ def test_the_console_backend_is_the_default():
 
     code = ("import django, os; os.environ['DJANGO_SETTINGS_MODULE']='dangvien.settings'; django.setup();"
             "from django.conf import settings as s; print(s.EMAIL_BACKEND)")
-    env = {k: v for k, v in os.environ.items() if k != "DANGVIEN_EMAIL_BACKEND"}
+    env = {k: v for k, v in os.environ.items() if k != "DANGVIEN_EMAIL_HOST"}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
     assert out.strip() == "django.core.mail.backends.console.EmailBackend"
 
