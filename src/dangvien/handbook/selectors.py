@@ -21,7 +21,7 @@ from dangvien.handbook.models import HANDBOOK_STATUSES, ActivationCode, RightsTe
 from dangvien.handbook.permissions import HANDBOOK_CELL
 from dangvien.library.selectors import study_results_for_member
 from dangvien.members.models import ON_ROLL_STATUSES, FeePayment, Member, MemberEvaluation, MemberEvent
-from dangvien.members.selectors import member_evaluations, member_fee_payments, member_get_for, member_history
+from dangvien.members.selectors import evaluations_of, fee_payments_of, history_of, member_get_for
 from dangvien.notifications.models import Notification
 from dangvien.org.models import Unit
 from dangvien.org.selectors import unit_get_for
@@ -105,14 +105,14 @@ class Home:
 
 def handbook_home(actor: Any) -> Home:
     """What the member's home page shows, all of it the actor's own."""
-    member = own_member(actor)
+    member = own_member(actor)  # the scope is checked here, once: the lists below are this member's
     today = timezone.localdate()
-    fees = member_fee_payments(actor, member.pk)
+    fees = fee_payments_of(member)
     mine = Notification.objects.filter(recipient_id=actor.pk)
     return Home(
         member=member,
-        history=list(member_history(actor, member.pk)),
-        evaluations=list(member_evaluations(actor, member.pk)[:5]),
+        history=list(history_of(member)),
+        evaluations=list(evaluations_of(member)[:5]),
         fees=list(fees[:FEE_MONTHS_SHOWN]),
         fees_this_year=fees.filter(month__year=today.year).aggregate(total=Sum("amount"))["total"] or 0,
         card=card_status(member),
