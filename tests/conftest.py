@@ -36,6 +36,15 @@ def _media_root(settings, tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
+def _progress_cache(settings, tmp_path_factory):
+    # Running jobs' progress on SQLite (jobs/progress.py) in a folder of the test's own. In var/ it
+    # was shared by the test workers and by the tests one after another, and job numbers repeat in
+    # each worker's database: a job could read another test's progress and not look stalled.
+    settings.CACHES = {**settings.CACHES, "progress": {**settings.CACHES["progress"],
+                                                       "LOCATION": str(tmp_path_factory.mktemp("progress"))}}
+
+
+@pytest.fixture(autouse=True)
 def sms_outbox(settings):
     """Texts are kept in memory, as Django keeps test mail in mail.outbox: the list of the messages
     this test sent."""
