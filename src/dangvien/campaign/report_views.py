@@ -26,9 +26,13 @@ from dangvien.campaign.models import STEPS, Campaign, Step
 from dangvien.campaign.permissions import CAMPAIGN_MANAGE, CAMPAIGN_VIEW
 from dangvien.campaign.report_forms import CampaignCreateForm
 from dangvien.campaign.reports import campaign_progress, campaign_report, campaign_report_tree
-from dangvien.campaign.selectors import campaign_get_for, campaign_unit_for, campaigns_visible_to
+from dangvien.campaign.selectors import (
+    campaign_ancestors_for,
+    campaign_get_for,
+    campaign_unit_for,
+    campaigns_visible_to,
+)
 from dangvien.core.errors import NotFound
-from dangvien.core.scope import ancestor_paths
 from dangvien.org.models import Unit
 from dangvien.org.selectors import unit_get_by_code_for
 
@@ -81,9 +85,7 @@ def campaign_report_page(request: HttpRequest, pk: int) -> HttpResponse:
     unit = campaign_unit_for(request.user, campaign, request.GET.get("unit"))
     report = campaign_report(request.user, campaign, unit)
     progress = campaign_progress(request.user, campaign, unit, eligible=report.figures.eligible, day=report.day)
-    above = ancestor_paths(unit.path)[:-1]
-    ancestors = [a for a in Unit.objects.filter(path__in=above, path__gte=campaign.unit.path).order_by("path")
-                 if can(request.user, CAMPAIGN_VIEW, a)]
+    ancestors = campaign_ancestors_for(request.user, campaign, unit)
     return render(request, "campaign/report.html", {
         "campaign": campaign, "unit": unit, "report": report, "progress": progress, "ancestors": ancestors,
         "steps": [Step(step).label for step in STEPS],

@@ -10,11 +10,11 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
-from dangvien.accounts.permissions import scope_for
+from dangvien.accounts.permissions import can, scope_for
 from dangvien.campaign.models import Campaign, Participant, StepRecord, step_number
 from dangvien.campaign.permissions import CAMPAIGN_VIEW
 from dangvien.core.errors import NotFound
-from dangvien.core.scope import subtree_filter, subtree_upper_bound
+from dangvien.core.scope import ancestor_paths, subtree_filter, subtree_upper_bound
 from dangvien.members.models import Member
 from dangvien.members.selectors import search_q
 from dangvien.org.models import Unit
@@ -125,3 +125,11 @@ def participant_in_campaign_for(actor: Any, campaign: Campaign, participant_id: 
 def participant_steps(participant: Participant) -> list[StepRecord]:
     """The steps recorded, in pipeline order, with who recorded them."""
     return sorted(participant.steps.select_related("recorded_by"), key=lambda record: step_number(record.step))
+
+
+def campaign_ancestors_for(actor: Any, campaign: Campaign, unit: Unit) -> list[Unit]:
+    """The units between the campaign's and `unit` (excluded) that the actor may see: the report's
+    links back up the tree."""
+    above = ancestor_paths(unit.path)[:-1]
+    return [a for a in Unit.objects.filter(path__in=above, path__gte=campaign.unit.path).order_by("path")
+            if can(actor, CAMPAIGN_VIEW, a)]

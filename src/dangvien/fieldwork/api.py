@@ -20,7 +20,7 @@ from dangvien.campaign.selectors import campaign_get_for, participant_get_for
 from dangvien.core.errors import NotFound
 from dangvien.core.urls import MAX_ID
 from dangvien.fieldwork import selectors, services
-from dangvien.fieldwork.models import HomeVisit, Outcome, WorkingGroup
+from dangvien.fieldwork.models import HomeVisit, Outcome
 from dangvien.members.models import Status
 from dangvien.members.validation import today
 from dangvien.org.selectors import unit_get_by_code_for
@@ -152,7 +152,7 @@ def post_visit(request: HttpRequest, campaign_id: int, participant_id: int, payl
         raise NotFound(_("No such member in the campaign."))
     group = None
     if payload.group is not None:
-        group = WorkingGroup.objects.filter(campaign=campaign, pk=payload.group).first()
+        group = selectors.group_in_campaign(campaign, payload.group)
         if group is None:
             raise ValidationError({"group": [_("No such working group in this campaign.")]})
     result = services.home_visit_record(

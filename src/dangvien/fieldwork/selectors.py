@@ -39,7 +39,7 @@ from dangvien.fieldwork.models import (
     VisitPolicy,
     WorkingGroup,
 )
-from dangvien.fieldwork.permissions import FIELDWORK_MANAGE
+from dangvien.fieldwork.permissions import FIELDWORK_MANAGE, FIELDWORK_RAISE
 from dangvien.members.models import Status
 from dangvien.members.validation import age_on, today
 from dangvien.org.models import Unit
@@ -276,3 +276,17 @@ def difficulty_get_for(actor: Any, campaign: Campaign, difficulty_id: int) -> Di
     if found is None:
         raise NotFound(_("No such difficulty."))
     return found
+
+
+def home_unit_code(actor: Any, campaign: Campaign) -> str:
+    """The code to offer in the raise form: the actor's own unit inside the campaign, if any."""
+    for path in scope_for(actor, FIELDWORK_RAISE).paths:
+        if path.startswith(campaign.unit.path):
+            unit = Unit.objects.filter(path=path).only("code").first()
+            return unit.code if unit else ""
+    return campaign.unit.code
+
+
+def group_in_campaign(campaign: Campaign, group_id: int) -> WorkingGroup | None:
+    """The campaign's working group with this number, if any (the visit service checks who may use it)."""
+    return WorkingGroup.objects.filter(campaign=campaign, pk=group_id).first()

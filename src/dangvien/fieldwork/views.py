@@ -319,7 +319,7 @@ def difficulties(request: HttpRequest, campaign_id: int) -> HttpResponse:
     """The difficulties the actor sees (by status), the form to raise one, and answers."""
     campaign = _campaign(request, campaign_id)
     may_raise = scope_for(request.user, FIELDWORK_RAISE).has_units
-    form = fieldwork_forms.DifficultyForm(_posted(request), initial={"unit": _home_unit_code(request, campaign)})
+    form = fieldwork_forms.DifficultyForm(_posted(request), initial={"unit": selectors.home_unit_code(request.user, campaign)})
     if request.method == "POST":
         if not may_raise:
             raise PermissionDenied(_("You do not have permission to raise difficulties."))
@@ -344,15 +344,6 @@ def difficulties(request: HttpRequest, campaign_id: int) -> HttpResponse:
         "can_answer": selectors.difficulty_may_answer(request.user, campaign),
         "answer_form": fieldwork_forms.AnswerForm(),
     })
-
-
-def _home_unit_code(request: HttpRequest, campaign: Campaign) -> str:
-    """The code to offer in the raise form: the actor's own unit inside the campaign, if any."""
-    for path in scope_for(request.user, FIELDWORK_RAISE).paths:
-        if path.startswith(campaign.unit.path):
-            unit = Unit.objects.filter(path=path).only("code").first()
-            return unit.code if unit else ""
-    return campaign.unit.code
 
 
 @login_required

@@ -3,6 +3,7 @@ the cell secretary's. Views parse input, call a selector or a service and show i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from axes.helpers import get_client_ip_address
@@ -212,21 +213,20 @@ def _slip(request: HttpRequest, issued: services.IssuedCode) -> HttpResponse:
 @login_required
 @require_POST
 def member_code(request: HttpRequest, pk: int) -> HttpResponse:
-    member = selectors.member_for_handbook(request.user, pk)
-    try:
-        issued = services.activation_code_issue(actor=request.user, member=member)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-        return redirect("handbook:cell", pk=member.unit_id)
-    return _slip(request, issued)
+    return _issue_slip(request, pk, services.activation_code_issue)
 
 
 @login_required
 @require_POST
 def member_register(request: HttpRequest, pk: int) -> HttpResponse:
+    return _issue_slip(request, pk, services.account_register_assisted)
+
+
+def _issue_slip(request: HttpRequest, pk: int, issue: Callable[..., services.IssuedCode]) -> HttpResponse:
+    """A code for the member (activation, or an account registered on their behalf), on its slip."""
     member = selectors.member_for_handbook(request.user, pk)
     try:
-        issued = services.account_register_assisted(actor=request.user, member=member)
+        issued = issue(actor=request.user, member=member)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect("handbook:cell", pk=member.unit_id)
