@@ -84,6 +84,9 @@ INSTALLED_APPS = [
     "dangvien.campaign",
     "dangvien.fieldwork",
     "dangvien.handbook",
+    "dangvien.credentials",
+    "dangvien.meetings",
+    "dangvien.adoption",
 ]
 
 MIDDLEWARE = [

@@ -20,6 +20,9 @@ urlpatterns = [
     path("campaigns/", include("dangvien.fieldwork.urls")),
     path("notifications/", include("dangvien.notifications.urls")),
     path("library/", include("dangvien.library.urls")),
+    path("cards/", include("dangvien.credentials.urls")),
+    path("meetings/", include("dangvien.meetings.urls")),
+    path("adoption/", include("dangvien.adoption.urls")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
 ]
