@@ -421,7 +421,7 @@ def signer_for(role: KeyRole, *, authority: str | None = None, at: dt.datetime |
     return _signer(keyring, entry)
 
 
-def _signer(keyring: Keyring, entry: KeyEntry, passphrase: str | None = None) -> Signer:
+def _signer(keyring: Keyring, entry: KeyEntry) -> Signer:
     marker = (str(keyring.directory), entry.key_id)
     if (signer := _signers.get(marker)) is None:
         info = SignerInfo(key_id=entry.key_id, role=entry.role, authority=entry.authority,
@@ -432,7 +432,7 @@ def _signer(keyring: Keyring, entry: KeyEntry, passphrase: str | None = None) ->
                 raise KeysError(f"Key {entry.key_id} is in a PKCS#11 token, and settings.DANGVIEN['PKCS11'] is not set.")
             signer = Pkcs11Signer(info, config, bytes.fromhex(entry.pkcs11_id))
         else:
-            signer = FileSigner(info, _load_private_key(keyring, entry, passphrase or passphrase_from_env()))
+            signer = FileSigner(info, _load_private_key(keyring, entry, passphrase_from_env()))
         _signers[marker] = signer
     return signer
 
