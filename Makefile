@@ -83,7 +83,7 @@ serve: $(VENV)/.main messages
 	$(BIN)/dangvien db_worker --no-reload -v0 & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn dangvien.wsgi:application --bind $(HOST):$(PORT) --workers 3
 
-# Installs Chromium and PostgreSQL when missing and makes sure a PostgreSQL server answers
+# Installs Chromium, PostgreSQL and SoftHSM2 when missing and makes sure a PostgreSQL server answers
 # (scripts/test-services: the machine's own, started if stopped, else a throwaway one under var/).
 test: system-deps $(VENV)/.dev messages a11y-deps
 	@url=$$(TEST_POSTGRES_URL='$(TEST_POSTGRES_URL)' scripts/test-services) && \

@@ -4,6 +4,7 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
@@ -271,7 +272,8 @@ LOGGING = {
 }
 
 # Domain settings whose values public sources did not settle (domain.md): configurable, not hard-coded.
-DANGVIEN = {
+# Typed Any: the values are of several types (counts, the keys' folder, the PKCS#11 token's settings).
+DANGVIEN: dict[str, Any] = {
     "ADMISSION_MIN_AGE": 18,
     "ADMISSION_MAX_AGE": 60,
     "PROBATION_MONTHS": 12,
@@ -310,6 +312,12 @@ DANGVIEN = {
     "ACTIVATION_LOCK_MINUTES": int(os.environ.get("DANGVIEN_ACTIVATION_LOCK_MINUTES", "15")),
     # A code a cell secretary issues (activation, assisted registration, password reset) lasts this long.
     "ACTIVATION_CODE_DAYS": 7,
+    # Card credentials' keys (credentials/keys.py, `dangvien keys init|rotate|export-trust`): the
+    # keyring folder (keys encrypted under DANGVIEN_KEY_PASSPHRASE) and, in production, a PKCS#11
+    # token that holds the signer keys (module, token label, PIN); the root key stays a file, offline.
+    "KEYS_DIR": Path(os.environ.get("DANGVIEN_KEYS_DIR") or VAR_DIR / "keys"),
+    "PKCS11": ({"MODULE": os.environ["DANGVIEN_PKCS11_MODULE"], "TOKEN": os.environ.get("DANGVIEN_PKCS11_TOKEN", ""),
+                "PIN": os.environ.get("DANGVIEN_PKCS11_PIN", "")} if os.environ.get("DANGVIEN_PKCS11_MODULE") else None),
 }
 
 # Notices by SMS (notifications.sms): the dotted path of a backend class; the default prints each

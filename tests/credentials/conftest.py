@@ -1,0 +1,129 @@
+"""The credentials tests' keys and sample card.
+
+`test_keys`: a keyring made once per test worker in a temporary folder, with a fixed passphrase, at
+NOW minus one day (its signers sign from then for a year): two issuing authorities, TW (the default)
+and GL, each with a chip, phone, status and batch signer under one P-384 root. The fixture points
+settings.DANGVIEN["KEYS_DIR"] and DANGVIEN_KEY_PASSPHRASE at it, so `signer_for(...)` and
+`trust_list()` answer from it. A test that rotates keys makes a keyring of its own (`fresh_keys`).
+
+`chip_data(**changes)`: a sample card's data (lds.ChipData) with a small real JPEG portrait.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+from PIL import Image
+
+from dangvien.credentials.keys import (
+    PASSPHRASE_ENV,
+    KeyRole,
+    Signer,
+    TrustList,
+    keys_init,
+    signer_for,
+    trust_list,
+)
+from dangvien.credentials.lds import ChipData
+from tests.clock import NOW
+
+TEST_PASSPHRASE = "dangvien test keys: not a secret"
+TEST_AUTHORITIES = ["TW", "GL"]
+MADE_AT = NOW - dt.timedelta(days=1)
+# scrypt at 2^10 (production 2^17): the tests make keyrings, they do not guard them.
+TEST_SCRYPT_N = 2**10
+
+
+@dataclass(frozen=True)
+class TestKeys:
+    __test__ = False  # not a test class, whatever pytest thinks of its name
+
+    directory: Path
+    passphrase: str
+    authorities: list[str]
+
+    def signer(self, role: KeyRole = KeyRole.CHIP, *, authority: str | None = None,
+               at: dt.datetime | None = None) -> Signer:
+        return signer_for(role, authority=authority, at=at)
+
+    def trust(self, at: dt.datetime | None = None) -> TrustList:
+        return trust_list(at)
+
+
+def _make_keyring(directory: Path) -> Path:
+    keys_init(authorities=TEST_AUTHORITIES, passphrase=TEST_PASSPHRASE, now=MADE_AT, directory=directory,
+              scrypt_n=TEST_SCRYPT_N)
+    return directory
+
+
+@pytest.fixture(scope="session")
+def _test_keys_dir(tmp_path_factory) -> Path:
+    # The settings fixture is per test: organization and key periods come from the real settings.
+    assert django_settings.configured
+    return _make_keyring(tmp_path_factory.mktemp("keys"))
+
+
+def _point_at(settings, monkeypatch, directory: Path) -> TestKeys:
+    settings.DANGVIEN = {**settings.DANGVIEN, "KEYS_DIR": directory, "PKCS11": None, "KEYS_SCRYPT_N": TEST_SCRYPT_N}
+    monkeypatch.setenv(PASSPHRASE_ENV, TEST_PASSPHRASE)
+    return TestKeys(directory=directory, passphrase=TEST_PASSPHRASE, authorities=TEST_AUTHORITIES)
+
+
+@pytest.fixture
+def test_keys(settings, monkeypatch, _test_keys_dir) -> TestKeys:
+    return _point_at(settings, monkeypatch, _test_keys_dir)
+
+
+@pytest.fixture
+def fresh_keys(settings, monkeypatch, tmp_path) -> TestKeys:
+    """A keyring of this test's own (same passphrase and authorities), for tests that change it."""
+    return _point_at(settings, monkeypatch, _make_keyring(tmp_path / "keys"))
+
+
+@pytest.fixture(scope="session")
+def portrait_jpeg() -> bytes:
+    """A small real JPEG (48 x 64, a gradient), so that the tests stay fast where they flip every byte."""
+    image = Image.new("RGB", (48, 64))
+    image.putdata([(x * 5, y * 4, 128) for y in range(64) for x in range(48)])
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=40)
+    return buffer.getvalue()
+
+
+SAMPLE = ChipData(
+    card_number="GL-0012345",
+    full_name="Nguyễn Thị Hồng Đào",
+    family_name="Nguyễn",
+    given_names="Thị Hồng Đào",
+    sex="F",
+    date_of_birth=dt.date(1984, 9, 2),
+    birth_year=1984,
+    citizen_id="064184000123",
+    place_of_birth="Xã Ia Grai, Gia Lai",
+    address="12 Hùng Vương, Phường Pleiku, Gia Lai",
+    nationality="VNM",
+    issuing_authority="Ban Tổ chức Trung ương",
+    issued_on=dt.date(2026, 11, 20),
+    expires_on=None,
+    admission_date=dt.date(2010, 5, 19),
+    official_date=dt.date(2011, 5, 19),
+    committee_code="GL.PK",
+    status_list_uri="https://the.example/cards/status/1",
+    status_index=70_000,
+    reissue_count=1,
+    portrait_jpeg=b"",
+)
+
+
+@pytest.fixture
+def chip_data(portrait_jpeg) -> Callable[..., ChipData]:
+    def make(**changes) -> ChipData:
+        return replace(SAMPLE, **{"portrait_jpeg": portrait_jpeg, **changes})
+
+    return make
