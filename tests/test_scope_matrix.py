@@ -356,9 +356,99 @@ def _right_answers(topic: Any) -> dict[int, int]:
     return {q.pk: next(c.pk for c in q.choices.all() if c.correct) for q in topic_quiz(topic)}
 
 
+# --- meetings: minutes, opinions, votes. A meeting held yesterday in each cell, its member present ---
+
+MEETINGS = ["meeting_a1", "meeting_a2", "meeting_b1"]  # draft minutes written
+HELD = ["held_a1", "held_a2", "held_b1"]  # minutes approved
+VOTES = ["vote_a1", "vote_a2", "vote_b1"]  # an open vote recorded on a meeting with draft minutes
+# MREAD: approved minutes (whoever sees the meeting); MDRAFT: draft minutes (its managers; others 404);
+# MMANAGE: write them, approve, record votes (MEETING_MANAGE); MCOMMENT: send an opinion (a member of
+# the cell); MSEE: anything else about a meeting one sees (the opinions page: one's own).
+MREAD, MDRAFT, MMANAGE, MCOMMENT, MSEE = "m.read", "m.draft", "m.manage", "m.comment", "m.see"
+MEETING_NEEDS = {MREAD, MDRAFT, MMANAGE, MCOMMENT, MSEE}
+
+
+@dataclass(frozen=True)
+class Meetings:
+    sees: set[str]  # the cells ("a1", "a2", "b1") whose meetings it sees
+    manages: set[str] = field(default_factory=set)
+    comments: set[str] = field(default_factory=set)
+
+
+MEETING_SCOPES: dict[str, Meetings | None] = {
+    "province_officer": Meetings({"a1", "a2", "b1"}, {"a1", "a2", "b1"}),
+    "officer_a": Meetings({"a1", "a2"}, {"a1", "a2"}),
+    "officer_b": Meetings({"b1"}, {"b1"}),
+    "secretary_a1": Meetings({"a1"}, {"a1"}),
+    "card_officer_a": Meetings(set()),
+    "member_user_a1": Meetings({"a1"}, comments={"a1"}),  # their own cell's meetings; no member record elsewhere
+    "anonymous": None,
+}
+
+
+def _meeting_target(world: World, name: str) -> Any:
+    from dangvien.meetings import minutes_services as minutes
+    from dangvien.meetings.models import AttendanceStatus
+    from tests.meetings.minutes_fixtures import ENDS, STARTS, make_meeting, mark
+
+    kind, where = name.split("_")
+    cell, member = getattr(world, f"cell_{where}"), getattr(world, f"member_{where}")
+    meeting = make_meeting(cell)
+    mark(meeting, member, AttendanceStatus.PRESENT)
+    draft = minutes.minutes_save(actor=world.admin, meeting=meeting, expected_version=0, started_at=STARTS,
+                                 ended_at=ENDS, place="Hội trường", chair="Nguyễn Thị Hà", secretary="Trần Văn Minh",
+                                 conclusions="Thống nhất.")
+    if kind == "held":
+        minutes.minutes_approve(actor=world.admin, meeting=meeting, expected_version=draft.version)
+    if kind == "vote":
+        return minutes.vote_record(actor=world.admin, meeting=meeting, question="Biểu quyết", votes_for=1,
+                                   votes_against=0, abstentions=0)
+    return meeting
+
+
+def _minutes_version(meeting: Any) -> int:
+    from dangvien.meetings.models import Minutes
+
+    return Minutes.objects.get(meeting=meeting).version
+
+
+def _minutes_form(world: World, meeting: Any) -> dict[str, Any]:
+    return {"version": _minutes_version(meeting), "day": "20/11/2026", "started": "14:00", "ended": "16:00",
+            "place": "Hội trường", "chair": "Nguyễn Thị Hà", "secretary": "Trần Văn Minh", "conclusions": "Đã sửa.",
+            "speech-TOTAL_FORMS": "1", "speech-INITIAL_FORMS": "0", "speech-0-speaker": "Lê Văn An",
+            "speech-0-text": "Nhất trí.", "speech-0-agenda_item": ""}
+
+
+def _minutes_json(world: World, meeting: Any) -> dict[str, Any]:
+    return {"version": _minutes_version(meeting), "started_at": "2026-11-20T14:00:00", "place": "Hội trường",
+            "chair": "Nguyễn Thị Hà", "secretary": "Trần Văn Minh", "conclusions": "Đã sửa.",
+            "speeches": [{"speaker": "Lê Văn An", "text": "Nhất trí."}]}
+
+
+def _vote_body(world: World, meeting: Any) -> dict[str, Any]:
+    return {"question": "Thông qua nghị quyết", "votes_for": 1, "votes_against": 0, "abstentions": 0}
+
+
+def _meeting_status(route: Route, role: str, target: str) -> int:
+    """A meeting one does not see is absent (404), and so is a draft for who does not manage it;
+    seen but not one's to write (or, without a member record of the cell, to comment on) → 403."""
+    meetings = MEETING_SCOPES[role]
+    assert meetings is not None
+    cell = target.split("_")[1]
+    if cell not in meetings.sees:
+        return 404
+    if route.needs == MDRAFT:
+        return route.ok if cell in meetings.manages else 404
+    allowed = {MREAD: True, MSEE: True, MMANAGE: cell in meetings.manages,
+               MCOMMENT: cell in meetings.comments}[route.needs]
+    return route.ok if allowed else 403
+
+
 def _target(world: World, name: str) -> Any:
     if name.split("_")[0] in ("doc", "topic", "opinion", "fb"):
         return _library_target(world, name)
+    if name.split("_")[0] in ("meeting", "held", "vote"):
+        return _meeting_target(world, name)
     if name.startswith("part_"):
         return _participant(world, name)
     if name.startswith("campaign_"):
@@ -711,6 +801,33 @@ ROUTES: list[Route] = [
       lambda w, t: {f"q{q}": c for q, c in _right_answers(t).items()}, ok=302),
     R("page", "POST", "/library/feedback/{fb}/answer/", FEEDBACK, LDECIDE, lambda w, f: {"answer": "Trả lời"},
       ok=302, notifies_author=True),
+    # Meetings: minutes, opinions and votes (pages)
+    R("page", "GET", "/meetings/{meet}/minutes/", MEETINGS, MDRAFT),
+    R("page", "GET", "/meetings/{held}/minutes/", HELD, MREAD),
+    R("page", "GET", "/meetings/{meet}/minutes/edit/", MEETINGS, MMANAGE),
+    R("page", "POST", "/meetings/{meet}/minutes/edit/", MEETINGS, MMANAGE, _minutes_form, ok=302),
+    R("page", "POST", "/meetings/{meet}/minutes/approve/", MEETINGS, MMANAGE,
+      lambda w, m: {"version": _minutes_version(m)}, ok=302),
+    R("page", "GET", "/meetings/{meet}/minutes.pdf", MEETINGS, MDRAFT, audited=True),
+    R("page", "GET", "/meetings/{held}/minutes.pdf", HELD, MREAD, audited=True),
+    R("page", "GET", "/meetings/{meet}/comments/", MEETINGS, MSEE),
+    R("page", "POST", "/meetings/{meet}/comments/", MEETINGS, MCOMMENT,
+      lambda w, m: {"about": "", "text": "Ý kiến", "idempotency_key": ""}, ok=302),
+    R("page", "GET", "/meetings/{meet}/votes/", MEETINGS, MMANAGE),
+    R("page", "POST", "/meetings/{meet}/votes/", MEETINGS, MMANAGE, _vote_body, ok=302),
+    R("page", "POST", "/meetings/votes/{vote}/remove/", VOTES, MMANAGE, lambda w, v: {}, ok=302),
+    # ... and the JSON API
+    R("api", "GET", "/api/meetings/{meet}/minutes", MEETINGS, MDRAFT),
+    R("api", "GET", "/api/meetings/{held}/minutes", HELD, MREAD),
+    R("api", "PUT", "/api/meetings/{meet}/minutes", MEETINGS, MMANAGE, _minutes_json),
+    R("api", "POST", "/api/meetings/{meet}/minutes/approve", MEETINGS, MMANAGE,
+      lambda w, m: {"version": _minutes_version(m)}),
+    R("api", "GET", "/api/meetings/{meet}/comments", MEETINGS, MSEE),
+    R("api", "POST", "/api/meetings/{meet}/comments", MEETINGS, MCOMMENT, lambda w, m: {"text": "Ý kiến"}, ok=201),
+    R("api", "GET", "/api/meetings/{meet}/votes", MEETINGS, MDRAFT),
+    R("api", "GET", "/api/meetings/{held}/votes", HELD, MREAD),
+    R("api", "POST", "/api/meetings/{meet}/votes", MEETINGS, MMANAGE, _vote_body, ok=201),
+    R("api", "DELETE", "/api/meetings/votes/{vote}", VOTES, MMANAGE, ok=204),
 ]
 
 FIELD_NEEDS = {FVIEW, FVISIT, FMANAGE, FRAISE, SELF}
@@ -721,6 +838,8 @@ def expected_status(route: Route, scope: Scope | None, target: str, role: str = 
         return 401 if route.surface == "api" else 302
     if route.needs in FIELD_NEEDS:
         return _field_status(route, role, scope, target)
+    if route.needs in MEETING_NEEDS:
+        return _meeting_status(route, role, target)
     if route.needs in (RVIEW, RRESOLVE, RFIX):
         return _reconcile_status(route, scope, target)
     if route.needs in (CVIEW, CMANAGE, CLIST, CCREATE):
@@ -792,7 +911,12 @@ def _state() -> tuple:
     library = (Document.objects.filter(withdrawn_at__isnull=False).count(), Bookmark.objects.count(),
                list(Opinion.objects.order_by("pk").values_list("pk", "answer")),
                list(Feedback.objects.order_by("pk").values_list("pk", "answer")), QuizAttempt.objects.count())
-    return rows, MemberEvent.objects.count(), AuditEntry.objects.count(), results, library
+    from dangvien.meetings.models import Comment, Meeting, Minutes, Speech, Vote
+
+    meetings = (list(Meeting.objects.order_by("pk").values_list("pk", "status", "version")),
+                list(Minutes.objects.order_by("pk").values_list("pk", "status", "version")), Speech.objects.count(),
+                Comment.objects.count(), list(Vote.objects.order_by("pk").values_list("pk", "votes_for")))
+    return rows, MemberEvent.objects.count(), AuditEntry.objects.count(), results, library, meetings
 
 
 def _request(client: Client, route: Route, url: str, body: dict[str, Any] | None):
@@ -851,7 +975,8 @@ def test_scope(route: Route, role: str) -> None:
                                campaign=_campaign(world).pk if "{campaign}" in route.url else "",
                                fcampaign=_fieldwork(world).pk if fieldwork else "",
                                rcampaign=_report_campaign_id(world) if "{rcampaign}" in route.url else "",
-                               doc=target.pk, topic=target.pk, opinion=target.pk, fb=target.pk)
+                               doc=target.pk, topic=target.pk, opinion=target.pk, fb=target.pk,
+                               meet=target.pk, held=target.pk, vote=target.pk)
         body = route.body(world, target) if route.body else None
         expected = expected_status(route, scope, target_name, role)
         before = _state()

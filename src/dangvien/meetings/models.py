@@ -157,6 +157,10 @@ class Minutes(models.Model):
     present_count = models.PositiveIntegerField(default=0)
     total_count = models.PositiveIntegerField(default=0)
     conclusions = models.TextField(_("conclusions"), blank=True)
+    # Fixed at approval with the counts (empty while a draft, which reads the live attendance and
+    # agenda): [{"member_id", "name", "status", "reason"}] and [{"id", "position", "title", "presenter"}].
+    fixed_absentees = models.JSONField(default=list, blank=True)
+    fixed_agenda = models.JSONField(default=list, blank=True)
     approved_at = models.DateTimeField(null=True, blank=True)
     approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                     related_name="+")
