@@ -11,7 +11,7 @@ from dangvien.accounts.permissions import scope_for
 from dangvien.core.errors import NotFound
 from dangvien.meetings.models import Meeting
 from dangvien.meetings.permissions import MEETING_MANAGE, MEETING_VIEW
-from dangvien.members.models import Member
+from dangvien.members.models import ON_ROLL_STATUSES, Member
 from dangvien.org.models import Unit
 
 
@@ -66,4 +66,5 @@ def meeting_lock_for(actor: Any, meeting_id: int) -> Meeting:
 
 
 def _own_cell(member_id: int) -> QuerySet:
-    return Member.objects.filter(pk=member_id).values("unit_id")
+    """The member's cell while they are on its roll (a member who left sees no longer its meetings)."""
+    return Member.objects.filter(pk=member_id, status__in=ON_ROLL_STATUSES).values("unit_id")
