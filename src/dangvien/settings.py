@@ -4,6 +4,7 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
@@ -271,7 +272,7 @@ LOGGING = {
 }
 
 # Domain settings whose values public sources did not settle (domain.md): configurable, not hard-coded.
-DANGVIEN = {
+DANGVIEN: dict[str, Any] = {  # values of several types: read them as what they are
     "ADMISSION_MIN_AGE": 18,
     "ADMISSION_MAX_AGE": 60,
     "PROBATION_MONTHS": 12,
@@ -310,6 +311,16 @@ DANGVIEN = {
     "ACTIVATION_LOCK_MINUTES": int(os.environ.get("DANGVIEN_ACTIVATION_LOCK_MINUTES", "15")),
     # A code a cell secretary issues (activation, assisted registration, password reset) lasts this long.
     "ACTIVATION_CODE_DAYS": 7,
+    # Card status lists and verification (credentials/status_*.py, verify.py). PUBLIC_URL: where
+    # verifiers reach this site; the status list address inside every credential is built from it, so
+    # it must not change once cards are issued. The published token is re-signed after its ttl (and at
+    # once when a status changes); a verifier's copy answers "unknown" after 7 days (issue 13).
+    "PUBLIC_URL": os.environ.get("DANGVIEN_PUBLIC_URL", "http://127.0.0.1:8000"),
+    "STATUS_LIST_SOURCE": "dangvien.credentials.selectors.status_list_bytes",
+    "STATUS_LIST_TTL_MINUTES": 60,
+    # The verifier's side (`dangvien cards verify`): the trust list file and the status list copies.
+    "TRUST_LIST_FILE": Path(os.environ.get("DANGVIEN_TRUST_LIST") or VAR_DIR / "trust-list.json"),
+    "STATUS_CACHE_DIR": Path(os.environ.get("DANGVIEN_STATUS_CACHE") or VAR_DIR / "status-cache"),
 }
 
 # Notices by SMS (notifications.sms): the dotted path of a backend class; the default prints each
