@@ -2,9 +2,9 @@
 
 The answer is one of valid / revoked / suspended / unknown / invalid, with a reason code (REASONS
 gives each its sentence for people) and the fields the credential showed. The order follows the
-status list draft (§8.3): first the credential itself (format, signer, signature, validity period);
-an invalid one is never looked up. Then its status, from the verifier's cached copy of the list:
-missing or more than 7 days old → unknown.
+status list draft's validation rules: first the credential itself (format, signer, signature,
+validity period), and an invalid one is never looked up; then its status, from the verifier's
+cached copy of the list: missing or more than 7 days old → unknown.
 
 Everything a verification needs again is kept between calls (parsed signer certificates by key id,
 the inflated status lists), so a checkpoint verifies thousands of QR codes a second
