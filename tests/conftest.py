@@ -4,6 +4,9 @@ import time_machine
 from tests.clock import NOW
 from tests.factories import build_world
 
+# The card credentials' shared fixtures (status list server, stand-in keys module, status endpoint).
+pytest_plugins = ["tests.credentials._qr_support"]
+
 
 @pytest.fixture(autouse=True)
 def clock():

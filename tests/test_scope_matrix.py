@@ -1099,3 +1099,24 @@ def test_handbook_app_files_are_public_and_impersonal(role: str, url: str) -> No
     body = response.content.decode()
     assert all(getattr(world, name).full_name not in body for name in MEMBERS)
     assert "X-Dangvien-Offline-Copy" not in response.headers
+
+
+# --- the card status lists: public like a revocation list, the same for everyone, no personal data ------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", list(ROLE_SCOPES))
+def test_card_status_lists_are_public_and_the_same_for_everyone(role: str, keys_module, status_endpoint) -> None:
+    world = build_world()
+    client = Client()
+    if ROLE_SCOPES[role] is not None:
+        client.force_login(getattr(world, role))
+    before = _state()
+    response = client.get("/cards/status/7")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/statuslist+cwt"
+    assert "public" in response["Cache-Control"]
+    assert response.content == Client().get("/cards/status/7").content  # what anyone gets
+    assert client.get("/cards/status/8").status_code == 404
+    assert client.post("/cards/status/7").status_code in (403, 405)  # nothing to write
+    assert _state() == before

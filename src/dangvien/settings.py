@@ -318,6 +318,16 @@ DANGVIEN: dict[str, Any] = {
     "KEYS_DIR": Path(os.environ.get("DANGVIEN_KEYS_DIR") or VAR_DIR / "keys"),
     "PKCS11": ({"MODULE": os.environ["DANGVIEN_PKCS11_MODULE"], "TOKEN": os.environ.get("DANGVIEN_PKCS11_TOKEN", ""),
                 "PIN": os.environ.get("DANGVIEN_PKCS11_PIN", "")} if os.environ.get("DANGVIEN_PKCS11_MODULE") else None),
+    # Card status lists and verification (credentials/status_*.py, verify.py). PUBLIC_URL: where
+    # verifiers reach this site; the status list address inside every credential is built from it, so
+    # it must not change once cards are issued. The published token is re-signed after its ttl (and at
+    # once when a status changes); a verifier's copy answers "unknown" after 7 days (issue 13).
+    "PUBLIC_URL": os.environ.get("DANGVIEN_PUBLIC_URL", "http://127.0.0.1:8000"),
+    "STATUS_LIST_SOURCE": "dangvien.credentials.selectors.status_list_bytes",
+    "STATUS_LIST_TTL_MINUTES": 60,
+    # The verifier's side (`dangvien cards verify`): the trust list file and the status list copies.
+    "TRUST_LIST_FILE": Path(os.environ.get("DANGVIEN_TRUST_LIST") or VAR_DIR / "trust-list.json"),
+    "STATUS_CACHE_DIR": Path(os.environ.get("DANGVIEN_STATUS_CACHE") or VAR_DIR / "status-cache"),
 }
 
 # Notices by SMS (notifications.sms): the dotted path of a backend class; the default prints each

@@ -1,0 +1,74 @@
+"""QR codes of card credentials: drawn with segno, read back with zxing-cpp.
+
+Two kinds, one size limit. The card face prints the full credential at error correction level Q (or
+higher when it fits the same version): a printed code gets scratched and dirty, and Q still reads with
+a quarter of it lost. A phone shows its QR on a clean, lit screen: level M is enough there, raised to Q
+or H whenever the same version has room. Both stay within version 15 (77 × 77 modules), which a cheap
+phone camera reads from a card at arm's length (issue 13).
+"""
+
+from __future__ import annotations
+
+import io
+
+import segno
+
+MAX_VERSION = 15
+PRINT_ERROR = "q"
+SCREEN_ERROR = "m"
+
+
+class QRTooLarge(ValueError):
+    """The text needs a QR code above MAX_VERSION at the required error correction."""
+
+
+def make_qr(text: str, *, error: str = PRINT_ERROR, max_version: int | None = MAX_VERSION) -> segno.QRCode:
+    """A QR code (never a Micro QR) at error correction `error` or higher, the smallest version that
+    holds `text`. The credential texts are Base45, QR's alphanumeric alphabet: one segment, 5.5 bits a
+    character."""
+    try:
+        code = segno.make(text, error=error, micro=False, boost_error=True)
+    except segno.DataOverflowError:
+        raise QRTooLarge(f"{len(text)} characters do not fit any QR code at level {error.upper()}") from None
+    if max_version is not None and isinstance(code.version, int) and code.version > max_version:
+        raise QRTooLarge(f"{len(text)} characters need QR version {code.version} at level {error.upper()}, "
+                         f"above {max_version}")
+    return code
+
+
+def card_qr(text: str) -> segno.QRCode:
+    """The printed card's code (the full credential)."""
+    return make_qr(text, error=PRINT_ERROR)
+
+
+def screen_qr(text: str) -> segno.QRCode:
+    """The phone screen's code (any disclosure)."""
+    return make_qr(text, error=SCREEN_ERROR)
+
+
+def png(code: segno.QRCode, *, scale: int = 4, border: int = 4) -> bytes:
+    out = io.BytesIO()
+    code.save(out, kind="png", scale=scale, border=border)
+    return out.getvalue()
+
+
+def svg(code: segno.QRCode, *, scale: int = 4, border: int = 4, title: str | None = None) -> str:
+    """An SVG (for the card face's PDF and the web pages), modules drawn as one path."""
+    out = io.BytesIO()
+    code.save(out, kind="svg", scale=scale, border=border, xmldecl=False, svgns=True, title=title,
+              svgclass=None, lineclass=None, unit="px")
+    return out.getvalue().decode("utf-8")
+
+
+def decode_image(data: bytes) -> list[str]:
+    """The texts of the QR codes in an image (PNG, JPEG...), as zxing-cpp reads them."""
+    import zxingcpp  # imported on use: the C++ reader loads only where images are read
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        image = Image.open(io.BytesIO(data))
+        image.load()
+    except (UnidentifiedImageError, OSError) as exc:
+        raise ValueError(f"not an image: {exc}") from None
+    found = zxingcpp.read_barcodes(image.convert("L"), formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode))
+    return [barcode.text for barcode in found if barcode.valid]
