@@ -125,6 +125,14 @@ def members_awaiting_cards(actor: Any, unit: Unit) -> QuerySet[Member]:
             .select_related("unit").order_by("unit__path", "sort_key", "pk"))
 
 
+def member_get_for(actor: Any, member_id: int) -> Member:
+    """The member if the actor sees their cards (NotFound otherwise)."""
+    member = Member.objects.filter(card_scope_q(actor, member_field=""), pk=member_id).select_related("unit").first()
+    if member is None:
+        raise NotFound(_("No such member."))
+    return member
+
+
 def member_sent_to_production(member: Member) -> bool:
     return Participant.objects.filter(member_id=member.pk, left_on__isnull=True,
                                       stage__gte=step_number(Step.SENT)).exists()
