@@ -4,6 +4,7 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
@@ -271,7 +272,8 @@ LOGGING = {
 }
 
 # Domain settings whose values public sources did not settle (domain.md): configurable, not hard-coded.
-DANGVIEN = {
+# Typed as Any: the values are numbers, texts and pairs, each read where its meaning is known.
+DANGVIEN: dict[str, Any] = {
     "ADMISSION_MIN_AGE": 18,
     "ADMISSION_MAX_AGE": 60,
     "PROBATION_MONTHS": 12,

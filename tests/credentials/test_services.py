@@ -13,7 +13,7 @@ from django.db import transaction
 from dangvien.core.errors import NotFound, StaleEdit
 from dangvien.core.models import AuditEntry
 from dangvien.credentials import services
-from dangvien.credentials.models import Card, CardStatus, Portrait, StatusList
+from dangvien.credentials.models import Card, Portrait, StatusList
 from dangvien.members import services as member_services
 from dangvien.members.models import MemberEvent
 from tests.clock import TODAY
@@ -71,6 +71,9 @@ def test_a_card_officer_issues_the_first_card_of_a_member_sent_to_production(car
 
 def test_issue_refuses_a_member_not_ready_and_writes_nothing(cards):
     officer = cards.world.card_officer_a
+    error = refused(lambda: services.card_issue(actor=officer, member=cards.a2, day=DAY), ValidationError)
+    assert error.message_dict == {"member": ["A probationary member gets the party card on recognition as official."]}
+    cards.a2.__class__.objects.filter(pk=cards.a2.pk).update(status="official")  # test setup: recognized
     error = refused(lambda: services.card_issue(actor=officer, member=cards.a2, day=DAY), ValidationError)
     assert "has not been sent to the Central Organizing Committee" in error.message_dict["member"][0]
     send_to_production(cards.a2)  # sent, but no photo of them yet

@@ -64,7 +64,7 @@ def _free_draws(status_list: StatusList, count: int) -> list[int]:
             if index not in seen:
                 seen.add(index)
                 candidates.append(index)
-        taken = set()
+        taken: set[int] = set()
         for batch in _batches(candidates, LOOKUP_BATCH):
             taken.update(Card.objects.filter(status_list=status_list, status_index__in=batch)
                          .values_list("status_index", flat=True))

@@ -67,7 +67,7 @@ class CardNumberScheme:
             raise ImproperlyConfigured(f"Card number scheme {self.name}: a number must be digits only.")
 
     def _fields(self) -> dict[str, str]:
-        return {name: spec for _, name, spec, _ in string.Formatter().parse(self.template) if name}
+        return {name: spec or "" for _, name, spec, _ in string.Formatter().parse(self.template) if name}
 
     @property
     def capacity(self) -> int:

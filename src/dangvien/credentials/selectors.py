@@ -6,14 +6,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Case, Exists, OuterRef, Q, QuerySet, When
 from django.utils.translation import gettext as _
 
 from dangvien.accounts.permissions import scope_for
 from dangvien.campaign.models import Participant, Step, step_number
 from dangvien.core.errors import NotFound
 from dangvien.core.scope import subtree_filter
-from dangvien.credentials.models import LIVE_STATUSES, STATUS_LIST_VALUES, Card, CardStatus, Portrait, StatusList
+from dangvien.credentials.models import (
+    LIVE_STATUSES,
+    STATUS_LIST_VALUES,
+    Card,
+    CardStatus,
+    Portrait,
+    StatusList,
+)
 from dangvien.credentials.permissions import CARD_VIEW
 from dangvien.members.models import ON_ROLL_STATUSES, Member
 from dangvien.members.selectors import search_q
@@ -67,8 +74,9 @@ def card_ref(card_id: int) -> Card:
 def card_for_member(actor: Any, member: Member) -> Card | None:
     """The member's live card (active or suspended), else their latest card, else None; None too
     when the actor may not see the member's cards."""
-    cards = cards_visible_to(actor).filter(member_id=member.pk).select_related("status_list", "authority")
-    return cards.filter(status__in=LIVE_STATUSES).first() or cards.order_by("-issued_on", "-pk").first()
+    live_first = Case(When(status__in=LIVE_STATUSES, then=0), default=1)
+    return (cards_visible_to(actor).filter(member_id=member.pk).select_related("status_list", "authority")
+            .order_by(live_first, "-issued_on", "-pk").first())
 
 
 def cards_of_member(actor: Any, member: Member) -> QuerySet[Card]:

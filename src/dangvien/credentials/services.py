@@ -48,8 +48,8 @@ from dangvien.credentials.numbers import numbers_draw
 from dangvien.credentials.permissions import CARD_ISSUE, CARD_REVOKE
 from dangvien.credentials.portraits import PortraitImage, portrait_image
 from dangvien.credentials.selectors import (
-    card_scope_q,
     card_lock_for,
+    card_scope_q,
     latest_portrait,
     latest_portraits,
     live_card_of,
@@ -139,6 +139,8 @@ def _issue_problems(member: Member, has_live_card: bool, portrait: Portrait | No
     if member.status not in ON_ROLL_STATUSES:
         return {"member": [_("The member is %(status)s: no card is issued.")
                            % {"status": Status(member.status).label.lower()}]}
+    if member.status == Status.PROBATIONARY:
+        return {"member": [_("A probationary member gets the party card on recognition as official.")]}
     if has_live_card:
         return {"member": [_("The member already holds a card: re-issue it instead.")]}
     if not sent:
