@@ -79,7 +79,8 @@ class Portrait(models.Model):
     issued with. Kept in the database with the record: a chip image is a few kilobytes, and a
     production batch reads thousands at once."""
 
-    member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="+")
+    # A photo goes with its member's record (a card that uses it protects it).
+    member = models.ForeignKey("members.Member", on_delete=models.CASCADE, related_name="+")
     jpeg = models.BinaryField(editable=False)
     width = models.PositiveSmallIntegerField()
     height = models.PositiveSmallIntegerField()
@@ -117,8 +118,9 @@ class Card(models.Model):
     revocation_reason = models.CharField(_("reason"), max_length=20, choices=RevocationReason.choices, blank=True,
                                          default="")
     status_note = models.CharField(_("note"), max_length=255, blank=True)
-    # The card this one replaced (a re-issue): `replaced_by` on the old one.
-    replaces = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT,
+    # The card this one replaced (a re-issue): `replaced_by` on the old one. RESTRICT, not PROTECT:
+    # a card goes only with its replacement (the demo's reset deletes them all at once).
+    replaces = models.OneToOneField("self", null=True, blank=True, on_delete=models.RESTRICT,
                                     related_name="replaced_by")
     issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                   related_name="+")
