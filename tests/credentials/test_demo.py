@@ -59,3 +59,6 @@ def test_the_demo_cards_go_to_the_members_sent_to_production():
     assert numbers[0] == "0100000017" and len(numbers) == summary.issued
     with pytest.raises(DemoCardsError, match="exist already"):
         demo_cards_create(seed=5)
+    # Made again: the numbers start again at the first.
+    again = demo_cards_create(seed=5, replace=True)
+    assert again.numbers[0] == "0100000017" and Card.objects.count() == again.issued + again.reissued

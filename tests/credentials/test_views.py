@@ -11,9 +11,17 @@ from tests.credentials.fixtures import jpeg
 
 
 def client_for(user) -> Client:
-    client = Client()
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.cookies["django_language"] = "en"  # the messages are asserted in English (the msgids)
     client.force_login(user)
     return client
+
+
+def test_the_pages_speak_vietnamese_by_default(cards):
+    client = Client()
+    client.force_login(cards.world.card_officer_a)
+    page = client.get(f"/members/{cards.a1.pk}/").content.decode()
+    assert "Thẻ đảng viên gắn chip" in page and "Chưa được cấp thẻ." in page and "Cấp thẻ đảng viên" in page
 
 
 def test_a_card_officer_issues_suspends_and_reissues_through_the_pages(cards):

@@ -31,7 +31,14 @@ from PIL import Image, ImageDraw
 from dangvien.accounts.models import Role, RoleAssignment, User
 from dangvien.campaign.models import Step, StepRecord
 from dangvien.core.scope import SEGMENT, subtree_filter
-from dangvien.credentials.models import Card, CardStatus, Portrait, PortraitSource
+from dangvien.credentials.models import (
+    Card,
+    CardNumberCounter,
+    CardStatus,
+    Portrait,
+    PortraitSource,
+    StatusList,
+)
 from dangvien.credentials.selectors import sent_to_production_q
 from dangvien.credentials.services import (
     card_reissue,
@@ -84,6 +91,9 @@ def demo_cards_create(*, seed: str | int, replace: bool = False) -> Summary:
                 raise DemoCardsError("The demo cards exist already; run with --replace to make them again.")
             existing.delete()
             Portrait.objects.filter(member__in=_members(province)).delete()
+            # The demo owns the numbers and lists: start them again, so that the same seed gives the same cards.
+            CardNumberCounter.objects.all().delete()
+            StatusList.objects.filter(cards__isnull=True).delete()
         members = list(_members(province).filter(sent_to_production_q()).select_related("unit"))
         if not members:
             raise DemoCardsError("Nobody was sent to production yet: run `dangvien demo-campaign` first.")
@@ -107,8 +117,9 @@ def _card_officers(province: Unit, admin: Any) -> dict[str, Any]:
     for assignment in (RoleAssignment.objects.filter(role=Role.CARD_OFFICER, user__is_active=True,
                                                      **subtree_filter(province.path, "unit__path"))
                        .select_related("user", "unit").order_by("pk")):
-        if len(assignment.unit.path) == COMMUNE_PATH:
-            found.setdefault(assignment.unit.path, assignment.user)
+        unit = assignment.unit
+        if unit is not None and len(unit.path) == COMMUNE_PATH:
+            found.setdefault(unit.path, assignment.user)
     return found
 
 
