@@ -62,3 +62,6 @@ def test_the_demo_cards_go_to_the_members_sent_to_production():
     # Made again: the numbers start again at the first.
     again = demo_cards_create(seed=5, replace=True)
     assert again.numbers[0] == "0100000017" and Card.objects.count() == again.issued + again.reissued
+    # A new demo province takes the cards and photos away with the old one.
+    generate(members=200, seed=5, reset=True)
+    assert not Card.objects.exists() and not Portrait.objects.exists()

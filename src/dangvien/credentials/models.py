@@ -100,6 +100,29 @@ class Portrait(models.Model):
         return f"photo {self.pk} of member {self.member_id}"
 
 
+class ProductionBatch(models.Model):
+    """A production run sent to the card maker: the cards of a unit's subtree issued and not yet in a
+    batch, their print fields and chip files, a manifest, signed and encrypted (issue 13, item 4).
+    Built in the background by a `jobs.Job` (its result file is the encrypted batch); a card belongs
+    to at most one batch (Card.batch), so the next run takes the cards issued since."""
+
+    unit = models.ForeignKey("org.Unit", on_delete=models.PROTECT, related_name="+", verbose_name=_("unit"))
+    job = models.OneToOneField("jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    card_count = models.PositiveIntegerField(default=0)
+    manifest_sha256 = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("production batch")
+        verbose_name_plural = _("production batches")
+
+    def __str__(self) -> str:
+        return f"batch {self.pk} ({self.card_count} cards)"
+
+
 class Card(models.Model):
     member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="+")
     # The member's number for life: a re-issued card keeps it, with `reissue_count` one higher.
@@ -124,6 +147,8 @@ class Card(models.Model):
                                     related_name="replaced_by")
     issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                   related_name="+")
+    # The production batch that sent it to the card maker (none yet: the next run takes it).
+    batch = models.ForeignKey(ProductionBatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="cards")
     created_at = models.DateTimeField(auto_now_add=True)
     # Optimistic concurrency, as on members: every write checks and bumps it.
     version = models.PositiveIntegerField(default=1)
