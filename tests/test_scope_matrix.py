@@ -596,10 +596,10 @@ def _card_status(route: Route, role: str, target: str) -> int:
     members need CARD_VIEW over some unit: a member without (who sees their own card) gets 403."""
     scope = CARD_SCOPES[role]
     assert scope is not None
-    if target not in scope.sees:
-        return 404
     if route.surface == "page" and target in UNITS and not scope.sees & set(UNITS):
         return 403
+    if target not in scope.sees:
+        return 404
     if route.needs == KVIEW:
         return route.ok
     return route.ok if target in (scope.issues if route.needs == KISSUE else scope.revokes) else 403
