@@ -65,11 +65,16 @@ demo: system-deps $(VENV)/.main messages
 	@# The card exchange campaign, ten weeks in: needs the reconciliation (blocked comparisons).
 	$(BIN)/dangvien demo-campaign --seed $(DEMO_SEED)
 	$(BIN)/dangvien demo-fieldwork --seed $(DEMO_SEED)
+	@# Party cards for the members sent to production, with synthetic photos: needs the campaign.
+	$(BIN)/dangvien demo-cards --seed $(DEMO_SEED)
 	@echo "Campaign pages, http://$(HOST):$(PORT)/campaigns/ : tinh (province committee officer: every commune"
 	@echo "ranked, the lagging ones to urge, the provincial working group that answers difficulties), xa (commune"
 	@echo "committee officer: Phường Pleiku's organizations and cells, leads its working group), canbothe (card"
 	@echo "officer: records Phường Pleiku's steps, whose discrepancies are still open, and its home visits), bithu"
 	@echo "(cell secretary: their cell's members, signatures and hand-overs). dangvien has no access."
+	@echo "Party cards, http://$(HOST):$(PORT)/cards/ : canbothe (card officer: Phường Pleiku's cards, the members"
+	@echo "waiting for one, re-issue and revoke), tinh and xa (see, suspend and revoke), bithu (the cell's cards);"
+	@echo "dangvien sees their own card on their record."
 	@echo "Member handbook, http://$(HOST):$(PORT)/handbook/ : dangvien (a party member: logging in lands there);"
 	@echo "bithu (cell secretary) sees the cell's handbook accounts, issues codes, records evaluations and fees at"
 	@echo "http://$(HOST):$(PORT)/handbook/cell/; a member without an account activates at /handbook/activate/ (above)."

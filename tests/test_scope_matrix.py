@@ -445,6 +445,8 @@ def _meeting_status(route: Route, role: str, target: str) -> int:
 
 
 def _target(world: World, name: str) -> Any:
+    if name.startswith("card_"):
+        return _card(world, name)
     if name.split("_")[0] in ("doc", "topic", "opinion", "fb"):
         return _library_target(world, name)
     if name.split("_")[0] in ("meeting", "held", "vote"):
@@ -606,6 +608,93 @@ def _field_status(route: Route, role: str, scope: Scope, target: str) -> int:
     return route.ok
 
 
+# --- party cards: member_a1's and member_b1's, issued by the administrator ---------------------------
+
+CARDS = ["card_a1", "card_b1"]
+CARD_MEMBERS = ["member_a1", "member_b1"]  # official members (member_a2 is probationary: no card)
+KVIEW, KISSUE, KREVOKE = "card.view", "card.issue", "card.revoke"
+
+
+@dataclass(frozen=True)
+class CardScope:
+    sees: set[str]  # units, members and cards (CARD_VIEW; units through UNIT_VIEW, which agrees with it)
+    issues: set[str] = field(default_factory=set)  # CARD_ISSUE: issue, re-issue, photos, production runs
+    revokes: set[str] = field(default_factory=set)  # CARD_REVOKE: revoke, suspend, reinstate
+
+
+_A_CARDS = {*A_UNITS, "member_a1", "member_a2", "card_a1"}
+_B_CARDS = {"commune_b", "cell_b1", "member_b1", "card_b1"}
+CARD_SCOPES: dict[str, CardScope | None] = {
+    "province_officer": CardScope({*UNITS, *MEMBERS, *CARDS}, revokes={*MEMBERS, *CARDS}),
+    "officer_a": CardScope(_A_CARDS, revokes=_A_CARDS),
+    "officer_b": CardScope(_B_CARDS, revokes=_B_CARDS),
+    "secretary_a1": CardScope({"cell_a1", "member_a1", "card_a1"}),
+    "card_officer_a": CardScope(_A_CARDS, issues=_A_CARDS, revokes=_A_CARDS),
+    "member_user_a1": CardScope({"member_a1", "card_a1"}),  # their own record and card, no unit
+    "anonymous": None,
+}
+
+
+def _ready_for_card(world: World, member: Member) -> None:
+    """member in the province's campaign, sent to production (test setup), with a photo."""
+    from dangvien.campaign.models import Participant
+    from dangvien.credentials.services import portrait_record
+    from tests.credentials.fixtures import jpeg
+
+    _campaign(world)
+    Participant.objects.filter(member=member).update(stage=5)
+    portrait_record(actor=world.admin, member=member, data=jpeg(), taken_on=dt.date(2026, 10, 20))
+
+
+def _cell_ready(world: World, cell: Any) -> None:
+    _ready_for_card(world, getattr(world, CELL_MEMBER[_cell_name(world, cell)]))
+
+
+def _card(world: World, name: str) -> Any:
+    from dangvien.credentials.services import card_issue
+
+    member = Member.objects.select_related("unit").get(pk=getattr(world, "member_" + name.split("_", 1)[1]).pk)
+    _ready_for_card(world, member)
+    return card_issue(actor=world.admin, member=member, day=dt.date(2026, 11, 2))
+
+
+def _suspended(world: World, card: Any) -> None:
+    from dangvien.credentials.services import card_suspend
+
+    card_suspend(actor=world.admin, card=card, expected_version=card.version, day=dt.date(2026, 11, 5))
+    card.refresh_from_db()
+
+
+def _card_change(**values: Any) -> Callable[[World, Any], dict[str, Any]]:
+    return lambda w, card: {"version": card.version, **values}
+
+
+def _photo_body(world: World, member: Any) -> dict[str, Any]:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.credentials.fixtures import jpeg
+
+    return {"photo": SimpleUploadedFile("anh.jpg", jpeg(), content_type="image/jpeg"), "taken_on": "2026-11-01"}
+
+
+def _photo_form(world: World, member: Any) -> dict[str, Any]:
+    return {**_photo_body(world, member), "taken_on": "01/11/2026"}
+
+
+def _card_status(route: Route, role: str, target: str) -> int:
+    """Hidden → 404; seen but not one's to issue or revoke → 403. The card list and the waiting
+    members need CARD_VIEW over some unit: a member without (who sees their own card) gets 403."""
+    scope = CARD_SCOPES[role]
+    assert scope is not None
+    if route.surface == "page" and target in UNITS and not scope.sees & set(UNITS):
+        return 403
+    if target not in scope.sees:
+        return 404
+    if route.needs == KVIEW:
+        return route.ok
+    return route.ok if target in (scope.issues if route.needs == KISSUE else scope.revokes) else 403
+
+
 # --- the routes --------------------------------------------------------------------------------
 
 
@@ -622,6 +711,7 @@ class Route:
     audited: bool = False  # a read that leaves an audit row (who exported what)
     audit_rows: int = 1  # what a permitted write adds (a correction from reconciliation: the member's and its own)
     hidden: int = 404  # the answer for a target out of scope (a bulk body's refusal by id: 422)
+    multipart: bool = False  # an API body sent as a form with files (a photo), not JSON
     # An answer notifies the target's author (one more audit row), unless the author answers it.
     notifies_author: bool = False
 
@@ -828,6 +918,41 @@ ROUTES: list[Route] = [
     R("api", "GET", "/api/meetings/{held}/votes", HELD, MREAD),
     R("api", "POST", "/api/meetings/{meet}/votes", MEETINGS, MMANAGE, _vote_body, ok=201),
     R("api", "DELETE", "/api/meetings/votes/{vote}", VOTES, MMANAGE, ok=204),
+    # Party cards: JSON API
+    R("api", "GET", "/api/cards?unit={code}", UNITS, KVIEW),
+    R("api", "GET", "/api/cards/pending?unit={unit}", UNITS, KVIEW),
+    R("api", "GET", "/api/cards/{card}", CARDS, KVIEW),
+    R("api", "GET", "/api/cards/members/{member}", MEMBERS, KVIEW),
+    R("api", "POST", "/api/cards/members/{member}/issue", CARD_MEMBERS, KISSUE, lambda w, m: {}, _ready_for_card,
+      ok=201),
+    R("api", "POST", "/api/cards/members/{member}/photo", MEMBERS, KISSUE, _photo_body, ok=201, multipart=True),
+    R("api", "POST", "/api/cards/issue-bulk", ["cell_a1", "cell_b1"], KISSUE, lambda w, u: {"unit": u.pk, "expected": 1},
+      _cell_ready),
+    R("api", "POST", "/api/cards/{card}/reissue", CARDS, KISSUE, _card_change(reason="lost"), ok=201, audit_rows=2),
+    R("api", "POST", "/api/cards/{card}/revoke", CARDS, KREVOKE, _card_change(reason="issued_in_error")),
+    R("api", "POST", "/api/cards/{card}/suspend", CARDS, KREVOKE, _card_change()),
+    R("api", "POST", "/api/cards/{card}/reinstate", CARDS, KREVOKE, _card_change(), _suspended),
+    # Party cards: pages
+    R("page", "GET", "/cards/?unit={code}", UNITS, KVIEW),
+    R("page", "GET", "/cards/pending/?unit={code}", UNITS, KVIEW),
+    R("page", "POST", "/cards/pending/?unit={code}", ["cell_a1", "cell_b1"], KISSUE,
+      lambda w, u: {"expected": 1, "day": "02/11/2026"}, _cell_ready, ok=302),
+    R("page", "GET", "/cards/{card}/", CARDS, KVIEW),
+    R("page", "GET", "/cards/{card}/portrait.jpg", CARDS, KVIEW),
+    R("page", "GET", "/cards/members/{member}/issue/", CARD_MEMBERS, KISSUE),
+    R("page", "POST", "/cards/members/{member}/issue/", CARD_MEMBERS, KISSUE, lambda w, m: {"day": "02/11/2026"},
+      _ready_for_card, ok=302),
+    R("page", "GET", "/cards/members/{member}/photo/", MEMBERS, KISSUE),
+    R("page", "POST", "/cards/members/{member}/photo/", MEMBERS, KISSUE, _photo_form, ok=302),
+    *[R("page", "GET", f"/cards/{{card}}/{slug}/", CARDS, need, setup=setup)
+      for slug, need, setup in [("reissue", KISSUE, None), ("revoke", KREVOKE, None), ("suspend", KREVOKE, None),
+                                ("reinstate", KREVOKE, _suspended)]],
+    R("page", "POST", "/cards/{card}/reissue/", CARDS, KISSUE, _card_change(reason="lost", day="10/11/2026"),
+      ok=302, audit_rows=2),
+    R("page", "POST", "/cards/{card}/revoke/", CARDS, KREVOKE, _card_change(reason="issued_in_error", day="10/11/2026"),
+      ok=302),
+    R("page", "POST", "/cards/{card}/suspend/", CARDS, KREVOKE, _card_change(day="10/11/2026"), ok=302),
+    R("page", "POST", "/cards/{card}/reinstate/", CARDS, KREVOKE, _card_change(day="10/11/2026"), _suspended, ok=302),
 ]
 
 FIELD_NEEDS = {FVIEW, FVISIT, FMANAGE, FRAISE, SELF}
@@ -850,6 +975,8 @@ def expected_status(route: Route, scope: Scope | None, target: str, role: str = 
         return route.ok if target in scope.campaign else route.hidden
     if route.needs in (LVIEW, LDECIDE, LCOUNT, LSTUDY):
         return _library_status(route, role, target)
+    if route.needs in (KVIEW, KISSUE, KREVOKE):
+        return _card_status(route, role, target)
     visible = scope.members if target.startswith("member_") else scope.units
     if target not in visible:
         return 404
@@ -911,18 +1038,20 @@ def _state() -> tuple:
     library = (Document.objects.filter(withdrawn_at__isnull=False).count(), Bookmark.objects.count(),
                list(Opinion.objects.order_by("pk").values_list("pk", "answer")),
                list(Feedback.objects.order_by("pk").values_list("pk", "answer")), QuizAttempt.objects.count())
+    from dangvien.credentials.models import Card, Portrait
     from dangvien.meetings.models import Comment, Meeting, Minutes, Speech, Vote
 
     meetings = (list(Meeting.objects.order_by("pk").values_list("pk", "status", "version")),
                 list(Minutes.objects.order_by("pk").values_list("pk", "status", "version")), Speech.objects.count(),
                 Comment.objects.count(), list(Vote.objects.order_by("pk").values_list("pk", "votes_for")))
-    return rows, MemberEvent.objects.count(), AuditEntry.objects.count(), results, library, meetings
+    cards = (list(Card.objects.order_by("pk").values_list("pk", "status", "version")), Portrait.objects.count())
+    return rows, MemberEvent.objects.count(), AuditEntry.objects.count(), results, library, meetings, cards
 
 
 def _request(client: Client, route: Route, url: str, body: dict[str, Any] | None):
     if route.method == "GET":
         return client.get(url)
-    if route.surface == "api":
+    if route.surface == "api" and not route.multipart:
         return client.generic(route.method, url, data=_json(body), content_type="application/json")
     return client.post(url, body)
 
@@ -976,7 +1105,7 @@ def test_scope(route: Route, role: str) -> None:
                                fcampaign=_fieldwork(world).pk if fieldwork else "",
                                rcampaign=_report_campaign_id(world) if "{rcampaign}" in route.url else "",
                                doc=target.pk, topic=target.pk, opinion=target.pk, fb=target.pk,
-                               meet=target.pk, held=target.pk, vote=target.pk)
+                               meet=target.pk, held=target.pk, vote=target.pk, card=target.pk)
         body = route.body(world, target) if route.body else None
         expected = expected_status(route, scope, target_name, role)
         before = _state()

@@ -23,6 +23,7 @@ from ninja.security import django_auth
 from dangvien.campaign.api import router as campaign_router
 from dangvien.campaign.report_api import router as campaign_reports_router
 from dangvien.core.errors import StaleEdit
+from dangvien.credentials.api import router as cards_router
 from dangvien.fieldwork.api import router as visits_router
 from dangvien.library.api import router as library_router
 from dangvien.meetings.minutes_api import router as minutes_router
@@ -74,6 +75,7 @@ api.add_router("/notifications", notifications_router)
 api.add_router("/campaigns", campaign_reports_router)
 api.add_router("/library", library_router)
 api.add_router("/meetings", minutes_router)
+api.add_router("/cards", cards_router)
 
 
 def error_fields(exc: ValidationError) -> dict[str, list[str]]:

@@ -328,6 +328,20 @@ DANGVIEN: dict[str, Any] = {
     # The verifier's side (`dangvien cards verify`): the trust list file and the status list copies.
     "TRUST_LIST_FILE": Path(os.environ.get("DANGVIEN_TRUST_LIST") or VAR_DIR / "trust-list.json"),
     "STATUS_CACHE_DIR": Path(os.environ.get("DANGVIEN_STATUS_CACHE") or VAR_DIR / "status-cache"),
+    # Party card numbers (credentials/numbers.py): the new card's official format is unconfirmed, so
+    # the scheme is named here ("province-luhn", the default, or "national-mod11") or given in full as
+    # a dict of CardNumberScheme's fields. Changing it later changes only the numbers issued after.
+    "CARD_NUMBER_SCHEME": os.environ.get("DANGVIEN_CARD_NUMBER_SCHEME", "province-luhn"),
+    # Token status lists (credentials/models.py StatusList): entries a list, the share of them
+    # handed out before a new list is opened (indexes are drawn at random among the free ones), and
+    # the address each list is published at ({id}: the list's number; it goes onto every chip).
+    "STATUS_LIST_SIZE": 2**20,
+    "STATUS_LIST_FILL": 0.75,
+    "STATUS_LIST_URI": os.environ.get("DANGVIEN_STATUS_LIST_URI", "http://127.0.0.1:8000/cards/status/{id}"),
+    # The member's card photo (credentials/portraits.py): the largest upload accepted, and the box
+    # a stored portrait is scaled into (35 x 45 mm at 300 dpi, the usual chip-card portrait).
+    "PORTRAIT_MAX_BYTES": 5 * 1024 * 1024,
+    "PORTRAIT_BOX": (413, 531),
 }
 
 # Notices by SMS (notifications.sms): the dotted path of a backend class; the default prints each

@@ -52,17 +52,22 @@ def test_role_permissions_are_as_designed():
     # Committees and cell secretaries schedule and run meetings in their subtree; a member sees their
     # cell's meetings through their record, not a grant (meetings/permissions.py).
     MEETINGS = {Perm.MEETING_VIEW, Perm.MEETING_MANAGE}
+    # Cards (credentials/permissions.py, which replaced members' CARD_MANAGE): whoever keeps the
+    # members' records sees their cards; card officers issue, re-issue, take photos and export;
+    # committee and card officers revoke, suspend and reinstate.
+    CARDS_SEEN = {Perm.CARD_VIEW}
     assert ROLE_PERMS[Role.ADMIN] == frozenset(Perm)
     assert ROLE_PERMS[Role.COMMITTEE_OFFICER] == {
         Perm.UNIT_VIEW, Perm.UNIT_MANAGE, Perm.MEMBER_VIEW, Perm.MEMBER_MANAGE, Perm.MEMBER_EDIT_CONTACT,
         Perm.ROLE_MANAGE, Perm.AUDIT_VIEW, *RECONCILE, Perm.CAMPAIGN_MANAGE, Perm.FIELDWORK_MANAGE, *CAMPAIGN_WORK,
-        *CELL_WORK, *LIBRARY, *MEETINGS,
+        *CELL_WORK, *LIBRARY, *MEETINGS, *CARDS_SEEN, Perm.CARD_REVOKE,
     }
     assert ROLE_PERMS[Role.CELL_SECRETARY] == {Perm.UNIT_VIEW, Perm.MEMBER_VIEW, Perm.MEMBER_EDIT_CONTACT,
                                                *CAMPAIGN_WORK, *CELL_WORK, Perm.LIBRARY_VIEW, Perm.LIBRARY_STATS,
-                                               *MEETINGS}
-    assert ROLE_PERMS[Role.CARD_OFFICER] == {Perm.UNIT_VIEW, Perm.MEMBER_VIEW, Perm.CARD_MANAGE, *RECONCILE,
-                                             *CAMPAIGN_WORK, Perm.LIBRARY_VIEW}
+                                               *MEETINGS, *CARDS_SEEN}
+    assert ROLE_PERMS[Role.CARD_OFFICER] == {Perm.UNIT_VIEW, Perm.MEMBER_VIEW, *CARDS_SEEN, Perm.CARD_ISSUE,
+                                             Perm.CARD_REVOKE, Perm.CARD_EXPORT, *RECONCILE, *CAMPAIGN_WORK,
+                                             Perm.LIBRARY_VIEW}
     assert ROLE_PERMS[Role.MEMBER] == frozenset()  # a member reads the library through their record
     assert set(ROLE_PERMS) == set(Role.values)
 
@@ -70,11 +75,12 @@ def test_role_permissions_are_as_designed():
 # --- each role ---------------------------------------------------------------------------------
 
 
-def test_commune_officer_holds_everything_but_cards_in_own_commune_only(world):
+def test_commune_officer_holds_everything_but_issuing_cards_in_own_commune_only(world):
     officer = world.officer_a
     for perm in ROLE_PERMS[Role.COMMITTEE_OFFICER]:
         assert where(world, officer, perm) == {"commune_a", "org_a", "cell_a1", "cell_a2"}, perm
-    assert where(world, officer, Perm.CARD_MANAGE) == set()
+    # A committee decides on cards and revokes them; issuing and exporting are the card officers' work.
+    assert where(world, officer, Perm.CARD_ISSUE) == where(world, officer, Perm.CARD_EXPORT) == set()
     assert visible_units(officer, Perm.UNIT_VIEW) == {"GL-A", "GL-A-01", "GL-A-01-01", "GL-A-01-02"}
     assert scope_for(officer, Perm.MEMBER_MANAGE) == Scope.over([world.commune_a.path])
     assert not can(officer, Perm.UNIT_MANAGE, None)  # nothing above the provinces
@@ -90,14 +96,17 @@ def test_cell_secretary_views_and_edits_contacts_in_own_cell(world):
     assert where(world, sec, Perm.UNIT_VIEW) == {"cell_a1"}
     assert where(world, sec, Perm.MEMBER_VIEW) == {"cell_a1"}
     assert where(world, sec, Perm.MEMBER_EDIT_CONTACT) == {"cell_a1"}
-    for perm in (Perm.MEMBER_MANAGE, Perm.UNIT_MANAGE, Perm.ROLE_MANAGE, Perm.AUDIT_VIEW, Perm.CARD_MANAGE):
+    for perm in (Perm.MEMBER_MANAGE, Perm.UNIT_MANAGE, Perm.ROLE_MANAGE, Perm.AUDIT_VIEW, Perm.CARD_ISSUE,
+                 Perm.CARD_REVOKE):
         assert where(world, sec, perm) == set(), perm
+    assert where(world, sec, Perm.CARD_VIEW) == {"cell_a1"}  # the cell's cards, to read
 
 
 def test_card_officer_reads_members_and_works_cards_only(world):
     card = world.card_officer_a
     assert where(world, card, Perm.MEMBER_VIEW) == {"commune_a", "org_a", "cell_a1", "cell_a2"}
-    assert where(world, card, Perm.CARD_MANAGE) == {"commune_a", "org_a", "cell_a1", "cell_a2"}
+    for perm in (Perm.CARD_VIEW, Perm.CARD_ISSUE, Perm.CARD_REVOKE, Perm.CARD_EXPORT):
+        assert where(world, card, perm) == {"commune_a", "org_a", "cell_a1", "cell_a2"}, perm
     for perm in (Perm.MEMBER_MANAGE, Perm.MEMBER_EDIT_CONTACT, Perm.UNIT_MANAGE, Perm.ROLE_MANAGE):
         assert where(world, card, perm) == set(), perm
 
@@ -175,7 +184,7 @@ def test_several_roles_are_a_union(world):
     forget_grants(user)
     assert where(world, user, Perm.MEMBER_VIEW) == {"cell_a1", "commune_b", "org_b"}
     assert where(world, user, Perm.MEMBER_EDIT_CONTACT) == {"cell_a1"}
-    assert where(world, user, Perm.CARD_MANAGE) == {"commune_b", "org_b"}
+    assert where(world, user, Perm.CARD_ISSUE) == {"commune_b", "org_b"}
     assert where(world, user, Perm.MEMBER_MANAGE) == set()
     assert visible_units(user, Perm.UNIT_VIEW) == {"GL-A-01-01", "GL-B", "GL-B-01"}
     members = set(Member.objects.filter(scope_q(user, Perm.MEMBER_VIEW, "unit__path")))

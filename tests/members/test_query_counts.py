@@ -72,5 +72,6 @@ def test_detail_api_and_page(world, officer):
     assert len(measure(lambda: officer.get(f"/api/members/{m.pk}"))) == 4
     assert len(measure(lambda: officer.get(f"/api/members/{m.pk}/history"))) == 5
     # The seventh: the member's reconciliation result and its open discrepancies (one query); the
-    # eighth: the header's count of unread notifications (every page of a signed-in user).
-    assert len(measure(lambda: officer.get(f"/members/{m.pk}/"))) == 8
+    # eighth: the header's count of unread notifications (every page of a signed-in user); the
+    # ninth: the member's party card (credentials_nav.member_card, one query).
+    assert len(measure(lambda: officer.get(f"/members/{m.pk}/"))) == 9

@@ -1,4 +1,14 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from dangvien.credentials import views
 
 app_name = "credentials"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.card_list_page, name="list"),
+    path("pending/", views.pending_page, name="pending"),
+    path("<id:pk>/", views.card_page, name="card"),
+    path("<id:pk>/portrait.jpg", views.card_portrait, name="portrait"),
+    path("<id:pk>/<slug:slug>/", views.card_action, name="action"),
+    path("members/<id:member_id>/issue/", views.member_issue, name="issue"),
+    path("members/<id:member_id>/photo/", views.member_photo, name="photo"),
+]

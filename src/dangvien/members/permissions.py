@@ -11,8 +11,7 @@ MEMBER_MANAGE = register("MEMBER_MANAGE", "member.manage", roles={Role.COMMITTEE
 # Phone, residence and the smartphone flag: a cell secretary keeps these current.
 MEMBER_EDIT_CONTACT = register("MEMBER_EDIT_CONTACT", "member.edit_contact",
                                roles={Role.COMMITTEE_OFFICER, Role.CELL_SECRETARY})
-# Card-exchange work on members' records (the cards app takes it over when it lands).
-CARD_MANAGE = register("CARD_MANAGE", "card.manage", roles={Role.CARD_OFFICER})
+# Cards: credentials/permissions.py (CARD_VIEW, CARD_ISSUE, CARD_REVOKE, CARD_EXPORT).
 # The cell's yearly records of its members: year-end evaluations and party fees paid.
 EVALUATION_RECORD = register("EVALUATION_RECORD", "member.evaluation_record",
                              roles={Role.COMMITTEE_OFFICER, Role.CELL_SECRETARY})
