@@ -143,9 +143,9 @@ def chip_data(portrait_jpeg) -> Callable[..., ChipData]:
 START, DEADLINE = dt.date(2026, 10, 1), dt.date(2026, 12, 31)
 
 
-@pytest.fixture(autouse=True)
-def _english():
-    # Messages are asserted in English (the msgids); the default language is Vietnamese.
+@pytest.fixture
+def english():
+    # The card tests assert messages in English (the msgids); the default language is Vietnamese.
     with translation.override("en"):
         yield
 

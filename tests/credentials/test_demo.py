@@ -18,6 +18,8 @@ from dangvien.members.models import MemberEvent
 from dangvien.org.models import Unit
 from tests.clock import TODAY
 
+pytestmark = pytest.mark.usefixtures("english")
+
 
 def test_synthetic_portraits_are_real_jpegs_the_service_takes_and_the_same_every_time():
     face = synthetic_portrait("F", 3, 0.25)

@@ -19,6 +19,8 @@ from django.db import connection, transaction
 from dangvien.credentials.models import CardNumberCounter
 from dangvien.credentials.numbers import SCHEMES, CardNumberScheme, current_scheme, numbers_draw
 
+pytestmark = pytest.mark.usefixtures("english")
+
 
 @dataclass(frozen=True)
 class Province:

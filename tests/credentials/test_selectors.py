@@ -12,6 +12,8 @@ from dangvien.core.errors import NotFound
 from dangvien.credentials import entries, selectors, services
 from dangvien.credentials.models import Card, StatusList
 
+pytestmark = pytest.mark.usefixtures("english")
+
 DAY = dt.date(2026, 11, 2)
 
 

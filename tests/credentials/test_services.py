@@ -19,6 +19,8 @@ from dangvien.members.models import MemberEvent
 from tests.clock import TODAY
 from tests.credentials.fixtures import jpeg, send_to_production
 
+pytestmark = pytest.mark.usefixtures("english")
+
 DAY = dt.date(2026, 11, 2)
 
 

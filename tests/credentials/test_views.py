@@ -3,11 +3,14 @@ member page. (Who may open which route: tests/test_scope_matrix.py.)"""
 
 from __future__ import annotations
 
+import pytest
 from django.test import Client
 
 from dangvien.core.models import AuditEntry
 from dangvien.credentials.models import Card, Portrait
 from tests.credentials.fixtures import jpeg
+
+pytestmark = pytest.mark.usefixtures("english")
 
 
 def client_for(user) -> Client:
