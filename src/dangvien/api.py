@@ -25,6 +25,7 @@ from dangvien.campaign.report_api import router as campaign_reports_router
 from dangvien.core.errors import StaleEdit
 from dangvien.fieldwork.api import router as visits_router
 from dangvien.library.api import router as library_router
+from dangvien.meetings.api import router as meetings_router
 from dangvien.members.api import router as members_router
 from dangvien.members.tree_api import router as unit_tree_router
 from dangvien.notifications.api import router as notifications_router
@@ -72,6 +73,7 @@ api.add_router("/campaigns", visits_router)
 api.add_router("/notifications", notifications_router)
 api.add_router("/campaigns", campaign_reports_router)
 api.add_router("/library", library_router)
+api.add_router("/meetings", meetings_router)
 
 
 def error_fields(exc: ValidationError) -> dict[str, list[str]]:

@@ -310,6 +310,18 @@ DANGVIEN = {
     "ACTIVATION_LOCK_MINUTES": int(os.environ.get("DANGVIEN_ACTIVATION_LOCK_MINUTES", "15")),
     # A code a cell secretary issues (activation, assisted registration, password reset) lasts this long.
     "ACTIVATION_CODE_DAYS": 7,
+    # Cell meetings (docs/meetings.md). The QR check-in is accepted from this long before the start
+    # until this long after the end (a meeting without an end time: MEETING_DEFAULT_HOURS after its
+    # start); a scan made offline inside that window syncs up to MEETING_CHECKIN_SYNC_DAYS later.
+    "MEETING_CHECKIN_EARLY_MINUTES": 60,
+    "MEETING_CHECKIN_LATE_MINUTES": 30,
+    "MEETING_DEFAULT_HOURS": 3,
+    "MEETING_CHECKIN_SYNC_DAYS": 7,
+    # `dangvien meetings remind` reminds the invitees of meetings starting within this many hours.
+    "MEETING_REMINDER_HOURS": 24,
+    # Largest document attached to a meeting (PDF, Word/Excel/OpenDocument, JPEG/PNG scans).
+    "MEETING_ATTACHMENT_MAX_BYTES": int(os.environ.get("DANGVIEN_MEETING_ATTACHMENT_MAX_BYTES",
+                                                       str(20 * 1024 * 1024))),
 }
 
 # Notices by SMS (notifications.sms): the dotted path of a backend class; the default prints each
