@@ -184,11 +184,12 @@ def _one_regular_a_month(unit: Unit, schedule: Schedule, exclude: int | None = N
 # --- invitations and notices ----------------------------------------------------------------------------------
 
 
-def _sync_roll(meeting: Meeting) -> tuple[list[int], list[int]]:
-    """A cell's meeting not yet started invites the members the roll expects now: new ones are
-    added, expected invitations of members no longer expected (moved, exempted, left) are removed
-    unless something was recorded for them. (added, removed) member ids."""
-    if not meeting.unit.holds_members or meeting.starts_at <= timezone.now():
+def _sync_roll(meeting: Meeting, *, scheduling: bool = False) -> tuple[list[int], list[int]]:
+    """A cell's meeting not yet started (or being registered, even after the fact) invites the
+    members the roll expects now: new ones are added, expected invitations of members no longer
+    expected (moved, exempted, left) are removed unless something was recorded for them. (added,
+    removed) member ids."""
+    if not meeting.unit.holds_members or (meeting.starts_at <= timezone.now() and not scheduling):
         return [], []
     expected = set(selectors.roll_expected(meeting.unit_id).values_list("pk", flat=True))
     invited = dict(Invitation.objects.filter(meeting=meeting, member__isnull=False)
@@ -293,7 +294,7 @@ def meeting_schedule(
             checkin_token=secrets.token_urlsafe(32))
         AgendaItem.objects.bulk_create([AgendaItem(meeting=meeting, position=n, title=t)
                                         for n, t in enumerate(titles, start=1)])
-        added, _removed = _sync_roll(meeting)
+        added, _removed = _sync_roll(meeting, scheduling=True)
         reached = _invite_now(actor, meeting, list(Invitation.objects.filter(meeting=meeting)))
         on_time = rules.registered_on_time(starts_at=meeting.starts_at, registered_at=meeting.registered_at)
         audit_record(actor=actor, action="meeting.scheduled", object_type="meeting", object_id=meeting.pk,
@@ -646,7 +647,7 @@ def _remind(actor: Any, meeting_id: int, now: dt.datetime) -> int:
 
 
 def _moment(value: dt.datetime) -> str:
-    return formats.date_format(timezone.localtime(value), "d/m/Y H:i")
+    return formats.date_format(timezone.localtime(value), "H:i d/m/Y")
 
 
 def attendance_check_in(
