@@ -359,6 +359,8 @@ def _right_answers(topic: Any) -> dict[int, int]:
 def _target(world: World, name: str) -> Any:
     if name.split("_")[0] in ("doc", "topic", "opinion", "fb"):
         return _library_target(world, name)
+    if name.split("_")[0] in ("meeting", "attachment", "agenda", "guest"):
+        return _meeting_target(world, name)
     if name.startswith("part_"):
         return _participant(world, name)
     if name.startswith("campaign_"):
@@ -516,6 +518,106 @@ def _field_status(route: Route, role: str, scope: Scope, target: str) -> int:
     return route.ok
 
 
+# --- cell meetings: a meeting of cell A1 and one of cell B1, started 30 minutes ago ---------------
+
+MEETINGS = ["meeting_a1", "meeting_b1"]
+ATTACHMENTS = ["attachment_a1", "attachment_b1"]  # a file uploaded to the meeting
+AGENDA = ["agenda_a1", "agenda_b1"]  # an item of the meeting's agenda
+GUESTS = ["guest_a1", "guest_b1"]  # a guest invited by name
+MVIEW, MMANAGE, MCHECKIN = "meeting.view", "meeting.manage", "meeting.checkin"
+MUNIT_VIEW, MUNIT_MANAGE = "meeting.unit_view", "meeting.unit_manage"  # a unit's meeting pages, scheduling
+MEETING_NEEDS = {MVIEW, MMANAGE, MCHECKIN, MUNIT_VIEW, MUNIT_MANAGE}
+
+
+@dataclass(frozen=True)
+class MeetingScope:
+    sees: set[str]  # meetings and units whose meetings it sees (MEETING_VIEW; a member: their cell's)
+    manages: set[str]  # meetings and units where it schedules, changes and records attendance
+    checks_in: set[str] = field(default_factory=set)  # meetings it checks in to: a member's own
+
+
+MEETING_SCOPES: dict[str, MeetingScope | None] = {
+    "province_officer": MeetingScope({*MEETINGS, *UNITS}, {*MEETINGS, *UNITS}),
+    "officer_a": MeetingScope({"meeting_a1", *A_UNITS}, {"meeting_a1", *A_UNITS}),
+    "officer_b": MeetingScope({"meeting_b1", "commune_b", "cell_b1"}, {"meeting_b1", "commune_b", "cell_b1"}),
+    "secretary_a1": MeetingScope({"meeting_a1", "cell_a1"}, {"meeting_a1", "cell_a1"}),
+    "card_officer_a": MeetingScope(set(), set()),
+    "member_user_a1": MeetingScope({"meeting_a1"}, set(), {"meeting_a1"}),
+    "anonymous": None,
+}
+
+
+def _meeting(world: World, suffix: str) -> Any:
+    """The meeting of cell A1 or B1 (made once a test)."""
+    made = world.__dict__.setdefault("_meetings", {})
+    if suffix not in made:
+        from tests.clock import NOW
+        from tests.meetings.fixtures import schedule
+
+        unit = world.cell_a1 if suffix == "a1" else world.cell_b1
+        made[suffix] = schedule(world.admin, unit, starts=NOW - dt.timedelta(minutes=30), kind="thematic",
+                                topic=f"Học tập chuyên đề {suffix}")
+    return made[suffix]
+
+
+def _meeting_target(world: World, name: str) -> Any:
+    from dangvien.meetings import services as meetings
+    from tests.library.fixtures import pdf_upload
+
+    kind, _, suffix = name.partition("_")
+    meeting = _meeting(world, suffix)
+    if kind == "attachment":
+        return meetings.attachment_add(actor=world.admin, meeting=meeting, upload=pdf_upload())
+    if kind == "agenda":
+        return meetings.agenda_item_add(actor=world.admin, meeting=meeting, title="Thông báo")
+    if kind == "guest":
+        return meetings.invitation_add_guest(actor=world.admin, meeting=meeting, name="Đồng chí Bí thư xã")
+    return meeting
+
+
+def _meeting_member(world: World, meeting: Any) -> Member:
+    return world.member_a1 if meeting.unit_id == world.cell_a1.pk else world.member_b1
+
+
+def _meeting_form(world: World, unit: Any) -> dict[str, Any]:
+    return {"kind": "thematic" if unit.holds_members else "committee", "topic": "Chuyên đề tháng 12",
+            "place": "Hội trường", "day": "2026-12-10", "start": "19:30", "end": "", "agenda": "Nghị quyết"}
+
+
+def _meeting_edit_form(world: World, meeting: Any) -> dict[str, Any]:
+    from dangvien.meetings.forms import meeting_initial
+
+    initial = meeting_initial(meeting)
+    return {"kind": initial["kind"], "topic": "Chủ đề đã sửa", "place": initial["place"],
+            "day": initial["day"].isoformat(), "start": initial["start"].strftime("%H:%M"), "end": "",
+            "version": initial["version"]}
+
+
+def _notifies_cell_a1(actor: Any, target: Any) -> int:
+    """A write that tells cell A1's members: member A1 has an account, so one more audit row (the
+    notice's); cell B1's and A2's members have none."""
+    return 2 if getattr(target, "unit", target).code == "GL-A-01-01" else 1
+
+
+def _meeting_status(route: Route, role: str, scope: Scope, target: str) -> int:
+    """A meeting the role does not see is hidden (404; a code in a body: 422); seen but not its to
+    manage or check in to: 403. A unit outside the role's units is hidden; seen without the
+    meetings' permission there: 403."""
+    meetings = MEETING_SCOPES[role]
+    assert meetings is not None
+    if route.needs in (MUNIT_VIEW, MUNIT_MANAGE):
+        if target not in scope.units:
+            return 404
+        allowed = meetings.sees if route.needs == MUNIT_VIEW else meetings.manages
+        return route.ok if target in allowed else 403
+    meeting = "meeting_" + target.split("_", 1)[1]
+    if meeting not in meetings.sees:
+        return route.hidden
+    allowed = {MVIEW: meetings.sees, MMANAGE: meetings.manages, MCHECKIN: meetings.checks_in}[route.needs]
+    return route.ok if meeting in allowed else 403
+
+
+
 # --- the routes --------------------------------------------------------------------------------
 
 
@@ -534,8 +636,11 @@ class Route:
     hidden: int = 404  # the answer for a target out of scope (a bulk body's refusal by id: 422)
     # An answer notifies the target's author (one more audit row), unless the author answers it.
     notifies_author: bool = False
+    rows: Callable[[Any, Any], int] | None = None  # the audit rows a permitted write adds, by target
 
     def rows_added(self, actor: Any, target: Any) -> int:
+        if self.rows is not None:
+            return self.rows(actor, target)
         return self.audit_rows + (1 if self.notifies_author and target.author_id != actor.pk else 0)
 
     @property
@@ -711,7 +816,46 @@ ROUTES: list[Route] = [
       lambda w, t: {f"q{q}": c for q, c in _right_answers(t).items()}, ok=302),
     R("page", "POST", "/library/feedback/{fb}/answer/", FEEDBACK, LDECIDE, lambda w, f: {"answer": "Trả lời"},
       ok=302, notifies_author=True),
+    # Cell meetings: JSON API
+    R("api", "GET", "/api/meetings?unit={unit}", UNITS, VIEW),
+    R("api", "GET", "/api/meetings/{meeting}", MEETINGS, MVIEW),
+    R("api", "POST", "/api/meetings/checkin", MEETINGS, MCHECKIN, lambda w, m: {"token": m.checkin_token}, ok=201,
+      hidden=422),
+    R("api", "POST", "/api/meetings/{meeting}/attendance", MEETINGS, MMANAGE,
+      lambda w, m: {"marks": [{"member": _meeting_member(w, m).pk, "status": "present"}]}),
+    # ... and pages
+    R("page", "GET", "/meetings/new/?unit={unit}", UNITS, MUNIT_MANAGE),
+    R("page", "POST", "/meetings/new/?unit={unit}", UNITS, MUNIT_MANAGE, _meeting_form, ok=302,
+      rows=_notifies_cell_a1),
+    R("page", "GET", "/meetings/units/{unit}/registrations/", UNITS, MUNIT_VIEW),
+    R("page", "GET", "/meetings/units/{unit}/attendance/", CELLS, MUNIT_VIEW),
+    R("page", "GET", "/meetings/{meeting}/", MEETINGS, MVIEW),
+    R("page", "GET", "/meetings/{meeting}/calendar.ics", MEETINGS, MVIEW),
+    R("page", "GET", "/meetings/{meeting}/qr/", MEETINGS, MMANAGE),
+    R("page", "GET", "/meetings/{meeting}/edit/", MEETINGS, MMANAGE),
+    R("page", "POST", "/meetings/{meeting}/edit/", MEETINGS, MMANAGE, _meeting_edit_form, ok=302),
+    R("page", "POST", "/meetings/{meeting}/cancel/", MEETINGS, MMANAGE,
+      lambda w, m: {"reason": "Mưa lũ", "version": m.version}, ok=302, rows=_notifies_cell_a1),
+    R("page", "POST", "/meetings/{meeting}/agenda/", MEETINGS, MMANAGE, lambda w, m: {"title": "Thông báo"}, ok=302),
+    R("page", "POST", "/meetings/{meeting}/attachments/", MEETINGS, MMANAGE,
+      lambda w, m: {"title": "", "document": "", "file": _pdf()}, ok=302),
+    R("page", "POST", "/meetings/{meeting}/invitations/", MEETINGS, MMANAGE,
+      lambda w, m: {"name": "Đồng chí Bí thư xã", "member": ""}, ok=302),
+    R("page", "POST", "/meetings/{meeting}/attendance/", MEETINGS, MMANAGE,
+      lambda w, m: {f"status_{_meeting_member(w, m).pk}": "present"}, ok=302),
+    R("page", "GET", "/meetings/c/{token}/", MEETINGS, MVIEW),
+    R("page", "POST", "/meetings/c/{token}/", MEETINGS, MCHECKIN, lambda w, m: {"idempotency_key": "k1"}, ok=302),
+    R("page", "GET", "/meetings/attachments/{attachment}/download/", ATTACHMENTS, MVIEW, audited=True),
+    R("page", "POST", "/meetings/attachments/{attachment}/remove/", ATTACHMENTS, MMANAGE, lambda w, a: {}, ok=302),
+    R("page", "POST", "/meetings/agenda/{agenda}/remove/", AGENDA, MMANAGE, lambda w, a: {}, ok=302),
+    R("page", "POST", "/meetings/invitations/{invitation}/remove/", GUESTS, MMANAGE, lambda w, g: {}, ok=302),
 ]
+
+
+def _pdf() -> Any:
+    from tests.library.fixtures import pdf_upload
+
+    return pdf_upload()
 
 FIELD_NEEDS = {FVIEW, FVISIT, FMANAGE, FRAISE, SELF}
 
@@ -721,6 +865,8 @@ def expected_status(route: Route, scope: Scope | None, target: str, role: str = 
         return 401 if route.surface == "api" else 302
     if route.needs in FIELD_NEEDS:
         return _field_status(route, role, scope, target)
+    if route.needs in MEETING_NEEDS:
+        return _meeting_status(route, role, scope, target)
     if route.needs in (RVIEW, RRESOLVE, RFIX):
         return _reconcile_status(route, scope, target)
     if route.needs in (CVIEW, CMANAGE, CLIST, CCREATE):
@@ -792,7 +938,12 @@ def _state() -> tuple:
     library = (Document.objects.filter(withdrawn_at__isnull=False).count(), Bookmark.objects.count(),
                list(Opinion.objects.order_by("pk").values_list("pk", "answer")),
                list(Feedback.objects.order_by("pk").values_list("pk", "answer")), QuizAttempt.objects.count())
-    return rows, MemberEvent.objects.count(), AuditEntry.objects.count(), results, library
+    from dangvien.meetings.models import AgendaItem, Attachment, Attendance, Invitation, Meeting
+
+    meetings = (list(Meeting.objects.order_by("pk").values_list("pk", "version", "status", "topic")),
+                AgendaItem.objects.count(), Attachment.objects.count(), Invitation.objects.count(),
+                list(Attendance.objects.order_by("pk").values_list("pk", "status", "member_id")))
+    return rows, MemberEvent.objects.count(), AuditEntry.objects.count(), results, library, meetings
 
 
 def _request(client: Client, route: Route, url: str, body: dict[str, Any] | None):
@@ -851,7 +1002,9 @@ def test_scope(route: Route, role: str) -> None:
                                campaign=_campaign(world).pk if "{campaign}" in route.url else "",
                                fcampaign=_fieldwork(world).pk if fieldwork else "",
                                rcampaign=_report_campaign_id(world) if "{rcampaign}" in route.url else "",
-                               doc=target.pk, topic=target.pk, opinion=target.pk, fb=target.pk)
+                               doc=target.pk, topic=target.pk, opinion=target.pk, fb=target.pk,
+                               meeting=target.pk, token=getattr(target, "checkin_token", ""), attachment=target.pk,
+                               agenda=target.pk, invitation=target.pk)
         body = route.body(world, target) if route.body else None
         expected = expected_status(route, scope, target_name, role)
         before = _state()
@@ -974,3 +1127,49 @@ def test_handbook_app_files_are_public_and_impersonal(role: str, url: str) -> No
     body = response.content.decode()
     assert all(getattr(world, name).full_name not in body for name in MEMBERS)
     assert "X-Dangvien-Offline-Copy" not in response.headers
+
+
+# --- cell meetings: the pages without an object in the URL, and what the lists show -------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", list(ROLE_SCOPES))
+def test_meetings_own_pages_and_lists(role: str) -> None:
+    """A member's own pages (my meetings, my attendance, the check-in page) exist for a login with a
+    member record only; the lists show exactly the meetings the role sees (MUST-SHOW)."""
+    world = build_world()
+    meetings = {name: _meeting(world, name.split("_")[1]) for name in MEETINGS}
+    scope = MEETING_SCOPES[role]
+    client = Client()
+    if scope is not None:
+        client.force_login(getattr(world, role))
+    before = _state()
+    own = ["/meetings/mine/", "/meetings/mine/attendance/", "/meetings/checkin/"]
+    responses = {url: client.get(url) for url in [*own, "/meetings/", "/meetings/calendar/", "/api/meetings/mine",
+                                                  "/api/meetings"]}
+    for response in responses.values():
+        check_private_headers(response)
+    assert _state() == before
+    if scope is None:
+        assert all(responses[url].status_code == 401 for url in ("/api/meetings/mine", "/api/meetings"))
+        assert all(r["Location"].startswith("/accounts/login/") for url, r in responses.items()
+                   if not url.startswith("/api/"))
+        return
+    member = role == "member_user_a1"
+    assert [responses[url].status_code for url in own] == [200 if member else 404] * 3
+    assert responses["/meetings/calendar/"].status_code == 200
+    mine = {item["id"] for item in responses["/api/meetings/mine"].json()}
+    assert mine == ({meetings["meeting_a1"].pk} if member else set())
+    listed = {item["id"] for item in responses["/api/meetings"].json()["items"]}
+    assert listed == {meetings[name].pk for name in MEETINGS if name in scope.sees}
+    page = responses["/meetings/"]
+    if scope.manages:
+        body = page.content.decode()
+        for name, meeting in meetings.items():
+            assert (f'href="/meetings/{meeting.pk}/"' in body) == (name in scope.sees), name
+    else:  # a member, or a role without the meetings' permissions: their own meetings
+        assert page.status_code == 302 and page["Location"] == "/meetings/mine/"
+        if member:
+            body = responses["/meetings/mine/"].content.decode()
+            assert f'href="/meetings/{meetings["meeting_a1"].pk}/"' in body
+            assert f'href="/meetings/{meetings["meeting_b1"].pk}/"' not in body
