@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -253,6 +253,19 @@ def meeting_by_token(actor: Any, token: str) -> Meeting:
     if meeting is None:
         raise NotFound(_("This check-in code belongs to no meeting of yours."))
     return meeting
+
+
+def meeting_for_checkin(actor: Any, token: str) -> Meeting | None:
+    """The meeting of this check-in code, annotated `own` (of the actor's cell) and `invited` (the
+    actor, a member, is invited): one query, the check-in's hot path. None for an unknown code; the
+    caller decides what a meeting that is not the member's means."""
+    if not token or len(token) > 100:
+        return None
+    member_id = getattr(actor, "member_id", None) or 0  # 0: no member, matches nothing
+    return (Meeting.objects.select_related("unit").filter(checkin_token=token)
+            .annotate(own=Exists(Member.objects.filter(pk=member_id, unit_id=OuterRef("unit_id"))),
+                      invited=Exists(Invitation.objects.filter(meeting_id=OuterRef("pk"), member_id=member_id)))
+            .first())
 
 
 def attachment_get_for(actor: Any, attachment_id: int) -> Attachment:

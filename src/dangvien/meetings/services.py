@@ -38,6 +38,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.text import Truncator
@@ -668,21 +669,22 @@ def attendance_check_in(
         raise ValidationError({"scanned_at": [_("The scan time is in the future: check the phone's clock.")]})
     scanned = min(scanned_at or now, now)
     with transaction.atomic():
-        try:
-            meeting = selectors.meeting_by_token(actor, token)
-        except NotFound:
+        meeting = selectors.meeting_for_checkin(actor, token)
+        if meeting is None or not (member_id and (meeting.own or meeting.invited)):  # type: ignore[attr-defined]
+            if meeting is not None and selectors.meetings_visible_to(actor).filter(pk=meeting.pk).exists():
+                raise PermissionDenied(_("Only a member of the meeting checks in, with their own login; the "
+                                         "secretary marks the others on the meeting's page."))
             raise ValidationError({"token": [_("This check-in code belongs to no meeting of yours: scan the code "
-                                               "shown at your meeting again.")]}) from None
-        if not member_id:
-            raise PermissionDenied(_("Only a party member checks in, with their own login; the secretary marks "
-                                     "the others on the meeting's page."))
-        if key:
-            earlier = Attendance.objects.filter(member_id=member_id, idempotency_key=key).first()
-            if earlier is not None:
-                if earlier.meeting_id != meeting.pk:
-                    raise ValidationError({"idempotency_key": [_("This key was used for another check-in.")]})
-                return earlier, False
-        existing = Attendance.objects.filter(meeting=meeting, member_id=member_id).first()
+                                               "shown at your meeting again.")]})
+        # The row of this key, and the member's row at this meeting: one query.
+        mine = Q(meeting=meeting, member_id=member_id)
+        rows = list(Attendance.objects.filter(mine | Q(member_id=member_id, idempotency_key=key) if key else mine))
+        earlier = next((row for row in rows if key and row.idempotency_key == key), None)
+        if earlier is not None:
+            if earlier.meeting_id != meeting.pk:
+                raise ValidationError({"idempotency_key": [_("This key was used for another check-in.")]})
+            return earlier, False
+        existing = next((row for row in rows if row.meeting_id == meeting.pk), None)
         if existing is not None:
             return _already(existing), False
         window = rules.checkin_window(meeting.starts_at, meeting.ends_at)
@@ -706,7 +708,8 @@ def attendance_check_in(
             if raced is None:
                 raced = Attendance.objects.get(member_id=member_id, idempotency_key=key)
             return _already(raced), False
-        _invite_if_expected(meeting, member_id)
+        if not meeting.invited:  # type: ignore[attr-defined]
+            _invite_if_expected(meeting, member_id)
         audit_record(actor=actor, action="meeting.checked_in", object_type="attendance", object_id=attendance.pk,
                      after={"meeting": meeting.pk, "member": member_id, "status": attendance.status,
                             "method": attendance.method, "checked_in_at": scanned, "idempotency_key": key},
