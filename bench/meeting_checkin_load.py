@@ -184,14 +184,15 @@ async def _poll(port: int, cookie: str, path: str, stop: asyncio.Event, samples:
         samples.append((started, seconds, status))
 
 
-async def _round(port: int, data: dict, meeting: tuple[int, str], pollers: int) -> dict:
+async def _round(port: int, checkin_port: int, data: dict, meeting: tuple[int, str], pollers: int) -> dict:
     """One meeting: the pollers reload its page; after a moment the 50 check-ins go at once."""
     pk, token = meeting
     samples: list = []
     stop, gate = asyncio.Event(), asyncio.Event()
     polling = [asyncio.create_task(_poll(port, data["secretary"], f"/meetings/{pk}/", stop, samples))
                for _ in range(pollers)]
-    checkins = [asyncio.create_task(_check_in(port, cookie, data["csrf"], token, gate)) for cookie in data["members"]]
+    checkins = [asyncio.create_task(_check_in(checkin_port, cookie, data["csrf"], token, gate))
+                for cookie in data["members"]]
     await asyncio.sleep(0.3)
     burst_start = time.perf_counter()
     gate.set()
@@ -244,13 +245,13 @@ def _serve(port: int, workers: int, worker_class: str, threads: int) -> subproce
     raise SystemExit("gunicorn did not start")
 
 
-async def _run(port: int, data: dict, pollers: int, idle_count: int) -> dict:
+async def _run(port: int, checkin_port: int, data: dict, pollers: int, idle_count: int) -> dict:
     first = data["meetings"][0][0]
     await _sequential(port, data["secretary"], f"/meetings/{first}/", 20)  # warm-up: templates, translations
     load_before = _load_average()
     idle = await _sequential(port, data["secretary"], f"/meetings/{first}/", idle_count)
     manifest = await _sequential(port, data["secretary"], "/handbook/manifest.webmanifest", idle_count)
-    rounds = [await _round(port, data, meeting, pollers) for meeting in data["meetings"]]
+    rounds = [await _round(port, checkin_port, data, meeting, pollers) for meeting in data["meetings"]]
     return {"idle": idle, "manifest": manifest, "rounds": rounds, "load_before": load_before,
             "load_after": _load_average()}
 
@@ -277,6 +278,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--worker-class", default="sync", choices=["sync", "gthread"])
     parser.add_argument("--threads", type=int, default=4, help="per worker, gthread only")
+    parser.add_argument("--checkin-workers", type=int, default=0,
+                        help="serve the check-in API from a second gunicorn of this many sync workers (a "
+                             "deployment where the proxy routes /api/meetings/checkin to its own pool); 0: one pool")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
 
@@ -285,11 +289,17 @@ def main() -> None:
     data = _prepare(args.members, args.rounds)
     port = _free_port()
     server = _serve(port, args.workers, args.worker_class, args.threads)
+    checkin_port, checkin_server = port, None
+    if args.checkin_workers:
+        checkin_port = _free_port()
+        checkin_server = _serve(checkin_port, args.checkin_workers, "sync", 1)
     try:
-        figures = asyncio.run(_run(port, data, args.pollers, args.idle))
+        figures = asyncio.run(_run(port, checkin_port, data, args.pollers, args.idle))
     finally:
-        server.terminate()
-        server.wait()
+        for running in (server, checkin_server):
+            if running is not None:
+                running.terminate()
+                running.wait()
     exact, audited = _verify(data["meetings"])
     _report(figures, data, args, exact, audited)
 
@@ -305,7 +315,8 @@ def _report(figures: dict, data: dict, args, exact: int, audited: int) -> None:
     bursts = [r["burst"] * 1000 for r in figures["rounds"]]
     p95 = _pct(during, 95)
     server = f"gunicorn {args.workers} × {args.worker_class}" + (
-        f" ({args.threads} threads)" if args.worker_class == "gthread" else "")
+        f" ({args.threads} threads)" if args.worker_class == "gthread" else "") + (
+        f", check-ins on their own gunicorn {args.checkin_workers} × sync" if args.checkin_workers else "")
     rows = [
         ("meeting page, no check-in going on (baseline)", idle),
         ("/handbook/manifest.webmanifest (baseline: any authenticated request)", manifest),

@@ -1,6 +1,7 @@
 """A meeting's check-in code opened with no connection, in a real browser: the service worker
 answers the check-in address with the saved "Check in" page, which queues the check-in with the time
-of the scan; back online, it is recorded once and keeps that time."""
+of the scan; back online, it is recorded once and keeps that time. The member's meeting pages fit a
+320 px screen."""
 
 from __future__ import annotations
 
@@ -34,7 +35,11 @@ def test_a_check_in_scanned_offline_is_recorded_once_with_its_scan_time(page: Pa
             await new Promise(resolve => navigator.serviceWorker.addEventListener("controllerchange", resolve));
         }
     }""")
-    page.goto(f"{base}/meetings/checkin/")  # visited once online: kept on the phone
+    page.set_viewport_size({"width": 320, "height": 640})  # a small phone: nothing wider than the screen
+    for path in (f"/meetings/{meeting.pk}/", "/meetings/mine/", "/meetings/checkin/"):
+        page.goto(f"{base}{path}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 320, path
+    # The last page, "Check in", was visited online: it is kept on the phone.
 
     context.set_offline(True)
     page.goto(f"{base}/meetings/c/{meeting.checkin_token}/")  # what the camera app opens
