@@ -16,8 +16,11 @@ TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/dangvien
 PYTEST_WORKERS ?= 2
 
 A11Y := tools/a11y
+# The meetings' QR decoder (jsQR from npm), served as a static file of the meetings app, not in git.
+QR := tools/qr
+QR_DECODER := src/dangvien/meetings/static/meetings/vendor/jsQR.js
 
-.PHONY: demo serve test a11y-deps test-sqlite test-postgres lint bench bench-reconcile lock messages system-deps clean
+.PHONY: demo serve test a11y-deps qr-deps test-sqlite test-postgres lint bench bench-reconcile lock messages system-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,7 +50,7 @@ messages: $(VENV)/.main
 	@command -v msgfmt >/dev/null || $(MAKE) -s system-deps
 	cd src/dangvien && ../../$(BIN)/dangvien compilemessages -v0
 
-demo: system-deps $(VENV)/.main messages
+demo: system-deps $(VENV)/.main messages qr-deps
 	$(BIN)/dangvien migrate -v0
 	$(BIN)/dangvien collectstatic --noinput -v0
 	$(BIN)/dangvien demo-data --reset --members $(DEMO_MEMBERS) --seed $(DEMO_SEED) --password $(DEMO_PASSWORD)
@@ -82,7 +85,7 @@ demo: system-deps $(VENV)/.main messages
 	$(BIN)/dangvien db_worker --no-reload -v0 & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn dangvien.wsgi:application --bind $(HOST):$(PORT) --workers 3 --access-logfile - --error-logfile -
 
-serve: $(VENV)/.main messages
+serve: $(VENV)/.main messages qr-deps
 	$(BIN)/dangvien migrate -v0
 	$(BIN)/dangvien collectstatic --noinput -v0
 	$(BIN)/dangvien db_worker --no-reload -v0 & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
@@ -90,7 +93,7 @@ serve: $(VENV)/.main messages
 
 # Installs Chromium, PostgreSQL and SoftHSM2 when missing and makes sure a PostgreSQL server answers
 # (scripts/test-services: the machine's own, started if stopped, else a throwaway one under var/).
-test: system-deps $(VENV)/.dev messages a11y-deps
+test: system-deps $(VENV)/.dev messages a11y-deps qr-deps
 	@url=$$(TEST_POSTGRES_URL='$(TEST_POSTGRES_URL)' scripts/test-services) && \
 	$(MAKE) -s test-sqlite && $(MAKE) -s test-postgres TEST_POSTGRES_URL="$$url"
 
@@ -101,6 +104,16 @@ a11y-deps: $(A11Y)/node_modules/axe-core/axe.min.js
 $(A11Y)/node_modules/axe-core/axe.min.js: $(A11Y)/package.json
 	cd $(A11Y) && npm install --no-save --no-package-lock --no-audit --no-fund --loglevel=error
 	touch $@
+
+# jsQR for the meeting check-in page, from the npm registry at its pinned exact version
+# (tools/qr/package.json), copied where collectstatic finds it; the page works without it (the
+# browser's BarcodeDetector, the camera app, the plain link).
+qr-deps: $(QR_DECODER)
+
+$(QR_DECODER): $(QR)/package.json
+	cd $(QR) && npm install --no-save --no-package-lock --no-audit --no-fund --loglevel=error
+	mkdir -p $(dir $@)
+	cp $(QR)/node_modules/jsqr/dist/jsQR.js $@
 
 test-sqlite:
 	@echo "== test suite on SQLite =="

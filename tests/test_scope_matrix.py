@@ -358,35 +358,35 @@ def _right_answers(topic: Any) -> dict[int, int]:
 
 # --- meetings: minutes, opinions, votes. A meeting held yesterday in each cell, its member present ---
 
-MEETINGS = ["meeting_a1", "meeting_a2", "meeting_b1"]  # draft minutes written
+DRAFTS = ["draft_a1", "draft_a2", "draft_b1"]  # draft minutes written
 HELD = ["held_a1", "held_a2", "held_b1"]  # minutes approved
 VOTES = ["vote_a1", "vote_a2", "vote_b1"]  # an open vote recorded on a meeting with draft minutes
-# MREAD: approved minutes (whoever sees the meeting); MDRAFT: draft minutes (its managers; others 404);
-# MMANAGE: write them, approve, record votes (MEETING_MANAGE); MCOMMENT: send an opinion (a member of
-# the cell); MSEE: anything else about a meeting one sees (the opinions page: one's own).
-MREAD, MDRAFT, MMANAGE, MCOMMENT, MSEE = "m.read", "m.draft", "m.manage", "m.comment", "m.see"
-MEETING_NEEDS = {MREAD, MDRAFT, MMANAGE, MCOMMENT, MSEE}
+# MIN_READ: approved minutes (whoever sees the meeting); MIN_DRAFT: draft minutes (its managers; others 404);
+# MIN_MANAGE: write them, approve, record votes (MEETING_MANAGE); MIN_COMMENT: send an opinion (a member of
+# the cell); MIN_SEE: anything else about a meeting one sees (the opinions page: one's own).
+MIN_READ, MIN_DRAFT, MIN_MANAGE, MIN_COMMENT, MIN_SEE = "m.read", "m.draft", "m.manage", "m.comment", "m.see"
+MINUTES_NEEDS = {MIN_READ, MIN_DRAFT, MIN_MANAGE, MIN_COMMENT, MIN_SEE}
 
 
 @dataclass(frozen=True)
-class Meetings:
+class MinutesScope:
     sees: set[str]  # the cells ("a1", "a2", "b1") whose meetings it sees
     manages: set[str] = field(default_factory=set)
     comments: set[str] = field(default_factory=set)
 
 
-MEETING_SCOPES: dict[str, Meetings | None] = {
-    "province_officer": Meetings({"a1", "a2", "b1"}, {"a1", "a2", "b1"}),
-    "officer_a": Meetings({"a1", "a2"}, {"a1", "a2"}),
-    "officer_b": Meetings({"b1"}, {"b1"}),
-    "secretary_a1": Meetings({"a1"}, {"a1"}),
-    "card_officer_a": Meetings(set()),
-    "member_user_a1": Meetings({"a1"}, comments={"a1"}),  # their own cell's meetings; no member record elsewhere
+MINUTES_SCOPES: dict[str, MinutesScope | None] = {
+    "province_officer": MinutesScope({"a1", "a2", "b1"}, {"a1", "a2", "b1"}),
+    "officer_a": MinutesScope({"a1", "a2"}, {"a1", "a2"}),
+    "officer_b": MinutesScope({"b1"}, {"b1"}),
+    "secretary_a1": MinutesScope({"a1"}, {"a1"}),
+    "card_officer_a": MinutesScope(set()),
+    "member_user_a1": MinutesScope({"a1"}, comments={"a1"}),  # their own cell's meetings; no member record elsewhere
     "anonymous": None,
 }
 
 
-def _meeting_target(world: World, name: str) -> Any:
+def _minutes_target(world: World, name: str) -> Any:
     from dangvien.meetings import minutes_services as minutes
     from dangvien.meetings.models import AttendanceStatus
     from tests.meetings.minutes_fixtures import ENDS, STARTS, make_meeting, mark
@@ -429,18 +429,18 @@ def _vote_body(world: World, meeting: Any) -> dict[str, Any]:
     return {"question": "Thông qua nghị quyết", "votes_for": 1, "votes_against": 0, "abstentions": 0}
 
 
-def _meeting_status(route: Route, role: str, target: str) -> int:
+def _minutes_status(route: Route, role: str, target: str) -> int:
     """A meeting one does not see is absent (404), and so is a draft for who does not manage it;
     seen but not one's to write (or, without a member record of the cell, to comment on) → 403."""
-    meetings = MEETING_SCOPES[role]
+    meetings = MINUTES_SCOPES[role]
     assert meetings is not None
     cell = target.split("_")[1]
     if cell not in meetings.sees:
         return 404
-    if route.needs == MDRAFT:
+    if route.needs == MIN_DRAFT:
         return route.ok if cell in meetings.manages else 404
-    allowed = {MREAD: True, MSEE: True, MMANAGE: cell in meetings.manages,
-               MCOMMENT: cell in meetings.comments}[route.needs]
+    allowed = {MIN_READ: True, MIN_SEE: True, MIN_MANAGE: cell in meetings.manages,
+               MIN_COMMENT: cell in meetings.comments}[route.needs]
     return route.ok if allowed else 403
 
 
@@ -449,7 +449,9 @@ def _target(world: World, name: str) -> Any:
         return _card(world, name)
     if name.split("_")[0] in ("doc", "topic", "opinion", "fb"):
         return _library_target(world, name)
-    if name.split("_")[0] in ("meeting", "held", "vote"):
+    if name.split("_")[0] in ("draft", "held", "vote"):
+        return _minutes_target(world, name)
+    if name.split("_")[0] in ("meeting", "attachment", "agenda", "guest"):
         return _meeting_target(world, name)
     if name.startswith("part_"):
         return _participant(world, name)
@@ -635,6 +637,35 @@ CARD_SCOPES: dict[str, CardScope | None] = {
 }
 
 
+# --- cell meetings: a meeting of cell A1 and one of cell B1, started 30 minutes ago ---------------
+
+MEETINGS = ["meeting_a1", "meeting_b1"]
+ATTACHMENTS = ["attachment_a1", "attachment_b1"]  # a file uploaded to the meeting
+AGENDA = ["agenda_a1", "agenda_b1"]  # an item of the meeting's agenda
+GUESTS = ["guest_a1", "guest_b1"]  # a guest invited by name
+MVIEW, MMANAGE, MCHECKIN = "meeting.view", "meeting.manage", "meeting.checkin"
+MUNIT_VIEW, MUNIT_MANAGE = "meeting.unit_view", "meeting.unit_manage"  # a unit's meeting pages, scheduling
+MEETING_NEEDS = {MVIEW, MMANAGE, MCHECKIN, MUNIT_VIEW, MUNIT_MANAGE}
+
+
+@dataclass(frozen=True)
+class MeetingScope:
+    sees: set[str]  # meetings and units whose meetings it sees (MEETING_VIEW; a member: their cell's)
+    manages: set[str]  # meetings and units where it schedules, changes and records attendance
+    checks_in: set[str] = field(default_factory=set)  # meetings it checks in to: a member's own
+
+
+MEETING_SCOPES: dict[str, MeetingScope | None] = {
+    "province_officer": MeetingScope({*MEETINGS, *UNITS}, {*MEETINGS, *UNITS}),
+    "officer_a": MeetingScope({"meeting_a1", *A_UNITS}, {"meeting_a1", *A_UNITS}),
+    "officer_b": MeetingScope({"meeting_b1", "commune_b", "cell_b1"}, {"meeting_b1", "commune_b", "cell_b1"}),
+    "secretary_a1": MeetingScope({"meeting_a1", "cell_a1"}, {"meeting_a1", "cell_a1"}),
+    "card_officer_a": MeetingScope(set(), set()),
+    "member_user_a1": MeetingScope({"meeting_a1"}, set(), {"meeting_a1"}),
+    "anonymous": None,
+}
+
+
 def _ready_for_card(world: World, member: Member) -> None:
     """member in the province's campaign, sent to production (test setup), with a photo."""
     from dangvien.campaign.models import Participant
@@ -695,6 +726,77 @@ def _card_status(route: Route, role: str, target: str) -> int:
     return route.ok if target in (scope.issues if route.needs == KISSUE else scope.revokes) else 403
 
 
+def _meeting(world: World, suffix: str) -> Any:
+    """The meeting of cell A1 or B1 (made once a test)."""
+    made = world.__dict__.setdefault("_meetings", {})
+    if suffix not in made:
+        from tests.clock import NOW
+        from tests.meetings.fixtures import schedule
+
+        unit = world.cell_a1 if suffix == "a1" else world.cell_b1
+        made[suffix] = schedule(world.admin, unit, starts=NOW - dt.timedelta(minutes=30), kind="thematic",
+                                topic=f"Học tập chuyên đề {suffix}")
+    return made[suffix]
+
+
+def _meeting_target(world: World, name: str) -> Any:
+    from dangvien.meetings import services as meetings
+    from tests.library.fixtures import pdf_upload
+
+    kind, _, suffix = name.partition("_")
+    meeting = _meeting(world, suffix)
+    if kind == "attachment":
+        return meetings.attachment_add(actor=world.admin, meeting=meeting, upload=pdf_upload())
+    if kind == "agenda":
+        return meetings.agenda_item_add(actor=world.admin, meeting=meeting, title="Thông báo")
+    if kind == "guest":
+        return meetings.invitation_add_guest(actor=world.admin, meeting=meeting, name="Đồng chí Bí thư xã")
+    return meeting
+
+
+def _meeting_member(world: World, meeting: Any) -> Member:
+    return world.member_a1 if meeting.unit_id == world.cell_a1.pk else world.member_b1
+
+
+def _meeting_form(world: World, unit: Any) -> dict[str, Any]:
+    return {"kind": "thematic" if unit.holds_members else "committee", "topic": "Chuyên đề tháng 12",
+            "place": "Hội trường", "day": "2026-12-10", "start": "19:30", "end": "", "agenda": "Nghị quyết"}
+
+
+def _meeting_edit_form(world: World, meeting: Any) -> dict[str, Any]:
+    from dangvien.meetings.forms import meeting_initial
+
+    initial = meeting_initial(meeting)
+    return {"kind": initial["kind"], "topic": "Chủ đề đã sửa", "place": initial["place"],
+            "day": initial["day"].isoformat(), "start": initial["start"].strftime("%H:%M"), "end": "",
+            "version": initial["version"]}
+
+
+def _notifies_cell_a1(actor: Any, target: Any) -> int:
+    """A write that tells cell A1's members: member A1 has an account, so one more audit row (the
+    notice's); cell B1's and A2's members have none."""
+    return 2 if getattr(target, "unit", target).code == "GL-A-01-01" else 1
+
+
+def _meeting_status(route: Route, role: str, scope: Scope, target: str) -> int:
+    """A meeting the role does not see is hidden (404; a code in a body: 422); seen but not its to
+    manage or check in to: 403. A unit outside the role's units is hidden; seen without the
+    meetings' permission there: 403."""
+    meetings = MEETING_SCOPES[role]
+    assert meetings is not None
+    if route.needs in (MUNIT_VIEW, MUNIT_MANAGE):
+        if target not in scope.units:
+            return 404
+        allowed = meetings.sees if route.needs == MUNIT_VIEW else meetings.manages
+        return route.ok if target in allowed else 403
+    meeting = "meeting_" + target.split("_", 1)[1]
+    if meeting not in meetings.sees:
+        return route.hidden
+    allowed = {MVIEW: meetings.sees, MMANAGE: meetings.manages, MCHECKIN: meetings.checks_in}[route.needs]
+    return route.ok if meeting in allowed else 403
+
+
+
 # --- the routes --------------------------------------------------------------------------------
 
 
@@ -714,8 +816,11 @@ class Route:
     multipart: bool = False  # an API body sent as a form with files (a photo), not JSON
     # An answer notifies the target's author (one more audit row), unless the author answers it.
     notifies_author: bool = False
+    rows: Callable[[Any, Any], int] | None = None  # the audit rows a permitted write adds, by target
 
     def rows_added(self, actor: Any, target: Any) -> int:
+        if self.rows is not None:
+            return self.rows(actor, target)
         return self.audit_rows + (1 if self.notifies_author and target.author_id != actor.pk else 0)
 
     @property
@@ -892,32 +997,32 @@ ROUTES: list[Route] = [
     R("page", "POST", "/library/feedback/{fb}/answer/", FEEDBACK, LDECIDE, lambda w, f: {"answer": "Trả lời"},
       ok=302, notifies_author=True),
     # Meetings: minutes, opinions and votes (pages)
-    R("page", "GET", "/meetings/{meet}/minutes/", MEETINGS, MDRAFT),
-    R("page", "GET", "/meetings/{held}/minutes/", HELD, MREAD),
-    R("page", "GET", "/meetings/{meet}/minutes/edit/", MEETINGS, MMANAGE),
-    R("page", "POST", "/meetings/{meet}/minutes/edit/", MEETINGS, MMANAGE, _minutes_form, ok=302),
-    R("page", "POST", "/meetings/{meet}/minutes/approve/", MEETINGS, MMANAGE,
+    R("page", "GET", "/meetings/{meet}/minutes/", DRAFTS, MIN_DRAFT),
+    R("page", "GET", "/meetings/{held}/minutes/", HELD, MIN_READ),
+    R("page", "GET", "/meetings/{meet}/minutes/edit/", DRAFTS, MIN_MANAGE),
+    R("page", "POST", "/meetings/{meet}/minutes/edit/", DRAFTS, MIN_MANAGE, _minutes_form, ok=302),
+    R("page", "POST", "/meetings/{meet}/minutes/approve/", DRAFTS, MIN_MANAGE,
       lambda w, m: {"version": _minutes_version(m)}, ok=302),
-    R("page", "GET", "/meetings/{meet}/minutes.pdf", MEETINGS, MDRAFT, audited=True),
-    R("page", "GET", "/meetings/{held}/minutes.pdf", HELD, MREAD, audited=True),
-    R("page", "GET", "/meetings/{meet}/comments/", MEETINGS, MSEE),
-    R("page", "POST", "/meetings/{meet}/comments/", MEETINGS, MCOMMENT,
+    R("page", "GET", "/meetings/{meet}/minutes.pdf", DRAFTS, MIN_DRAFT, audited=True),
+    R("page", "GET", "/meetings/{held}/minutes.pdf", HELD, MIN_READ, audited=True),
+    R("page", "GET", "/meetings/{meet}/comments/", DRAFTS, MIN_SEE),
+    R("page", "POST", "/meetings/{meet}/comments/", DRAFTS, MIN_COMMENT,
       lambda w, m: {"about": "", "text": "Ý kiến", "idempotency_key": ""}, ok=302),
-    R("page", "GET", "/meetings/{meet}/votes/", MEETINGS, MMANAGE),
-    R("page", "POST", "/meetings/{meet}/votes/", MEETINGS, MMANAGE, _vote_body, ok=302),
-    R("page", "POST", "/meetings/votes/{vote}/remove/", VOTES, MMANAGE, lambda w, v: {}, ok=302),
+    R("page", "GET", "/meetings/{meet}/votes/", DRAFTS, MIN_MANAGE),
+    R("page", "POST", "/meetings/{meet}/votes/", DRAFTS, MIN_MANAGE, _vote_body, ok=302),
+    R("page", "POST", "/meetings/votes/{vote}/remove/", VOTES, MIN_MANAGE, lambda w, v: {}, ok=302),
     # ... and the JSON API
-    R("api", "GET", "/api/meetings/{meet}/minutes", MEETINGS, MDRAFT),
-    R("api", "GET", "/api/meetings/{held}/minutes", HELD, MREAD),
-    R("api", "PUT", "/api/meetings/{meet}/minutes", MEETINGS, MMANAGE, _minutes_json),
-    R("api", "POST", "/api/meetings/{meet}/minutes/approve", MEETINGS, MMANAGE,
+    R("api", "GET", "/api/meetings/{meet}/minutes", DRAFTS, MIN_DRAFT),
+    R("api", "GET", "/api/meetings/{held}/minutes", HELD, MIN_READ),
+    R("api", "PUT", "/api/meetings/{meet}/minutes", DRAFTS, MIN_MANAGE, _minutes_json),
+    R("api", "POST", "/api/meetings/{meet}/minutes/approve", DRAFTS, MIN_MANAGE,
       lambda w, m: {"version": _minutes_version(m)}),
-    R("api", "GET", "/api/meetings/{meet}/comments", MEETINGS, MSEE),
-    R("api", "POST", "/api/meetings/{meet}/comments", MEETINGS, MCOMMENT, lambda w, m: {"text": "Ý kiến"}, ok=201),
-    R("api", "GET", "/api/meetings/{meet}/votes", MEETINGS, MDRAFT),
-    R("api", "GET", "/api/meetings/{held}/votes", HELD, MREAD),
-    R("api", "POST", "/api/meetings/{meet}/votes", MEETINGS, MMANAGE, _vote_body, ok=201),
-    R("api", "DELETE", "/api/meetings/votes/{vote}", VOTES, MMANAGE, ok=204),
+    R("api", "GET", "/api/meetings/{meet}/comments", DRAFTS, MIN_SEE),
+    R("api", "POST", "/api/meetings/{meet}/comments", DRAFTS, MIN_COMMENT, lambda w, m: {"text": "Ý kiến"}, ok=201),
+    R("api", "GET", "/api/meetings/{meet}/votes", DRAFTS, MIN_DRAFT),
+    R("api", "GET", "/api/meetings/{held}/votes", HELD, MIN_READ),
+    R("api", "POST", "/api/meetings/{meet}/votes", DRAFTS, MIN_MANAGE, _vote_body, ok=201),
+    R("api", "DELETE", "/api/meetings/votes/{vote}", VOTES, MIN_MANAGE, ok=204),
     # Party cards: JSON API
     R("api", "GET", "/api/cards?unit={code}", UNITS, KVIEW),
     R("api", "GET", "/api/cards/pending?unit={unit}", UNITS, KVIEW),
@@ -953,7 +1058,46 @@ ROUTES: list[Route] = [
       ok=302),
     R("page", "POST", "/cards/{card}/suspend/", CARDS, KREVOKE, _card_change(day="10/11/2026"), ok=302),
     R("page", "POST", "/cards/{card}/reinstate/", CARDS, KREVOKE, _card_change(day="10/11/2026"), _suspended, ok=302),
+    # Cell meetings: JSON API
+    R("api", "GET", "/api/meetings?unit={unit}", UNITS, VIEW),
+    R("api", "GET", "/api/meetings/{meeting}", MEETINGS, MVIEW),
+    R("api", "POST", "/api/meetings/checkin", MEETINGS, MCHECKIN, lambda w, m: {"token": m.checkin_token}, ok=201,
+      hidden=422),
+    R("api", "POST", "/api/meetings/{meeting}/attendance", MEETINGS, MMANAGE,
+      lambda w, m: {"marks": [{"member": _meeting_member(w, m).pk, "status": "present"}]}),
+    # ... and pages
+    R("page", "GET", "/meetings/new/?unit={unit}", UNITS, MUNIT_MANAGE),
+    R("page", "POST", "/meetings/new/?unit={unit}", UNITS, MUNIT_MANAGE, _meeting_form, ok=302,
+      rows=_notifies_cell_a1),
+    R("page", "GET", "/meetings/units/{unit}/registrations/", UNITS, MUNIT_VIEW),
+    R("page", "GET", "/meetings/units/{unit}/attendance/", CELLS, MUNIT_VIEW),
+    R("page", "GET", "/meetings/{meeting}/", MEETINGS, MVIEW),
+    R("page", "GET", "/meetings/{meeting}/calendar.ics", MEETINGS, MVIEW),
+    R("page", "GET", "/meetings/{meeting}/qr/", MEETINGS, MMANAGE),
+    R("page", "GET", "/meetings/{meeting}/edit/", MEETINGS, MMANAGE),
+    R("page", "POST", "/meetings/{meeting}/edit/", MEETINGS, MMANAGE, _meeting_edit_form, ok=302),
+    R("page", "POST", "/meetings/{meeting}/cancel/", MEETINGS, MMANAGE,
+      lambda w, m: {"reason": "Mưa lũ", "version": m.version}, ok=302, rows=_notifies_cell_a1),
+    R("page", "POST", "/meetings/{meeting}/agenda/", MEETINGS, MMANAGE, lambda w, m: {"title": "Thông báo"}, ok=302),
+    R("page", "POST", "/meetings/{meeting}/attachments/", MEETINGS, MMANAGE,
+      lambda w, m: {"title": "", "document": "", "file": _pdf()}, ok=302),
+    R("page", "POST", "/meetings/{meeting}/invitations/", MEETINGS, MMANAGE,
+      lambda w, m: {"name": "Đồng chí Bí thư xã", "member": ""}, ok=302),
+    R("page", "POST", "/meetings/{meeting}/attendance/", MEETINGS, MMANAGE,
+      lambda w, m: {f"status_{_meeting_member(w, m).pk}": "present"}, ok=302),
+    R("page", "GET", "/meetings/c/{token}/", MEETINGS, MVIEW),
+    R("page", "POST", "/meetings/c/{token}/", MEETINGS, MCHECKIN, lambda w, m: {"idempotency_key": "k1"}, ok=302),
+    R("page", "GET", "/meetings/attachments/{attachment}/download/", ATTACHMENTS, MVIEW, audited=True),
+    R("page", "POST", "/meetings/attachments/{attachment}/remove/", ATTACHMENTS, MMANAGE, lambda w, a: {}, ok=302),
+    R("page", "POST", "/meetings/agenda/{agenda}/remove/", AGENDA, MMANAGE, lambda w, a: {}, ok=302),
+    R("page", "POST", "/meetings/invitations/{invitation}/remove/", GUESTS, MMANAGE, lambda w, g: {}, ok=302),
 ]
+
+
+def _pdf() -> Any:
+    from tests.library.fixtures import pdf_upload
+
+    return pdf_upload()
 
 FIELD_NEEDS = {FVIEW, FVISIT, FMANAGE, FRAISE, SELF}
 
@@ -963,8 +1107,10 @@ def expected_status(route: Route, scope: Scope | None, target: str, role: str = 
         return 401 if route.surface == "api" else 302
     if route.needs in FIELD_NEEDS:
         return _field_status(route, role, scope, target)
+    if route.needs in MINUTES_NEEDS:
+        return _minutes_status(route, role, target)
     if route.needs in MEETING_NEEDS:
-        return _meeting_status(route, role, target)
+        return _meeting_status(route, role, scope, target)
     if route.needs in (RVIEW, RRESOLVE, RFIX):
         return _reconcile_status(route, scope, target)
     if route.needs in (CVIEW, CMANAGE, CLIST, CCREATE):
@@ -1039,9 +1185,21 @@ def _state() -> tuple:
                list(Opinion.objects.order_by("pk").values_list("pk", "answer")),
                list(Feedback.objects.order_by("pk").values_list("pk", "answer")), QuizAttempt.objects.count())
     from dangvien.credentials.models import Card, Portrait
-    from dangvien.meetings.models import Comment, Meeting, Minutes, Speech, Vote
+    from dangvien.meetings.models import (
+        AgendaItem,
+        Attachment,
+        Attendance,
+        Comment,
+        Invitation,
+        Meeting,
+        Minutes,
+        Speech,
+        Vote,
+    )
 
-    meetings = (list(Meeting.objects.order_by("pk").values_list("pk", "status", "version")),
+    meetings = (list(Meeting.objects.order_by("pk").values_list("pk", "version", "status", "topic")),
+                AgendaItem.objects.count(), Attachment.objects.count(), Invitation.objects.count(),
+                list(Attendance.objects.order_by("pk").values_list("pk", "status", "member_id")),
                 list(Minutes.objects.order_by("pk").values_list("pk", "status", "version")), Speech.objects.count(),
                 Comment.objects.count(), list(Vote.objects.order_by("pk").values_list("pk", "votes_for")))
     cards = (list(Card.objects.order_by("pk").values_list("pk", "status", "version")), Portrait.objects.count())
@@ -1105,7 +1263,9 @@ def test_scope(route: Route, role: str) -> None:
                                fcampaign=_fieldwork(world).pk if fieldwork else "",
                                rcampaign=_report_campaign_id(world) if "{rcampaign}" in route.url else "",
                                doc=target.pk, topic=target.pk, opinion=target.pk, fb=target.pk,
-                               meet=target.pk, held=target.pk, vote=target.pk, card=target.pk)
+                               meet=target.pk, held=target.pk, vote=target.pk, card=target.pk,
+                               meeting=target.pk, token=getattr(target, "checkin_token", ""), attachment=target.pk,
+                               agenda=target.pk, invitation=target.pk)
         body = route.body(world, target) if route.body else None
         expected = expected_status(route, scope, target_name, role)
         before = _state()
@@ -1249,3 +1409,49 @@ def test_card_status_lists_are_public_and_the_same_for_everyone(role: str, keys_
     assert client.get("/cards/status/8").status_code == 404
     assert client.post("/cards/status/7").status_code in (403, 405)  # nothing to write
     assert _state() == before
+
+
+# --- cell meetings: the pages without an object in the URL, and what the lists show -------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", list(ROLE_SCOPES))
+def test_meetings_own_pages_and_lists(role: str) -> None:
+    """A member's own pages (my meetings, my attendance, the check-in page) exist for a login with a
+    member record only; the lists show exactly the meetings the role sees (MUST-SHOW)."""
+    world = build_world()
+    meetings = {name: _meeting(world, name.split("_")[1]) for name in MEETINGS}
+    scope = MEETING_SCOPES[role]
+    client = Client()
+    if scope is not None:
+        client.force_login(getattr(world, role))
+    before = _state()
+    own = ["/meetings/mine/", "/meetings/mine/attendance/", "/meetings/checkin/"]
+    responses = {url: client.get(url) for url in [*own, "/meetings/", "/meetings/calendar/", "/api/meetings/mine",
+                                                  "/api/meetings"]}
+    for response in responses.values():
+        check_private_headers(response)
+    assert _state() == before
+    if scope is None:
+        assert all(responses[url].status_code == 401 for url in ("/api/meetings/mine", "/api/meetings"))
+        assert all(r["Location"].startswith("/accounts/login/") for url, r in responses.items()
+                   if not url.startswith("/api/"))
+        return
+    member = role == "member_user_a1"
+    assert [responses[url].status_code for url in own] == [200 if member else 404] * 3
+    assert responses["/meetings/calendar/"].status_code == 200
+    mine = {item["id"] for item in responses["/api/meetings/mine"].json()}
+    assert mine == ({meetings["meeting_a1"].pk} if member else set())
+    listed = {item["id"] for item in responses["/api/meetings"].json()["items"]}
+    assert listed == {meetings[name].pk for name in MEETINGS if name in scope.sees}
+    page = responses["/meetings/"]
+    if scope.manages:
+        body = page.content.decode()
+        for name, meeting in meetings.items():
+            assert (f'href="/meetings/{meeting.pk}/"' in body) == (name in scope.sees), name
+    else:  # a member, or a role without the meetings' permissions: their own meetings
+        assert page.status_code == 302 and page["Location"] == "/meetings/mine/"
+        if member:
+            body = responses["/meetings/mine/"].content.decode()
+            assert f'href="/meetings/{meetings["meeting_a1"].pk}/"' in body
+            assert f'href="/meetings/{meetings["meeting_b1"].pk}/"' not in body

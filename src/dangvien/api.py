@@ -26,6 +26,7 @@ from dangvien.core.errors import StaleEdit
 from dangvien.credentials.api import router as cards_router
 from dangvien.fieldwork.api import router as visits_router
 from dangvien.library.api import router as library_router
+from dangvien.meetings.api import router as meetings_router
 from dangvien.meetings.minutes_api import router as minutes_router
 from dangvien.members.api import router as members_router
 from dangvien.members.tree_api import router as unit_tree_router
@@ -76,6 +77,7 @@ api.add_router("/campaigns", campaign_reports_router)
 api.add_router("/library", library_router)
 api.add_router("/meetings", minutes_router)
 api.add_router("/cards", cards_router)
+api.add_router("/meetings", meetings_router)
 
 
 def error_fields(exc: ValidationError) -> dict[str, list[str]]:

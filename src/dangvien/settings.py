@@ -342,6 +342,18 @@ DANGVIEN: dict[str, Any] = {
     # a stored portrait is scaled into (35 x 45 mm at 300 dpi, the usual chip-card portrait).
     "PORTRAIT_MAX_BYTES": 5 * 1024 * 1024,
     "PORTRAIT_BOX": (413, 531),
+    # Cell meetings (docs/meetings.md). The QR check-in is accepted from this long before the start
+    # until this long after the end (a meeting without an end time: MEETING_DEFAULT_HOURS after its
+    # start); a scan made offline inside that window syncs up to MEETING_CHECKIN_SYNC_DAYS later.
+    "MEETING_CHECKIN_EARLY_MINUTES": 60,
+    "MEETING_CHECKIN_LATE_MINUTES": 30,
+    "MEETING_DEFAULT_HOURS": 3,
+    "MEETING_CHECKIN_SYNC_DAYS": 7,
+    # `dangvien meetings remind` reminds the invitees of meetings starting within this many hours.
+    "MEETING_REMINDER_HOURS": 24,
+    # Largest document attached to a meeting (PDF, Word/Excel/OpenDocument, JPEG/PNG scans).
+    "MEETING_ATTACHMENT_MAX_BYTES": int(os.environ.get("DANGVIEN_MEETING_ATTACHMENT_MAX_BYTES",
+                                                       str(20 * 1024 * 1024))),
 }
 
 # Notices by SMS (notifications.sms): the dotted path of a backend class; the default prints each

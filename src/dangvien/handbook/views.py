@@ -110,6 +110,9 @@ def service_worker(request: HttpRequest) -> HttpResponse:
     by the HTTP cache so that a new version reaches the phones at their next visit."""
     response = render(request, "handbook/sw.js", {
         "offline_header": OFFLINE_COPY_HEADER, "logout_path": reverse("accounts:logout"),
+        # The meetings' check-in (a layer above: named by its URLs only).
+        "checkin_page": reverse("meetings:checkin"), "checkin_link_prefix": reverse("meetings:checkin_link",
+                                                                                   args=["x"])[:-2],
         "static_prefix": settings.STATIC_URL if settings.STATIC_URL.startswith("/") else "/" + settings.STATIC_URL,
     }, content_type="text/javascript; charset=utf-8")
     response["Service-Worker-Allowed"] = SERVICE_WORKER_SCOPE

@@ -133,7 +133,12 @@ class Attendance(models.Model):
     idempotency_key = models.CharField(max_length=64, blank=True)  # an offline check-in sent twice counts once
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["meeting", "member"], name="attendance_member_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["meeting", "member"], name="attendance_member_unique"),
+            # A check-in synced from the phone's queue carries its key: sent twice, recorded once.
+            models.UniqueConstraint(fields=["member", "idempotency_key"], name="attendance_checkin_idempotent",
+                                    condition=~models.Q(idempotency_key="")),
+        ]
         indexes = [models.Index(fields=["member", "status"])]
 
     def __str__(self) -> str:

@@ -2,9 +2,10 @@
 // - for a member: registers the service worker (handbook/sw.js) that keeps their own pages;
 // - forgets saved pages that are not the logged-in member's (nobody logged in, or another person
 //   on a shared phone), and every saved page when the member logs out;
-// - an opinion or feedback written offline (a form with data-offline-send) is queued in IndexedDB
-//   with a fresh idempotency key and sent once when back online, through the API, which answers a
-//   resend of the same key with the row first recorded: never lost, never doubled.
+// - an opinion or feedback written offline (a form with data-offline-send), or a meeting check-in
+//   (meetings/checkin.js, through window.dangvienOutbox), is queued in IndexedDB with a fresh
+//   idempotency key and sent once when back online, through the API, which answers a resend of the
+//   same key with the row first recorded: never lost, never doubled.
 (function () {
   "use strict";
 
@@ -98,7 +99,7 @@
     return fetch(item.url, {
       method: "POST", credentials: "same-origin",
       headers: {"Content-Type": "application/json", "Idempotency-Key": item.key, "X-CSRFToken": csrfToken()},
-      body: JSON.stringify({text: item.text})
+      body: JSON.stringify(item.body || {text: item.text})
     }).then(function (response) {
       if (response.ok) {
         return "sent";
@@ -113,7 +114,7 @@
       return Promise.resolve();
     }
     sending = true;
-    var outcome = {sent: 0, refused: [], waiting: 0};
+    var outcome = {sent: 0, refused: [], waiting: 0, checkins: 0};
     return inOutbox("readonly", function (store) { return store.getAll(); }).then(function (items) {
       var mine = items.filter(function (item) { return item.user === user; });
       mine.sort(function (a, b) { return a.queuedAt - b.queuedAt; });
@@ -126,8 +127,9 @@
             }
             if (result === "sent") {
               outcome.sent += 1;
+              outcome.checkins += item.kind === "checkin" ? 1 : 0;
             } else {
-              outcome.refused.push(item.text);
+              outcome.refused.push(item.label || item.text);
             }
             return inOutbox("readwrite", function (store) { return store.delete(item.key); });
           });
@@ -138,6 +140,8 @@
         say("refused", outcome.refused.join(" / "));
       } else if (outcome.waiting) {
         say("waiting");
+      } else if (outcome.checkins) {
+        say("checkin-sent");
       } else if (outcome.sent) {
         say("sent");
       }
@@ -162,6 +166,25 @@
       say("queued");
     }, function () { say("failed"); });
   });
+
+  // For other pages' scripts (the meetings' check-in): queue an item {url, body, label, kind}, sent
+  // like the forms' ones (a fresh key, the user's, in order, once).
+  window.dangvienOutbox = {
+    newKey: newKey,
+    csrfToken: csrfToken,
+    queue: function (item) {
+      if (!user || !window.indexedDB) {
+        return Promise.reject(new Error("no outbox"));
+      }
+      var stored = {key: newKey(), user: user, url: item.url, body: item.body, label: item.label || "",
+                    kind: item.kind || "", queuedAt: Date.now()};
+      return inOutbox("readwrite", function (store) { return store.put(stored); }).then(function () {
+        if (navigator.onLine) {
+          sendQueued();
+        }
+      });
+    }
+  };
 
   window.addEventListener("online", function () { sendQueued(); });
   window.addEventListener("offline", function () { say("offline"); });

@@ -14,7 +14,11 @@ var STATIC_CACHE = "dangvien-static-v1";
 var OFFLINE_HEADER = "{{ offline_header }}";
 var LOGOUT_PATH = "{{ logout_path }}";
 var STATIC_PREFIX = "{{ static_prefix }}";
-var MEMBER_PREFIXES = ["/handbook/", "/library/"];
+var MEMBER_PREFIXES = ["/handbook/", "/library/", "/meetings/"];
+// A meeting's check-in address (the QR) opened offline is answered with the saved "Check in" page,
+// which queues the check-in with the time of the scan (docs/meetings.md).
+var CHECKIN_LINK_PREFIX = "{{ checkin_link_prefix }}";
+var CHECKIN_PAGE = "{{ checkin_page }}";
 var NETWORK_WAIT_MS = 6000;
 
 self.addEventListener("install", function () {
@@ -79,6 +83,9 @@ function remember(request, response) {
 }
 
 function savedCopy(request) {
+  if (CHECKIN_PAGE && new URL(request.url).pathname.indexOf(CHECKIN_LINK_PREFIX) === 0) {
+    request = new Request(CHECKIN_PAGE);
+  }
   return memberCaches().then(function (names) {
     return names.reduce(function (found, name) {
       return found.then(function (hit) {

@@ -1,0 +1,156 @@
+// The handbook's "Check in" page (docs/meetings.md):
+// - "Scan the code" opens the camera and reads the meeting's QR (the browser's BarcodeDetector, or
+//   jsQR from npm, loaded only then); the code is the check-in address, /meetings/c/<token>/;
+// - a check-in address opened while offline is answered by the service worker with this page, saved
+//   earlier: its token is then read from the address bar;
+// - the check-in is sent at once when online; without a connection (or when the send fails) it is
+//   queued in the handbook's outbox (offline.js) with a fresh idempotency key and the time of the
+//   scan, and sent when the phone is back online: the server records it once and keeps that time.
+(function () {
+  "use strict";
+
+  var root = document.getElementById("checkin");
+  if (!root) {
+    return;
+  }
+  var result = document.getElementById("checkin-result");
+  var prefix = root.getAttribute("data-link-prefix");
+
+  function say(name, detail, kind) {
+    result.textContent = detail ? (name ? root.getAttribute("data-" + name) + " " : "") + detail
+      : root.getAttribute("data-" + name);
+    result.className = "msg msg-" + (kind || "info");
+    result.hidden = false;
+  }
+
+  function tokenOf(text) {
+    try {
+      var url = new URL(text, location.href);
+      if (url.origin === location.origin && url.pathname.indexOf(prefix) === 0) {
+        return decodeURIComponent(url.pathname.slice(prefix.length).split("/")[0]);
+      }
+    } catch (error) {
+      return "";
+    }
+    return "";
+  }
+
+  function queue(token, scannedAt) {
+    var outbox = window.dangvienOutbox;
+    if (!outbox) {
+      say("failed", "", "error");
+      return;
+    }
+    outbox.queue({url: root.getAttribute("data-api"), body: {token: token, scanned_at: scannedAt},
+                  label: root.getAttribute("data-failed"), kind: "checkin"})
+      .then(function () { say("queued"); }, function () { say("failed", "", "error"); });
+  }
+
+  function checkIn(token) {
+    var scannedAt = new Date().toISOString();
+    if (!navigator.onLine || !window.dangvienOutbox) {
+      queue(token, scannedAt);
+      return;
+    }
+    var key = window.dangvienOutbox.newKey();
+    fetch(root.getAttribute("data-api"), {
+      method: "POST", credentials: "same-origin",
+      headers: {"Content-Type": "application/json", "Idempotency-Key": key,
+                "X-CSRFToken": window.dangvienOutbox.csrfToken()},
+      body: JSON.stringify({token: token, scanned_at: scannedAt})
+    }).then(function (response) {
+      if (response.status === 201 || response.status === 200) {
+        say(response.status === 201 ? "sent" : "again", "", "success");
+      } else if (response.status >= 500 || [401, 403, 408, 429].indexOf(response.status) >= 0) {
+        queue(token, scannedAt);  // kept, with the scan's time, for the next try
+      } else {
+        response.json().then(function (body) { say("", body.detail, "error"); },
+                             function () { say("wrong", "", "error"); });
+      }
+    }, function () { queue(token, scannedAt); });
+  }
+
+  // A check-in address opened offline: the saved page, shown by the service worker at that address.
+  var pageToken = root.getAttribute("data-token");
+  if (!pageToken && location.pathname.indexOf(prefix) === 0) {
+    queue(tokenOf(location.href), new Date().toISOString());
+  }
+
+  // --- the camera -----------------------------------------------------------------------------------
+  var scanner = document.getElementById("scanner");
+  var video = document.getElementById("scan-video");
+  var canvas = document.getElementById("scan-canvas");
+  var decoderUrl = root.getAttribute("data-decoder");
+  if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia || pageToken) {
+    return;  // no camera here (the plain link and the camera app still work), or the code was opened already
+  }
+  scanner.hidden = false;
+
+  function loadDecoder() {
+    if ("BarcodeDetector" in window) {
+      var detector = new window.BarcodeDetector({formats: ["qr_code"]});
+      return Promise.resolve(function () {
+        return detector.detect(video).then(function (codes) { return codes.length ? codes[0].rawValue : ""; });
+      });
+    }
+    if (!decoderUrl) {
+      return Promise.reject(new Error("no decoder"));
+    }
+    return new Promise(function (resolve, reject) {
+      var script = document.createElement("script");
+      script.src = decoderUrl;
+      script.onload = function () {
+        var context = canvas.getContext("2d", {willReadFrequently: true});
+        resolve(function () {
+          canvas.width = video.videoWidth;
+          canvas.height = video.videoHeight;
+          context.drawImage(video, 0, 0, canvas.width, canvas.height);
+          var image = context.getImageData(0, 0, canvas.width, canvas.height);
+          var code = window.jsQR(image.data, image.width, image.height, {inversionAttempts: "dontInvert"});
+          return Promise.resolve(code ? code.data : "");
+        });
+      };
+      script.onerror = reject;
+      document.head.appendChild(script);
+    });
+  }
+
+  document.getElementById("scan-start").addEventListener("click", function () {
+    var stream = null;
+    function stop() {
+      if (stream) {
+        stream.getTracks().forEach(function (track) { track.stop(); });
+      }
+      video.hidden = true;
+    }
+    Promise.all([loadDecoder(), navigator.mediaDevices.getUserMedia({video: {facingMode: "environment"}})])
+      .then(function (ready) {
+        var decode = ready[0];
+        stream = ready[1];
+        video.srcObject = stream;
+        video.hidden = false;
+        return video.play().then(function () {
+          return new Promise(function (resolve) {
+            function look() {
+              if (video.readyState < 2) {
+                setTimeout(look, 200);
+                return;
+              }
+              decode().then(function (text) {
+                if (text && tokenOf(text)) {
+                  resolve(tokenOf(text));
+                } else {
+                  if (text) {
+                    say("wrong", "", "error");
+                  }
+                  setTimeout(look, 250);
+                }
+              }, function () { setTimeout(look, 250); });
+            }
+            look();
+          });
+        });
+      })
+      .then(function (token) { stop(); checkIn(token); }, function () { stop(); say("camera", "", "error"); });
+  });
+})();
