@@ -36,6 +36,7 @@ from dangvien.meetings.models import (
     MeetingKind,
     Minutes,
 )
+from dangvien.meetings.selectors import roll_expected
 from dangvien.members.models import Member
 from dangvien.members.services import member_exempt, member_transfer_temporarily
 from tests.clock import NOW
@@ -47,9 +48,14 @@ ENDS = STARTS + dt.timedelta(hours=2, minutes=30)  # 16:30
 
 def make_meeting(unit: Any, *, kind: str = MeetingKind.REGULAR, starts_at: dt.datetime = STARTS,
                  topic: str = "Sinh hoạt chi bộ tháng 11", place: str = "Hội trường trường THPT Ia Grai") -> Meeting:
-    return Meeting.objects.create(unit=unit, kind=kind, topic=topic, place=place, starts_at=starts_at,
-                                  registered_at=starts_at - dt.timedelta(days=30),
-                                  checkin_token=secrets.token_urlsafe(32))
+    """A meeting held in the past (test setup, not the scheduling service, which refuses a start that
+    long ago), inviting the members its cell's roll expects now, as scheduling would have."""
+    meeting = Meeting.objects.create(unit=unit, kind=kind, topic=topic, place=place, starts_at=starts_at,
+                                     registered_at=starts_at - dt.timedelta(days=30),
+                                     checkin_token=secrets.token_urlsafe(32))
+    Invitation.objects.bulk_create([Invitation(meeting=meeting, member_id=pk)
+                                    for pk in roll_expected(unit.pk).values_list("pk", flat=True)])
+    return meeting
 
 
 def mark(meeting: Meeting, member: Member, status: str, reason: str = "") -> Attendance:

@@ -34,9 +34,8 @@ from dangvien.meetings.models import (
     Vote,
 )
 from dangvien.meetings.permissions import MEETING_MANAGE
-from dangvien.meetings.selectors import meeting_get_for
+from dangvien.meetings.selectors import expected_members, meeting_get_for
 from dangvien.members.models import ON_ROLL_STATUSES, Member, Status
-from dangvien.org.models import MEMBER_UNIT_KINDS
 
 # --- who is expected ------------------------------------------------------------------------------
 
@@ -47,18 +46,9 @@ EXPECTED_STATUSES = (Status.OFFICIAL, Status.PROBATIONARY)
 
 
 def _expected_members(meeting: Meeting) -> QuerySet[Member]:
-    """The members the meeting's present / total counts: STOPGAP until meet-core's
-    `meetings.selectors.expected_members(meeting)` lands (the contract gives that one function the
-    rule; the lead replaces this body with a call to it).
-
-    The rule as the contract states it: members on the roll of the meeting's cell whose status is
-    official or probationary (not exempted); guests never count. A committee meeting's unit is not a
-    cell and has no roll of its own: there the invited members (not guests) with those statuses
-    count. The roll is read as it is now (at approval, the counts are fixed)."""
-    if meeting.unit.kind in MEMBER_UNIT_KINDS:
-        return Member.objects.filter(unit_id=meeting.unit_id, status__in=EXPECTED_STATUSES)
-    invited = Invitation.objects.filter(meeting=meeting, is_guest=False, member__isnull=False).values("member_id")
-    return Member.objects.filter(pk__in=invited, status__in=EXPECTED_STATUSES)
+    """The members the meeting's present / total counts (meetings.selectors.expected_members: its
+    invitations as an expected member, following the cell's roll until the meeting starts)."""
+    return expected_members(meeting)
 
 
 @dataclass(frozen=True)

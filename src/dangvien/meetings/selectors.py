@@ -107,7 +107,9 @@ def expected_members(meeting: Meeting) -> QuerySet[Member]:
     every change and the reminder run bring them up to date: services._sync_roll), then stay as they
     were, the meeting's own record; a committee's meeting expects the members invited by hand."""
     invited = Invitation.objects.filter(meeting_id=meeting.pk, is_guest=False, member__isnull=False)
-    return Member.objects.filter(pk__in=invited.values("member_id"))
+    # Only official and probationary members count, also where invitations are made by hand (a
+    # committee's meeting): an exempted member invited there is present as a guest, not expected.
+    return Member.objects.filter(pk__in=invited.values("member_id"), status__in=EXPECTED_STATUSES)
 
 
 # --- lists --------------------------------------------------------------------------------------------

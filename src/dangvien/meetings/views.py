@@ -26,7 +26,7 @@ from dangvien.accounts.permissions import can, scope_for
 from dangvien.core.errors import NotFound, StaleEdit
 from dangvien.core.offline import allow_offline_copy
 from dangvien.library.selectors import documents_visible_to
-from dangvien.meetings import calendar, forms, rules, selectors, services
+from dangvien.meetings import calendar, forms, minutes_selectors, rules, selectors, services
 from dangvien.meetings.models import AttendanceStatus, Meeting, MeetingKind, MeetingStatus
 from dangvien.meetings.permissions import MEETING_MANAGE, MEETING_VIEW
 from dangvien.meetings.qr import qr_svg
@@ -212,8 +212,10 @@ def _library_choices(actor: Any, meeting: Meeting) -> list[Any]:
 def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = selectors.meeting_get_for(request.user, pk)
     page = selectors.meeting_page(request.user, meeting)
-    context: dict[str, Any] = {"page": page, "meeting": meeting, "statuses": AttendanceStatus.choices}
+    context: dict[str, Any] = {"page": page, "meeting": meeting, "statuses": AttendanceStatus.choices,
+                               "manage": page.manage}
     if page.manage:
+        context["comment_lines"] = minutes_selectors.comments_panel(request.user, meeting)
         context.update({
             "qr": mark_safe(qr_svg(checkin_url(request, meeting.checkin_token), title=_("Check-in code"))),  # noqa: S308
             "checkin_link": checkin_url(request, meeting.checkin_token),
