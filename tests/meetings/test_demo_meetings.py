@@ -238,6 +238,7 @@ def test_the_logins_see_a_meeting_to_come_and_one_held_and_two_members_near_remo
     assert Comment.objects.filter(author=dangvien, meeting=upcoming).exists()
     own = Attendance.objects.filter(member_id=dangvien.member_id)
     assert own.exists() and set(own.values_list("method", "recorded_by")) == {(CheckInMethod.QR, dangvien.pk)}
+    assert not Invitation.objects.filter(member_id=dangvien.member_id).exclude(meeting__unit=cell).exists()
     # Months of 2026 with an unexcused absence from a regular meeting, per member of the cell.
     months: dict[int, set[dt.date]] = defaultdict(set)
     for mark in Attendance.objects.filter(meeting__unit=cell, meeting__kind=MeetingKind.REGULAR,
@@ -266,6 +267,8 @@ def _snapshot() -> list[tuple]:
                 row["agenda_item_id"] = positions[row["agenda_item_id"]]
             if "minutes_id" in row:
                 row["minutes_id"] = minutes[row["minutes_id"]]
+            for line in row.get("fixed_agenda") or []:  # the agenda as approved (meet-minutes' column)
+                line["id"] = positions[line["id"]]
             rows.append((model.__name__, *sorted(row.items())))
     return sorted(rows, key=repr)
 

@@ -278,11 +278,13 @@ class _Loader:
             if commune is None or not below:
                 continue
             rng = random.Random(f"{self.seed}:meetings:committee-people:{code}")
-            secretaries = [chairs[cell][0] for cell in below]
+            # The demo member login stays a plain member, on no committee.
+            plain = getattr(self.logins.member, "member_id", None)
+            secretaries = [chairs[cell][0] for cell in below if chairs[cell][0].pk != plain]
             size = rng.randint(7, 11) if kind == UnitKind.COMMUNE else rng.randint(5, 9)
             committee = rng.sample(secretaries, min(size, len(secretaries)))
             if len(committee) < size:
-                others = [p for cell in below for p in people[cell] if p not in committee]
+                others = [p for cell in below for p in people[cell] if p not in committee and p.pk != plain]
                 committee += rng.sample(others, min(size - len(committee), len(others)))
             committee.sort(key=lambda p: p.pk)
             context = {"rng": rng, "chair": committee[0], "clerk": committee[-1], "forced": {},
