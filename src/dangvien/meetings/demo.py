@@ -174,6 +174,9 @@ class _Loader:
         self.rows: dict[Any, list[dict[str, Any]]] = {model: [] for model in (
             Meeting, AgendaItem, Invitation, Attendance, Minutes, Speech, Vote, Comment, Attachment)}
         self.planned: list[tuple[PlannedMeeting, list[Person], dict[str, Any]]] = []
+        # The logins' cell's nearest regular meeting to come, and those held: (id, plan, agenda).
+        self._home_upcoming: tuple[int, PlannedMeeting, list[tuple[int, str, str]]] | None = None
+        self._home_held: list[tuple[int, PlannedMeeting, list[tuple[int, str, str]]]] = []
 
     # --- reading ---------------------------------------------------------------------------------------
 
@@ -270,11 +273,17 @@ class _Loader:
         cells' secretaries below it (and a few members when they are few)."""
         paths = {pk: path for pk, _kind, _code, _name, path, _parent in units}
         communes = {path: code for _pk, kind, code, _name, path, _parent in units if kind == UnitKind.COMMUNE}
+        # The cells under each commune and each grassroots organization (one and two levels down).
+        cells_under: dict[str, list[int]] = {}
+        for cell in sorted(chairs):
+            for depth in (COMMUNE_PATH, COMMUNE_PATH + SEGMENT):
+                if len(paths[cell]) > depth:
+                    cells_under.setdefault(paths[cell][:depth], []).append(cell)
         for pk, kind, code, name, path, _parent in units:
             if kind not in (UnitKind.COMMUNE, UnitKind.GRASSROOTS_COMMITTEE):
                 continue
             commune = plans.get(communes.get(path[:COMMUNE_PATH], ""))
-            below = [cell for cell in sorted(chairs) if paths[cell].startswith(path) and cell != pk]
+            below = cells_under.get(path, [])
             if commune is None or not below:
                 continue
             rng = random.Random(f"{self.seed}:meetings:committee-people:{code}")
@@ -360,11 +369,11 @@ class _Loader:
         if home and plan is not None and planned.kind == MeetingKind.REGULAR and self.summary.home is not None:
             if planned.status == MeetingStatus.SCHEDULED and planned.starts_at > self.now:
                 self.summary.home.upcoming = min(self.summary.home.upcoming or planned.starts_at, planned.starts_at)
-                if getattr(self, "_home_upcoming", None) is None:  # the nearest (in order of start)
+                if self._home_upcoming is None:  # the nearest: the meetings come in order of start
                     self._home_upcoming = (pk, planned, items)
             if held:
                 self.summary.home.held = max(self.summary.home.held or planned.starts_at, planned.starts_at)
-                self._home_held = getattr(self, "_home_held", []) + [(pk, planned, items)]
+                self._home_held.append((pk, planned, items))
         for position, (item_id, title, presenter) in enumerate(items, start=1):
             self.rows[AgendaItem].append({"id": item_id, "meeting_id": pk, "position": position, "title": title,
                                           "presenter": presenter})
@@ -503,8 +512,7 @@ class _Loader:
         """The demo member's opinions on the agenda of the next meeting and the last two held, the
         province's guidance attached to the next one, and its invitation in the member's inbox."""
         member, secretary = self.logins.member, self.logins.secretary
-        upcoming = getattr(self, "_home_upcoming", None)
-        held = getattr(self, "_home_held", [])[-2:]
+        upcoming, held = self._home_upcoming, self._home_held[-2:]
         if member is None or member.member_id is None:
             return
         opinions = ["Đề nghị chi bộ dành thời gian hướng dẫn đảng viên cao tuổi dùng Sổ tay đảng viên trên điện thoại.",
