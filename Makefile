@@ -70,6 +70,8 @@ demo: system-deps $(VENV)/.main messages qr-deps
 	$(BIN)/dangvien demo-fieldwork --seed $(DEMO_SEED)
 	@# Party cards for the members sent to production, with synthetic photos: needs the campaign.
 	$(BIN)/dangvien demo-cards --seed $(DEMO_SEED)
+	@# Six months of cell and committee meetings, this month's and next month's schedule (docs/meetings-demo.md).
+	$(BIN)/dangvien demo-meetings --seed $(DEMO_SEED)
 	@echo "Campaign pages, http://$(HOST):$(PORT)/campaigns/ : tinh (province committee officer: every commune"
 	@echo "ranked, the lagging ones to urge, the provincial working group that answers difficulties), xa (commune"
 	@echo "committee officer: Phường Pleiku's organizations and cells, leads its working group), canbothe (card"
@@ -81,6 +83,13 @@ demo: system-deps $(VENV)/.main messages qr-deps
 	@echo "Member handbook, http://$(HOST):$(PORT)/handbook/ : dangvien (a party member: logging in lands there);"
 	@echo "bithu (cell secretary) sees the cell's handbook accounts, issues codes, records evaluations and fees at"
 	@echo "http://$(HOST):$(PORT)/handbook/cell/; a member without an account activates at /handbook/activate/ (above)."
+	@echo "Cell meetings, http://$(HOST):$(PORT)/meetings/ : bithu (cell secretary: the cell's meetings of six months"
+	@echo "and the next one registered, attendance by QR code and marks, minutes, two members near the rule of three"
+	@echo "months absent without reason), dangvien (a member: the next meeting with its invitation, a document and"
+	@echo "their opinions, the meetings held and their own attendance); xa and tinh see every meeting below them."
+	@echo "Adoption report, http://$(HOST):$(PORT)/adoption/ : tinh (the province, near the 80% goal of cells holding"
+	@echo "their meetings in the app; by commune from about 30% in mountain communes to 100%: look at last month),"
+	@echo "xa (Phường Pleiku). See docs/meetings-demo.md."
 	@echo "Serving on http://$(HOST):$(PORT)/ with a background worker (Ctrl+C to stop)"
 	$(BIN)/dangvien db_worker --no-reload -v0 & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn dangvien.wsgi:application --bind $(HOST):$(PORT) --workers 3 --access-logfile - --error-logfile -

@@ -190,6 +190,13 @@ def schedule(persons: Iterable[Person], plans: Mapping[str, CommunePlan], *, see
     return result
 
 
+def cell_meeting_day(seed: str, cell: int) -> int:
+    """The day of the month (3 to 12) of a cell's regular monthly meeting in the demo, from the seed
+    and the cell's id: the campaign hands the cards over there, and the demo meetings
+    (meetings.demo) hold it on that day."""
+    return random.Random(f"{seed}:campaign:meeting:{cell}").randint(3, 12)
+
+
 class _CommuneRun:
     """One commune's members through the pipeline (its own random stream: communes do not shift
     one another's draws)."""
@@ -295,7 +302,7 @@ class _CommuneRun:
 
     def _cell_meeting(self, cell: int, after: dt.date) -> dt.date:
         """The cell's first regular monthly meeting on or after `after` (each cell has its day)."""
-        meeting_day = random.Random(f"{self.seed}:campaign:meeting:{cell}").randint(3, 12)
+        meeting_day = cell_meeting_day(self.seed, cell)
         day = after.replace(day=meeting_day)
         if day < after:
             day = (after.replace(day=1) + dt.timedelta(days=32)).replace(day=meeting_day)

@@ -123,15 +123,31 @@ def _delete_unit_records() -> dict[str, int]:
     """Rows of the apps above demo that protect a unit from deletion, found through the unit's
     relations (demo imports none of those apps); their own cascades go with them. Hidden
     relations too (related_name="+"): a run's unit is one."""
-    deleted = {}
+    deleted: dict[str, int] = {}
     relations = [f for f in Unit._meta.get_fields(include_hidden=True)
                  if isinstance(f, models.ForeignObjectRel) and f.related_model is not None]
+    pending: list[Any] = []
     for relation in relations:
         model: Any = relation.related_model
         if model._meta.app_label in {"accounts", "org", "members"}:  # reset by _reset itself
             continue
-        if relation.on_delete is models.PROTECT:
-            deleted[model._meta.label_lower] = model._default_manager.all().delete()[1].get(model._meta.label, 0)
+        if relation.on_delete is models.PROTECT and model not in pending:
+            pending.append(model)
+    # Such rows may protect one another (a meeting's attachment protects the library document it
+    # links): a model refused now goes again after the others, until a round deletes nothing.
+    while pending:
+        refused = []
+        for model in pending:
+            try:
+                with transaction.atomic():
+                    count = model._default_manager.all().delete()[1].get(model._meta.label, 0)
+            except models.ProtectedError:
+                refused.append(model)
+                continue
+            deleted[model._meta.label_lower] = deleted.get(model._meta.label_lower, 0) + count
+        if len(refused) == len(pending):
+            model._default_manager.all().delete()  # raises the ProtectedError that names the rows
+        pending = refused
     return deleted
 
 
