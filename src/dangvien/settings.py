@@ -333,11 +333,10 @@ DANGVIEN: dict[str, Any] = {
     # a dict of CardNumberScheme's fields. Changing it later changes only the numbers issued after.
     "CARD_NUMBER_SCHEME": os.environ.get("DANGVIEN_CARD_NUMBER_SCHEME", "province-luhn"),
     # Token status lists (credentials/models.py StatusList): entries a list, the share of them
-    # handed out before a new list is opened (indexes are drawn at random among the free ones), and
-    # the address each list is published at ({id}: the list's number; it goes onto every chip).
+    # handed out before a new list is opened (indexes are drawn at random among the free ones). Each
+    # list is published at PUBLIC_URL + /cards/status/<id> (status_selectors.status_list_uri).
     "STATUS_LIST_SIZE": 2**20,
     "STATUS_LIST_FILL": 0.75,
-    "STATUS_LIST_URI": os.environ.get("DANGVIEN_STATUS_LIST_URI", "http://127.0.0.1:8000/cards/status/{id}"),
     # The member's card photo (credentials/portraits.py): the largest upload accepted, and the box
     # a stored portrait is scaled into (35 x 45 mm at 300 dpi, the usual chip-card portrait).
     "PORTRAIT_MAX_BYTES": 5 * 1024 * 1024,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dangvien.credentials import views
+from dangvien.credentials import status_urls, views
 
 app_name = "credentials"
 urlpatterns = [
@@ -12,3 +12,5 @@ urlpatterns = [
     path("members/<id:member_id>/issue/", views.member_issue, name="issue"),
     path("members/<id:member_id>/photo/", views.member_photo, name="photo"),
 ]
+# The published status lists: /cards/status/<id>, credentials:status_list (status_urls.py).
+urlpatterns += status_urls.urlpatterns
