@@ -323,6 +323,8 @@ DANGVIEN: dict[str, Any] = {
     # it must not change once cards are issued. The published token is re-signed after its ttl (and at
     # once when a status changes); a verifier's copy answers "unknown" after 7 days (issue 13).
     "PUBLIC_URL": os.environ.get("DANGVIEN_PUBLIC_URL", "http://127.0.0.1:8000"),
+    # The card maker's certificate (PEM, RSA >= 3072 bits): production batches are encrypted to it.
+    "CARD_MAKER_CERT": os.environ.get("DANGVIEN_CARD_MAKER_CERT", ""),
     "STATUS_LIST_SOURCE": "dangvien.credentials.selectors.status_list_bytes",
     "STATUS_LIST_TTL_MINUTES": 60,
     # The verifier's side (`dangvien cards verify`): the trust list file and the status list copies.
