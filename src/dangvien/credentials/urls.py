@@ -8,6 +8,7 @@ urlpatterns = [
     path("pending/", views.pending_page, name="pending"),
     path("<id:pk>/", views.card_page, name="card"),
     path("<id:pk>/portrait.jpg", views.card_portrait, name="portrait"),
+    path("<id:pk>/face.pdf", views.card_face, name="face"),
     path("<id:pk>/<slug:slug>/", views.card_action, name="action"),
     path("members/<id:member_id>/issue/", views.member_issue, name="issue"),
     path("members/<id:member_id>/photo/", views.member_photo, name="photo"),

@@ -4,13 +4,13 @@ bar is twenty lines): redrawn in place on a terminal, at most every 2 % elsewher
 from __future__ import annotations
 
 import time
-from typing import TextIO
+from typing import Any
 
 
 class ProgressBar:
     WIDTH = 30
 
-    def __init__(self, stream: TextIO, label: str):
+    def __init__(self, stream: Any, label: str):  # a text stream or Django's OutputWrapper
         self.stream, self.label = stream, label
         self.total, self.done, self._shown, self._started = 0, 0, -1, time.perf_counter()
         self._tty = getattr(stream, "isatty", lambda: False)()
