@@ -16,11 +16,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from dangvien.accounts.cli import command_actor
 from dangvien.core.errors import NotFound
-from dangvien.credentials.batch import BatchError
 from dangvien.credentials.cli.progress import ProgressBar
-from dangvien.credentials.faces import faces_pdf
-from dangvien.credentials.keys import KeysError
-from dangvien.credentials.production import batch_produce
 from dangvien.org.selectors import unit_get_by_code_for
 
 HELP = "Build the production batch of a unit's cards for the card maker (signed, encrypted)."
@@ -35,6 +31,11 @@ def add_arguments(parser: CommandParser) -> None:
 
 
 def run(command: BaseCommand, options: dict[str, Any]) -> None:
+    # Imported here: `dangvien cards verify` must not load the keys and PDF machinery it never uses.
+    from dangvien.credentials.batch import BatchError
+    from dangvien.credentials.faces import faces_pdf
+    from dangvien.credentials.keys import KeysError
+    from dangvien.credentials.production import batch_produce
     cert_path = options["maker_cert"] or settings.DANGVIEN.get("CARD_MAKER_CERT")
     if not cert_path:
         raise CommandError("No card maker certificate: pass --maker-cert PEM or set DANGVIEN_CARD_MAKER_CERT.")

@@ -11,10 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from dangvien.accounts.cli import command_actor
 from dangvien.core.errors import NotFound
-from dangvien.credentials.batch import chip_file_name
-from dangvien.credentials.keys import KeysError
 from dangvien.credentials.models import Card
-from dangvien.credentials.production import chip_export
 
 HELP = "Write a card's chip files (EF.COM, data groups, EF.SOD) to a directory."
 
@@ -36,6 +33,10 @@ def _card_id(text: str) -> int:
 
 
 def run(command: BaseCommand, options: dict[str, Any]) -> None:
+    # Imported here: `dangvien cards verify` must not load the keys and PDF machinery it never uses.
+    from dangvien.credentials.batch import chip_file_name
+    from dangvien.credentials.keys import KeysError
+    from dangvien.credentials.production import chip_export
     actor = command_actor(options["user"])
     try:
         card, image = chip_export(actor=actor, card_id=_card_id(options["card"]))
