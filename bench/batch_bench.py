@@ -56,12 +56,12 @@ def main() -> None:
         import django
 
         django.setup()
-        import chip_bench
         from cryptography import x509
         from cryptography.hazmat.primitives import hashes
         from cryptography.hazmat.primitives.asymmetric import rsa
         from cryptography.x509.oid import NameOID
 
+        import chip_bench
         from dangvien.credentials import batch, faces
         from dangvien.credentials.keys import KeyRole, keys_init, signer_for
         from dangvien.credentials.lds import chip_image
