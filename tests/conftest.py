@@ -5,7 +5,7 @@ from tests.clock import NOW
 from tests.factories import build_world
 
 # The card credentials' shared fixtures (status list server, stand-in keys module, status endpoint).
-pytest_plugins = ["tests.credentials._qr_support"]
+pytest_plugins = ["tests.credentials._qr_support", "tests.credentials.keyring"]
 
 
 @pytest.fixture(autouse=True)

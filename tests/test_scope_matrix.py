@@ -1044,6 +1044,7 @@ ROUTES: list[Route] = [
       lambda w, u: {"expected": 1, "day": "02/11/2026"}, _cell_ready, ok=302),
     R("page", "GET", "/cards/{card}/", CARDS, KVIEW),
     R("page", "GET", "/cards/{card}/portrait.jpg", CARDS, KVIEW),
+    R("page", "GET", "/cards/{card}/face.pdf", CARDS, KVIEW),  # signs the printed QR: needs the test keys
     R("page", "GET", "/cards/members/{member}/issue/", CARD_MEMBERS, KISSUE),
     R("page", "POST", "/cards/members/{member}/issue/", CARD_MEMBERS, KISSUE, lambda w, m: {"day": "02/11/2026"},
       _ready_for_card, ok=302),
@@ -1241,7 +1242,9 @@ def _campaign_status(route: Route, scope: Scope, target: str) -> int:
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", list(ROLE_SCOPES))
 @pytest.mark.parametrize("route", ROUTES, ids=[r.id for r in ROUTES])
-def test_scope(route: Route, role: str) -> None:
+def test_scope(route: Route, role: str, request) -> None:
+    if route.url.endswith("/face.pdf"):
+        request.getfixturevalue("test_keys")  # the card face signs its printed QR
     world = build_world()
     scope = ROLE_SCOPES[role]
     client = Client()

@@ -323,6 +323,8 @@ DANGVIEN: dict[str, Any] = {
     # it must not change once cards are issued. The published token is re-signed after its ttl (and at
     # once when a status changes); a verifier's copy answers "unknown" after 7 days (issue 13).
     "PUBLIC_URL": os.environ.get("DANGVIEN_PUBLIC_URL", "http://127.0.0.1:8000"),
+    # The card maker's certificate (PEM, RSA >= 3072 bits): production batches are encrypted to it.
+    "CARD_MAKER_CERT": os.environ.get("DANGVIEN_CARD_MAKER_CERT", ""),
     "STATUS_LIST_SOURCE": "dangvien.credentials.selectors.status_list_bytes",
     "STATUS_LIST_TTL_MINUTES": 60,
     # The verifier's side (`dangvien cards verify`): the trust list file and the status list copies.
@@ -333,11 +335,10 @@ DANGVIEN: dict[str, Any] = {
     # a dict of CardNumberScheme's fields. Changing it later changes only the numbers issued after.
     "CARD_NUMBER_SCHEME": os.environ.get("DANGVIEN_CARD_NUMBER_SCHEME", "province-luhn"),
     # Token status lists (credentials/models.py StatusList): entries a list, the share of them
-    # handed out before a new list is opened (indexes are drawn at random among the free ones), and
-    # the address each list is published at ({id}: the list's number; it goes onto every chip).
+    # handed out before a new list is opened (indexes are drawn at random among the free ones). Each
+    # list is published at PUBLIC_URL + /cards/status/<id> (status_selectors.status_list_uri).
     "STATUS_LIST_SIZE": 2**20,
     "STATUS_LIST_FILL": 0.75,
-    "STATUS_LIST_URI": os.environ.get("DANGVIEN_STATUS_LIST_URI", "http://127.0.0.1:8000/cards/status/{id}"),
     # The member's card photo (credentials/portraits.py): the largest upload accepted, and the box
     # a stored portrait is scaled into (35 x 45 mm at 300 dpi, the usual chip-card portrait).
     "PORTRAIT_MAX_BYTES": 5 * 1024 * 1024,

@@ -78,9 +78,7 @@ def keys_module(monkeypatch) -> Keys:
 
 @pytest.fixture
 def status_endpoint(settings):
-    """The status list endpoint mounted at /cards/status/ (tests/credentials/status_urlconf.py, until
-    the lead adds status_urls to credentials/urls.py), reading PUBLISHED."""
-    settings.ROOT_URLCONF = "tests.credentials.status_urlconf"
+    """The status list endpoint (/cards/status/<id>) reading PUBLISHED."""
     settings.DANGVIEN = {**settings.DANGVIEN, "STATUS_LIST_SOURCE": "tests.credentials._qr_support.published_statuses",
                          "PUBLIC_URL": "https://thedangvien.gov.vn"}
     from dangvien.credentials import status_views

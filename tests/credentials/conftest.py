@@ -15,84 +15,23 @@ import datetime as dt
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 import pytest
-from django.conf import settings as django_settings
 from django.utils import translation
 from PIL import Image
 
 from dangvien.campaign.eligibility import SNAPSHOT_STATUSES, Rule
 from dangvien.campaign.models import Campaign
 from dangvien.campaign.services import campaign_create
-from dangvien.credentials.keys import (
-    PASSPHRASE_ENV,
-    KeyRole,
-    Signer,
-    TrustList,
-    keys_init,
-    signer_for,
-    trust_list,
-)
 from dangvien.credentials.lds import ChipData
 from dangvien.credentials.models import Portrait
 from dangvien.credentials.services import portrait_record
 from dangvien.members.models import Member
-from tests.clock import NOW
 from tests.credentials.fixtures import jpeg, send_to_production
+
+# The keyring's fixtures live in keyring.py (a plugin of tests/conftest.py); its names, for the tests.
+from tests.credentials.keyring import MADE_AT, TEST_PASSPHRASE, TEST_SCRYPT_N, TestKeys  # noqa: F401
 from tests.factories import World, build_world, make_user
-
-TEST_PASSPHRASE = "dangvien test keys: not a secret"
-TEST_AUTHORITIES = ["TW", "GL"]
-MADE_AT = NOW - dt.timedelta(days=1)
-# scrypt at 2^10 (production 2^17): the tests make keyrings, they do not guard them.
-TEST_SCRYPT_N = 2**10
-
-
-@dataclass(frozen=True)
-class TestKeys:
-    __test__ = False  # not a test class, whatever pytest thinks of its name
-
-    directory: Path
-    passphrase: str
-    authorities: list[str]
-
-    def signer(self, role: KeyRole = KeyRole.CHIP, *, authority: str | None = None,
-               at: dt.datetime | None = None) -> Signer:
-        return signer_for(role, authority=authority, at=at)
-
-    def trust(self, at: dt.datetime | None = None) -> TrustList:
-        return trust_list(at)
-
-
-def _make_keyring(directory: Path) -> Path:
-    keys_init(authorities=TEST_AUTHORITIES, passphrase=TEST_PASSPHRASE, now=MADE_AT, directory=directory,
-              scrypt_n=TEST_SCRYPT_N)
-    return directory
-
-
-@pytest.fixture(scope="session")
-def _test_keys_dir(tmp_path_factory) -> Path:
-    # The settings fixture is per test: organization and key periods come from the real settings.
-    assert django_settings.configured
-    return _make_keyring(tmp_path_factory.mktemp("keys"))
-
-
-def _point_at(settings, monkeypatch, directory: Path) -> TestKeys:
-    settings.DANGVIEN = {**settings.DANGVIEN, "KEYS_DIR": directory, "PKCS11": None, "KEYS_SCRYPT_N": TEST_SCRYPT_N}
-    monkeypatch.setenv(PASSPHRASE_ENV, TEST_PASSPHRASE)
-    return TestKeys(directory=directory, passphrase=TEST_PASSPHRASE, authorities=TEST_AUTHORITIES)
-
-
-@pytest.fixture
-def test_keys(settings, monkeypatch, _test_keys_dir) -> TestKeys:
-    return _point_at(settings, monkeypatch, _test_keys_dir)
-
-
-@pytest.fixture
-def fresh_keys(settings, monkeypatch, tmp_path) -> TestKeys:
-    """A keyring of this test's own (same passphrase and authorities), for tests that change it."""
-    return _point_at(settings, monkeypatch, _make_keyring(tmp_path / "keys"))
 
 
 @pytest.fixture(scope="session")

@@ -4,10 +4,7 @@ status list comes from the verifier's cache."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-import sys
-import types
 
 import base45
 import cbor2
@@ -160,44 +157,4 @@ def test_verdicts_speak_vietnamese_and_english(cache) -> None:
     assert data["result"] == "revoked" and data["fields"]["birth_date"] == "1958-03-12"
 
 
-# --- chip images: cred-chip's passive authentication, then the status --------------------------------
-
-
-@dataclasses.dataclass(frozen=True)
-class _ChipVerdict:  # the contract's ChipVerdict
-    ok: bool
-    reason: str
-    card_number: str | None = None
-    status_list_uri: str | None = None
-    status_index: int | None = None
-    fields: dict = dataclasses.field(default_factory=dict)
-
-
-def _passive_auth_stand_in(monkeypatch, verdict: _ChipVerdict) -> list:
-    """STAND-IN for credentials.passive_auth (cred-chip's) until it lands: answers `verdict`."""
-    calls: list = []
-    module = types.ModuleType("dangvien.credentials.passive_auth")
-
-    def passive_authentication(files, trust, *, at):
-        calls.append((files, trust, at))
-        return verdict
-
-    module.passive_authentication = passive_authentication  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "dangvien.credentials.passive_auth", module)
-    return calls
-
-
-def test_a_chip_image_directory_is_checked_then_its_status(cache, tmp_path, monkeypatch) -> None:
-    chip = tmp_path / "card"
-    chip.mkdir()
-    for name, data in {"EF.COM": b"\x60", "DG1.bin": b"\x61", "EF.SOD": b"\x77"}.items():
-        (chip / name).write_bytes(data)
-    calls = _passive_auth_stand_in(monkeypatch, _ChipVerdict(True, "", "GL00123456", URI, REVOKED_INDEX,
-                                                             {"full_name": "Nguyễn Văn An"}))
-    verdict = _verify(chip, cache)  # type: ignore[arg-type]
-    assert (verdict.result, verdict.source) == ("revoked", "chip")
-    assert verdict.fields == {"full_name": "Nguyễn Văn An", "card_number": "GL00123456"}
-    assert calls == [({"DG1": b"\x61", "EF.COM": b"\x60", "EF.SOD": b"\x77"}, keys().trust, NOW)]
-    _passive_auth_stand_in(monkeypatch, _ChipVerdict(False, "dg_hash: DG2 does not match its hash"))
-    rejected = _verify(chip, cache)  # type: ignore[arg-type]
-    assert (rejected.result, rejected.reason, rejected.detail) == ("invalid", "dg_hash", "DG2 does not match its hash")
+# Chip images: tests/credentials/test_verify_chip.py (the real passive authentication and keys).

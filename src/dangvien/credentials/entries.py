@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db import transaction
 
 from dangvien.credentials.models import Card, StatusList
+from dangvien.credentials.status_selectors import status_list_uri
 
 # Where random indexes come from: the system's CSPRNG; a test may put a seeded random.Random here.
 random_source: Any = secrets.SystemRandom()
@@ -40,7 +41,7 @@ def _open_list() -> StatusList:
     if size <= 0 or size % 4:
         raise ValueError("STATUS_LIST_SIZE must be a positive multiple of 4 (four 2-bit entries a byte).")
     status_list = StatusList.objects.create(uri=f"pending:{secrets.token_hex(8)}", size=size)
-    status_list.uri = settings.DANGVIEN["STATUS_LIST_URI"].format(id=status_list.pk)
+    status_list.uri = status_list_uri(status_list.pk)
     status_list.save(update_fields=["uri"])
     return status_list
 

@@ -85,18 +85,18 @@ def _asn1_certificate(certificate: x509.Certificate) -> asn1_x509.Certificate:
     return parsed
 
 
-def signed_attributes(content: bytes) -> cms.CMSAttributes:
+def signed_attributes(content: bytes, content_type: str = LDS_SECURITY_OBJECT_OID) -> cms.CMSAttributes:
     """Content type and message digest, in DER order (a SET OF is sorted by its members' encodings:
     a verifier such as OpenSSL re-encodes the set before checking the signature)."""
     attributes = [
-        cms.CMSAttribute({"type": "content_type", "values": [LDS_SECURITY_OBJECT_OID]}),
+        cms.CMSAttribute({"type": "content_type", "values": [content_type]}),
         cms.CMSAttribute({"type": "message_digest", "values": [hashlib.sha256(content).digest()]}),
     ]
     return cms.CMSAttributes(sorted(attributes, key=lambda attribute: attribute.dump()))
 
 
 def signed_data_der(content: bytes, attributes: cms.CMSAttributes, certificate: asn1_x509.Certificate,
-                    signature: bytes) -> cms.ContentInfo:
+                    signature: bytes, content_type: str = LDS_SECURITY_OBJECT_OID) -> cms.ContentInfo:
     """The ContentInfo holding the SignedData, built field by field with asn1crypto."""
     signer_info = cms.SignerInfo({
         "version": "v1",
@@ -110,7 +110,7 @@ def signed_data_der(content: bytes, attributes: cms.CMSAttributes, certificate: 
     signed_data = cms.SignedData({
         "version": "v3",
         "digest_algorithms": [{"algorithm": "sha256"}],
-        "encap_content_info": {"content_type": LDS_SECURITY_OBJECT_OID,
+        "encap_content_info": {"content_type": content_type,
                                "content": core.ParsableOctetString(content)},
         "certificates": [certificate],
         "signer_infos": [signer_info],

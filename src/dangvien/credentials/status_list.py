@@ -19,8 +19,10 @@ from enum import IntEnum
 from typing import TYPE_CHECKING, Any
 
 import cbor2
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from dangvien.credentials import cose
+from dangvien.credentials.keys import KeyRole
 
 if TYPE_CHECKING:
     from dangvien.credentials.keys import Signer, TrustList
@@ -29,7 +31,7 @@ BITS = 2
 PER_BYTE = 8 // BITS
 MASK = (1 << BITS) - 1
 MEDIA_TYPE = "application/statuslist+cwt"
-SIGNER_ROLE = "status"  # keys.KeyRole.STATUS: only a status list signer's token counts
+SIGNER_ROLE = KeyRole.STATUS  # only a status list signer's token counts
 
 # CWT claim keys (RFC 8392, and the draft's requested assignments).
 CLAIM_SUB = 2
@@ -187,7 +189,9 @@ def read_status_list_token(token: bytes, *, trust: TrustList) -> StatusListToken
     if certificate is None:
         raise StatusListError(f"signer_untrusted: key {message.key_id} is not in the trust list or does not "
                               "chain to its root")
-    if not cose.signature_valid(certificate.public_key(), message, message.payload):
+    public_key = certificate.public_key()
+    if not isinstance(public_key, ec.EllipticCurvePublicKey) or not cose.signature_valid(public_key, message,
+                                                                                          message.payload):
         raise StatusListError("bad_signature: the token's signature does not verify")
     try:
         claims = cbor2.loads(message.payload, allow_duplicate_keys=False)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dangvien.credentials import views
+from dangvien.credentials import status_urls, views
 
 app_name = "credentials"
 urlpatterns = [
@@ -8,7 +8,10 @@ urlpatterns = [
     path("pending/", views.pending_page, name="pending"),
     path("<id:pk>/", views.card_page, name="card"),
     path("<id:pk>/portrait.jpg", views.card_portrait, name="portrait"),
+    path("<id:pk>/face.pdf", views.card_face, name="face"),
     path("<id:pk>/<slug:slug>/", views.card_action, name="action"),
     path("members/<id:member_id>/issue/", views.member_issue, name="issue"),
     path("members/<id:member_id>/photo/", views.member_photo, name="photo"),
 ]
+# The published status lists: /cards/status/<id>, credentials:status_list (status_urls.py).
+urlpatterns += status_urls.urlpatterns

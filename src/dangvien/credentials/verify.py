@@ -25,6 +25,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from dangvien.credentials import cose
+from dangvien.credentials.keys import KeyRole
 from dangvien.credentials.phone import PREFIX, OpenedQR, PhoneQRError, open_qr
 from dangvien.credentials.status_cache import StatusCache
 from dangvien.credentials.status_list import CardStatus
@@ -171,7 +172,7 @@ class Verifier:
             if certificate is None:
                 entry = _SignerEntry(None, None, ("signer_untrusted", f"key {key_id} is not in the trust list or "
                                                   "does not chain to one of its roots"))
-            elif problem := self.trust.check(certificate, at=None, role=role):
+            elif problem := self.trust.check(certificate, at=None, role=KeyRole(role)):
                 entry = _SignerEntry(certificate, None, (problem.code, problem.text))
             else:
                 entry = _SignerEntry(certificate, certificate.public_key(), None)

@@ -145,6 +145,17 @@ def card_page(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+def card_face(request: HttpRequest, pk: int) -> HttpResponse:
+    """The card's faces, front and back, as the card maker prints them (PDF, two pages)."""
+    from dangvien.credentials.faces import faces_pdf
+
+    card = card_get_for(request.user, pk)
+    response = HttpResponse(faces_pdf([card]), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="card-{card.display_number}.pdf"'
+    return response
+
+
+@login_required
 def card_portrait(request: HttpRequest, pk: int) -> HttpResponse:
     card = card_get_for(request.user, pk)
     return HttpResponse(portrait_get_for(request.user, card), content_type="image/jpeg")

@@ -1,6 +1,8 @@
 """`dangvien cards SUBCOMMAND ...`: the card credentials on the command line.
 
     dangvien cards verify FILE|TEXT [--json] [--trust FILE] [--status-cache DIR] [--online]
+    dangvien cards batch --unit CODE [--maker-cert PEM] -o FILE [--user USERNAME] [--no-faces]
+    dangvien cards export-chip CARD -o DIR [--user USERNAME]
 
 Each subcommand is a module of credentials/cli/ (see its __init__); this command only dispatches.
 """
@@ -15,6 +17,8 @@ from django.core.management.base import BaseCommand, CommandParser
 # name -> the module that implements it (HELP, add_arguments(parser), run(command, options)).
 SUBCOMMANDS = {
     "verify": "dangvien.credentials.cli.verify",
+    "batch": "dangvien.credentials.cli.batch",
+    "export-chip": "dangvien.credentials.cli.export_chip",
 }
 
 

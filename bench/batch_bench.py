@@ -1,0 +1,98 @@
+"""The production batch for the card maker (script, not a test; issue 13's target: 10,000 cards with
+chip files, PDF faces, manifest, signed and encrypted, in at most 60 s).
+
+    .venv/bin/python bench/batch_bench.py --count 10000 --faces 100
+
+In the same run, one process: (1) baseline: the chip images alone (lds.chip_image) for COUNT cards;
+(2) the batch without faces: chip images + print fields + ZIP + manifest signed + encrypted
+(batch.build_batch to a 3072-bit RSA maker); (3) the PDF faces (faces.faces_pdf, WeasyPrint) of FACES
+cards, projected to COUNT. Wall and CPU seconds (process time). Keys in a temporary folder; cards
+made from their index (bench/chip_bench.py's), no database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+
+
+def _face_card(index: int, jpeg: bytes) -> SimpleNamespace:
+    """What faces.py reads of a Card, without the database."""
+    import chip_bench
+
+    data = chip_bench.card(index)
+    member = SimpleNamespace(full_name=data.full_name, date_of_birth=data.date_of_birth, birth_year=data.birth_year,
+                             admission_date=data.admission_date, official_date=data.official_date)
+    return SimpleNamespace(display_number=data.card_number, issued_on=data.issued_on, status_index=data.status_index,
+                           authority=SimpleNamespace(name=data.issuing_authority, code=data.committee_code),
+                           status_list=SimpleNamespace(uri=data.status_list_uri), portrait=SimpleNamespace(jpeg=jpeg),
+                           member=member)
+
+
+def _timed(work):
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = work()
+    return result, time.perf_counter() - wall, time.process_time() - cpu
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--count", type=int, default=10_000)
+    parser.add_argument("--faces", type=int, default=100, help="cards whose faces are rendered (projected to --count)")
+    args = parser.parse_args()
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dangvien.settings")
+    load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
+    with tempfile.TemporaryDirectory(prefix="dangvien-batch-bench-") as folder:
+        os.environ.update(DANGVIEN_VAR=folder, DANGVIEN_KEYS_DIR=f"{folder}/keys", DANGVIEN_KEY_PASSPHRASE="bench")
+        import django
+
+        django.setup()
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import rsa
+        from cryptography.x509.oid import NameOID
+
+        import chip_bench
+        from dangvien.credentials import batch, faces
+        from dangvien.credentials.keys import KeyRole, keys_init, signer_for
+        from dangvien.credentials.lds import chip_image
+
+        keys_init(authorities=["TW"], passphrase="bench", directory=Path(folder) / "keys")
+        chip_bench._portrait = jpeg = chip_bench.portrait()
+        chip, signer = signer_for(KeyRole.CHIP), signer_for(KeyRole.BATCH)
+        key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
+        name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Card maker")])
+        now = dt.datetime.now(dt.UTC)
+        maker = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+                 .serial_number(1).not_valid_before(now).not_valid_after(now + dt.timedelta(days=30))
+                 .sign(key, hashes.SHA256()))
+        cards = [chip_bench.card(i) for i in range(args.count)]
+        _, base_wall, base_cpu = _timed(lambda: [chip_image(c, chip) for c in cards])
+        built, batch_wall, batch_cpu = _timed(lambda: batch.build_batch(
+            (batch.BatchCard(c.card_number, {"number": c.card_number}, c) for c in cards), batch_id=1, unit_code="GL",
+            created_at=now, chip_signer=chip, batch_signer=signer, recipient=maker))
+        sample = [_face_card(i, jpeg) for i in range(args.faces)]
+        _, face_wall, face_cpu = _timed(lambda: faces.faces_pdf(sample))  # type: ignore[arg-type]
+    scale = args.count / args.faces
+    print(f"load average before: {load}; {args.count} cards; batch file {len(built.data):,} bytes\n")
+    print("| step | wall s | CPU s | ratio to baseline (wall) |\n|---|---:|---:|---:|")
+    print(f"| baseline: chip images alone | {base_wall:.1f} | {base_cpu:.1f} | 1.00 |")
+    print(f"| batch without faces (chip files, print fields, ZIP, manifest signed, encrypted) | {batch_wall:.1f} | "
+          f"{batch_cpu:.1f} | {batch_wall / base_wall:.2f} |")
+    print(f"| PDF faces of {args.faces} cards (WeasyPrint) | {face_wall:.1f} | {face_cpu:.1f} | "
+          f"{face_wall / base_wall:.2f} |")
+    print(f"| PDF faces projected to {args.count} | {face_wall * scale:.0f} | {face_cpu * scale:.0f} | "
+          f"{face_wall * scale / base_wall:.1f} |")
+
+
+if __name__ == "__main__":
+    main()
