@@ -52,15 +52,17 @@ def test_role_permissions_are_as_designed():
     # Committees and cell secretaries schedule and run meetings in their subtree; a member sees their
     # cell's meetings through their record, not a grant (meetings/permissions.py).
     MEETINGS = {Perm.MEETING_VIEW, Perm.MEETING_MANAGE}
+    # Committees and cell secretaries see the handbook adoption report of their subtree (adoption/permissions.py).
+    ADOPTION = {Perm.ADOPTION_VIEW}
     assert ROLE_PERMS[Role.ADMIN] == frozenset(Perm)
     assert ROLE_PERMS[Role.COMMITTEE_OFFICER] == {
         Perm.UNIT_VIEW, Perm.UNIT_MANAGE, Perm.MEMBER_VIEW, Perm.MEMBER_MANAGE, Perm.MEMBER_EDIT_CONTACT,
         Perm.ROLE_MANAGE, Perm.AUDIT_VIEW, *RECONCILE, Perm.CAMPAIGN_MANAGE, Perm.FIELDWORK_MANAGE, *CAMPAIGN_WORK,
-        *CELL_WORK, *LIBRARY, *MEETINGS,
+        *CELL_WORK, *LIBRARY, *MEETINGS, *ADOPTION,
     }
     assert ROLE_PERMS[Role.CELL_SECRETARY] == {Perm.UNIT_VIEW, Perm.MEMBER_VIEW, Perm.MEMBER_EDIT_CONTACT,
                                                *CAMPAIGN_WORK, *CELL_WORK, Perm.LIBRARY_VIEW, Perm.LIBRARY_STATS,
-                                               *MEETINGS}
+                                               *MEETINGS, *ADOPTION}
     assert ROLE_PERMS[Role.CARD_OFFICER] == {Perm.UNIT_VIEW, Perm.MEMBER_VIEW, Perm.CARD_MANAGE, *RECONCILE,
                                              *CAMPAIGN_WORK, Perm.LIBRARY_VIEW}
     assert ROLE_PERMS[Role.MEMBER] == frozenset()  # a member reads the library through their record
