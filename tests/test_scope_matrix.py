@@ -49,6 +49,8 @@ class Scope:
     # Cells and members where it does the cell's handbook work: codes, assisted registration, the
     # no-smartphone mark, evaluations and fees (HANDBOOK_CELL, EVALUATION_RECORD, FEE_RECORD).
     handbook: set[str] = field(default_factory=set)
+    # Units whose handbook adoption report it sees (ADOPTION_VIEW: committee officers, cell secretaries).
+    adoption: set[str] = field(default_factory=set)
 
 
 PARTS = ["part_a1", "part_a2", "part_b1"]  # the members' participants in the province's campaign
@@ -57,18 +59,18 @@ CAMPAIGNS = ["campaign_all", "campaign_b"]  # campaigns over the province and ov
 ROLE_SCOPES: dict[str, Scope | None] = {
     "province_officer": Scope(set(UNITS), set(MEMBERS), {*MEMBERS, *CELLS}, set(MEMBERS), {*UNITS, *MEMBERS},
                               {*UNITS, *PARTS, *CAMPAIGNS}, report=set(UNITS), report_manage=set(UNITS),
-                              handbook={*MEMBERS, *CELLS}),
+                              handbook={*MEMBERS, *CELLS}, adoption=set(UNITS)),
     "officer_a": Scope(A_UNITS, {"member_a1", "member_a2"}, {"member_a1", "member_a2", "cell_a1", "cell_a2"},
                        {"member_a1", "member_a2"}, {*A_UNITS, "member_a1", "member_a2"},
                        {*A_UNITS, "part_a1", "part_a2", "campaign_all"}, report=A_UNITS, report_manage=A_UNITS,
-                       handbook={"member_a1", "member_a2", "cell_a1", "cell_a2"}),
+                       handbook={"member_a1", "member_a2", "cell_a1", "cell_a2"}, adoption=A_UNITS),
     "officer_b": Scope({"commune_b", "cell_b1"}, {"member_b1"}, {"member_b1", "cell_b1"}, {"member_b1"},
                        {"commune_b", "cell_b1", "member_b1"}, {"commune_b", "cell_b1", "part_b1", *CAMPAIGNS},
                        report={"commune_b", "cell_b1"}, report_manage={"commune_b", "cell_b1"},
-                       handbook={"member_b1", "cell_b1"}),
+                       handbook={"member_b1", "cell_b1"}, adoption={"commune_b", "cell_b1"}),
     "secretary_a1": Scope({"cell_a1"}, {"member_a1"}, set(), {"member_a1"},
                           campaign={"cell_a1", "part_a1", "campaign_all"}, report={"cell_a1"},
-                          handbook={"member_a1", "cell_a1"}),
+                          handbook={"member_a1", "cell_a1"}, adoption={"cell_a1"}),
     "card_officer_a": Scope(A_UNITS, {"member_a1", "member_a2"}, reconcile={*A_UNITS, "member_a1", "member_a2"},
                             campaign={*A_UNITS, "part_a1", "part_a2", "campaign_all"}, report=A_UNITS),
     "member_user_a1": Scope(set(), {"member_a1"}),  # their own record only
@@ -76,6 +78,7 @@ ROLE_SCOPES: dict[str, Scope | None] = {
 }
 
 VIEW, MANAGE, CONTACT, HANDBOOK = "view", "manage", "contact", "handbook"
+ADOPTION = "adoption"  # ADOPTION_VIEW: a unit outside it is hidden (404), its figures are not the actor's
 CAMPAIGN = "campaign"  # CAMPAIGN_VIEW and CAMPAIGN_RECORD: every role that has one has the other, over the same units
 
 # --- the library: documents, study topics, opinions and feedback, each created for its route ---
@@ -1092,6 +1095,12 @@ ROUTES: list[Route] = [
     R("page", "POST", "/meetings/attachments/{attachment}/remove/", ATTACHMENTS, MMANAGE, lambda w, a: {}, ok=302),
     R("page", "POST", "/meetings/agenda/{agenda}/remove/", AGENDA, MMANAGE, lambda w, a: {}, ok=302),
     R("page", "POST", "/meetings/invitations/{invitation}/remove/", GUESTS, MMANAGE, lambda w, g: {}, ok=302),
+    # The handbook adoption report (a unit by its code): JSON API, pages and the XLSX
+    R("api", "GET", "/api/adoption/report?unit={code}", UNITS, ADOPTION),
+    R("api", "GET", "/api/adoption/trend?unit={code}&period=2026-Q3", UNITS, ADOPTION),
+    R("page", "GET", "/adoption/?unit={code}", UNITS, ADOPTION),
+    R("page", "GET", "/adoption/trend/?unit={code}", UNITS, ADOPTION),
+    R("page", "GET", "/adoption/report.xlsx?unit={code}&period=2026", UNITS, ADOPTION),
 ]
 
 
@@ -1124,6 +1133,8 @@ def expected_status(route: Route, scope: Scope | None, target: str, role: str = 
         return _library_status(route, role, target)
     if route.needs in (KVIEW, KISSUE, KREVOKE):
         return _card_status(route, role, target)
+    if route.needs == ADOPTION:
+        return route.ok if target in scope.adoption else 404
     visible = scope.members if target.startswith("member_") else scope.units
     if target not in visible:
         return 404

@@ -20,6 +20,7 @@ from ninja.errors import HttpError
 from ninja.errors import ValidationError as RequestInvalid
 from ninja.security import django_auth
 
+from dangvien.adoption.api import router as adoption_router
 from dangvien.campaign.api import router as campaign_router
 from dangvien.campaign.report_api import router as campaign_reports_router
 from dangvien.core.errors import StaleEdit
@@ -78,6 +79,7 @@ api.add_router("/library", library_router)
 api.add_router("/meetings", minutes_router)
 api.add_router("/cards", cards_router)
 api.add_router("/meetings", meetings_router)
+api.add_router("/adoption", adoption_router)
 
 
 def error_fields(exc: ValidationError) -> dict[str, list[str]]:

@@ -105,6 +105,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "dangvien.core.middleware.PrivateResponsesMiddleware",
     "dangvien.accounts.middleware.IdleSessionMiddleware",
+    # A member's login using the site counts them active that month (the handbook adoption report).
+    "dangvien.adoption.middleware.MemberActivityMiddleware",
     "dangvien.core.middleware.NFCInputMiddleware",
     "dangvien.core.middleware.DatabaseBusyMiddleware",
     # Last: it answers a locked-out login before the view (django-axes).

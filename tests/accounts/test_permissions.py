@@ -56,15 +56,17 @@ def test_role_permissions_are_as_designed():
     # members' records sees their cards; card officers issue, re-issue, take photos and export;
     # committee and card officers revoke, suspend and reinstate.
     CARDS_SEEN = {Perm.CARD_VIEW}
+    # Committees and cell secretaries see the handbook adoption report of their subtree (adoption/permissions.py).
+    ADOPTION = {Perm.ADOPTION_VIEW}
     assert ROLE_PERMS[Role.ADMIN] == frozenset(Perm)
     assert ROLE_PERMS[Role.COMMITTEE_OFFICER] == {
         Perm.UNIT_VIEW, Perm.UNIT_MANAGE, Perm.MEMBER_VIEW, Perm.MEMBER_MANAGE, Perm.MEMBER_EDIT_CONTACT,
         Perm.ROLE_MANAGE, Perm.AUDIT_VIEW, *RECONCILE, Perm.CAMPAIGN_MANAGE, Perm.FIELDWORK_MANAGE, *CAMPAIGN_WORK,
-        *CELL_WORK, *LIBRARY, *MEETINGS, *CARDS_SEEN, Perm.CARD_REVOKE,
+        *CELL_WORK, *LIBRARY, *MEETINGS, *CARDS_SEEN, Perm.CARD_REVOKE, *ADOPTION,
     }
     assert ROLE_PERMS[Role.CELL_SECRETARY] == {Perm.UNIT_VIEW, Perm.MEMBER_VIEW, Perm.MEMBER_EDIT_CONTACT,
                                                *CAMPAIGN_WORK, *CELL_WORK, Perm.LIBRARY_VIEW, Perm.LIBRARY_STATS,
-                                               *MEETINGS, *CARDS_SEEN}
+                                               *MEETINGS, *CARDS_SEEN, *ADOPTION}
     assert ROLE_PERMS[Role.CARD_OFFICER] == {Perm.UNIT_VIEW, Perm.MEMBER_VIEW, *CARDS_SEEN, Perm.CARD_ISSUE,
                                              Perm.CARD_REVOKE, Perm.CARD_EXPORT, *RECONCILE, *CAMPAIGN_WORK,
                                              Perm.LIBRARY_VIEW}

@@ -7,14 +7,14 @@ from collections import Counter
 
 import pytest
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Count, Q, Sum
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dangvien.core.scope import SEGMENT
 from dangvien.members.models import Member, Status
 from dangvien.org.models import Unit, UnitKind
-from dangvien.org.rollup import rollup
+from dangvien.org.rollup import rollup, summed
 
 pytestmark = pytest.mark.django_db
 
@@ -90,6 +90,17 @@ def test_grouped_in_the_database_at_a_depth_equals_the_rollup_by_unit(db, forest
                     assert at_depth.at(unit) == by_unit.at(unit), (keys, unit.path)
                 else:
                     assert unit.path not in at_depth.by_path
+            # Several measures in one GROUP BY: each the same as its own rollup, by unit and at a depth.
+            measures = {"all": Count("*"), "phones": Count("pk", filter=Q(has_smartphone=True)),
+                        "born": Sum("birth_year")}
+            for together in (rollup(rows, keys=keys, measures=measures),
+                             rollup(rows, keys=keys, measures=measures, down_to=depth)):
+                for name, measure in measures.items():
+                    alone = rollup(rows, keys=keys, measure=measure)
+                    for path in together.by_path:
+                        mine = {k[:-1] if len(keys) > 1 else k[0] if keys else None: n
+                                for k, n in together.at(path).items() if (k[-1] if keys else k) == name}
+                        assert mine == alone.at(path), (keys, name, path)
             # The keys come back typed as the ORM types them (a boolean, not SQLite's 0 or 1).
             assert {type(key[1]) for path in at_depth.by_path for key in at_depth.at(path)
                     if len(keys) == 2 and key[1] is not None} <= {bool}
@@ -124,3 +135,12 @@ def test_no_keys_several_keys_a_measure_and_a_relation(world):
     assert sums.total(world.commune_b) == world.member_b1.birth_year
     assert type(sums.total(world.province)) is int
     assert rollup(Member.objects.none(), keys=["status"], down_to=0).by_path == {}
+
+
+def test_summed_adds_a_callers_figures_up_the_tree():
+    """Figures a caller worked out per unit, summed bottom-up as the GROUP BY's are."""
+    units = build_tree([None, 0, 0, 1])
+    counts = summed({units[3].path: {"cells": 1, "held": 1}, units[2].path: {"cells": 1}})
+    assert counts.at(units[0]) == {"cells": 2, "held": 1}
+    assert counts.at(units[1]) == {"cells": 1, "held": 1}
+    assert counts.at(units[2]) == {"cells": 1}

@@ -101,7 +101,7 @@ def user_password_set(*, actor: Any, user: User, password: str | None) -> User:
             stored.set_unusable_password()
         else:
             stored.set_password(password)
-        stored.save(update_fields=["password"])
+        stored.save(update_fields=["password", "activated_at"])
         audit_record(actor=actor, action="user.password_set", object_type="user", object_id=stored.pk,
                      before=before, after={"usable_password": stored.has_usable_password()})
         return stored

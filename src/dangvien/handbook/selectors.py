@@ -7,7 +7,6 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, Max, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
@@ -15,8 +14,10 @@ from django.utils.translation import gettext as _
 
 from dangvien.accounts.models import User
 from dangvien.accounts.permissions import can
+from dangvien.campaign.formatting import format_percent, percent
 from dangvien.campaign.models import Participant, Step, StepRecord, step_number
 from dangvien.core.errors import NotFound
+from dangvien.handbook.counting import has_registered_account, in_target
 from dangvien.handbook.models import HANDBOOK_STATUSES, ActivationCode, RightsText
 from dangvien.handbook.permissions import HANDBOOK_CELL
 from dangvien.library.selectors import study_results_for_member
@@ -185,11 +186,12 @@ class RosterRow:
 class Roster:
     rows: list[RosterRow]
     users: int  # members who may use the handbook
-    active: int  # of them, with an account in use
-    target: int  # users leaving out those without a smartphone (the press's second figure)
+    active: int  # members on the roll with a registered account (handbook.counting)
+    target: int  # users leaving out those marked without a smartphone (the press's second figure)
 
     def percent(self, of: int) -> str:
-        return f"{100 * self.active / of:.0f}%" if of else "–"
+        """active / of as the reports round it (half up, whole percent); "—" of nobody."""
+        return format_percent(percent(self.active, of, 0))
 
 
 def cell_roster(actor: Any, unit: Unit) -> Roster:
@@ -203,7 +205,8 @@ def cell_roster(actor: Any, unit: Unit) -> Roster:
     members = (Member.objects.filter(unit=unit, status__in=ON_ROLL_STATUSES).order_by("sort_key", "pk")
                .annotate(
                    username=Subquery(accounts.values("username")[:1]),
-                   usable=Exists(accounts.exclude(password__startswith=UNUSABLE_PASSWORD_PREFIX)),
+                   usable=has_registered_account(),
+                   in_target=in_target(),
                    live_code=Exists(ActivationCode.objects.filter(member_id=OuterRef("pk"), used_at__isnull=True,
                                                                   expires_at__gt=now)),
                    evaluation_year=Subquery(latest.values("year")[:1]),
@@ -215,10 +218,11 @@ def cell_roster(actor: Any, unit: Unit) -> Roster:
         rows.append(RosterRow(member=member, state=_state(member), username=member.username or "",
                               evaluation_year=member.evaluation_year, classification=member.classification or "",
                               fee_months_this_year=member.fee_months))
-    users = [r for r in rows if r.state != AccountState.NOT_A_USER]
-    active = sum(r.state == AccountState.ACTIVE for r in users)
-    return Roster(rows=rows, users=len(users), active=active,
-                  target=len([r for r in users if r.state != AccountState.NO_SMARTPHONE]))
+    # handbook.counting's rules, as the adoption report counts: registered over every member on the
+    # roll, the target without the members marked as having no smartphone whatever their account.
+    return Roster(rows=rows, users=sum(r.state != AccountState.NOT_A_USER for r in rows),
+                  active=sum(bool(getattr(r.member, "usable")) for r in rows),  # noqa: B009 - annotations
+                  target=sum(bool(getattr(r.member, "in_target")) for r in rows))  # noqa: B009
 
 
 def _state(member: Any) -> str:

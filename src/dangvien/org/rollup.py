@@ -42,21 +42,29 @@ class Rollup:
 
 def rollup(
     rows: QuerySet, *, keys: Sequence[str] = (), unit_field: str = "unit", measure: Any = None,
-    paths: Mapping[int, str] | None = None, down_to: int | None = None,
+    measures: Mapping[str, Any] | None = None, paths: Mapping[int, str] | None = None, down_to: int | None = None,
 ) -> Rollup:
     """Count `rows` (or sum `measure`, an additive aggregate such as Sum("amount")) per unit and
     grouping keys, and roll the counts up the tree.
 
     unit_field: the rows' link to their unit ("unit", or across a relation: "member__unit").
+    measures: several additive aggregates by name, taken in the same GROUP BY (one pass over the rows
+    where separate calls would make one each); a unit's counts are then keyed by the keys' values
+    and the measure's name ((status, "registered"); with no keys, the name alone).
     paths: unit id -> path of units the caller already loaded (the rest are read in one query).
     down_to: fill only the units at this depth and above (a report of a unit and its children).
     The database then groups by each unit's ancestor at that depth (its path cut there), so a
     national page reads a few hundred groups, not a million, and `paths` is not needed.
     """
-    aggregate = measure if measure is not None else Count("*")
+    if measures is not None and measure is not None:
+        raise ValueError("rollup: give measure or measures, not both")
+    names = list(measures) if measures else None
+    aggregates = {f"_rollup_m{i}": m for i, m in enumerate(measures.values())} if measures else {
+        "_rollup_n": measure if measure is not None else Count("*")}
     if down_to is not None:
-        return Rollup(_summed_up(_counted(_grouped_at(rows, keys, unit_field, aggregate, (down_to + 1) * SEGMENT))))
-    counted = _counted(rows.order_by().values_list(unit_field, *keys).annotate(n=aggregate))
+        grouped = _grouped_at(rows, keys, unit_field, aggregates, (down_to + 1) * SEGMENT)
+        return Rollup(_summed_up(_counted(grouped, names)))
+    counted = _counted(rows.order_by().values_list(unit_field, *keys).annotate(**aggregates), names)
     unit_paths = paths or {}
     missing = counted.keys() - unit_paths.keys()
     if missing:
@@ -64,7 +72,14 @@ def rollup(
     return Rollup(_summed_up({unit_paths[unit_id]: bucket for unit_id, bucket in counted.items()}))
 
 
-def _grouped_at(rows: QuerySet, keys: Sequence[str], unit_field: str, aggregate: Any,
+def summed(own: Mapping[str, Mapping[Any, int]]) -> Rollup:
+    """Counts a caller made per unit (path -> {key: n}), summed up the tree as rollup() sums its
+    GROUP BY: for figures derived per unit from other rollups (the adoption report's cells where half
+    the members are active, counted from each cell's members and active members)."""
+    return Rollup(_summed_up({path: dict(counts) for path, counts in own.items()}))
+
+
+def _grouped_at(rows: QuerySet, keys: Sequence[str], unit_field: str, aggregates: Mapping[str, Any],
                 length: int) -> list[tuple[Any, ...]]:
     """(path cut at `length`, *key values, n): the GROUP BY by unit and keys (the rows' own index), then its
     groups joined to the unit table and grouped again by the path cut there, in the database. Two
@@ -73,7 +88,7 @@ def _grouped_at(rows: QuerySet, keys: Sequence[str], unit_field: str, aggregate:
     outer level is SQL around the ORM's compiled query; its values are typed as the ORM would."""
     aliases = [f"_rollup_k{i}" for i in range(len(keys))]
     inner = (rows.order_by().annotate(_rollup_unit=F(unit_field), **{a: F(k) for a, k in zip(aliases, keys, strict=True)})
-             .values_list("_rollup_unit", *aliases).annotate(_rollup_n=aggregate))
+             .values_list("_rollup_unit", *aliases).annotate(**aggregates))
     try:
         inner_sql, params = inner.query.sql_with_params()
     except EmptyResultSet:  # a filter that matches nothing (an actor with no scope)
@@ -81,9 +96,10 @@ def _grouped_at(rows: QuerySet, keys: Sequence[str], unit_field: str, aggregate:
     q = connections[inner.db].ops.quote_name
     columns = "".join(f", g.{q(a)}" for a in aliases)
     positions = "".join(f", {i}" for i in range(2, len(aliases) + 2))
-    sql = (f"SELECT SUBSTR(u.{q('path')}, 1, %s){columns}, SUM(g.{q('_rollup_n')}) FROM ({inner_sql}) g "
+    sums = ", ".join(f"SUM(g.{q(name)})" for name in aggregates)
+    sql = (f"SELECT SUBSTR(u.{q('path')}, 1, %s){columns}, {sums} FROM ({inner_sql}) g "
            f"JOIN {q(Unit._meta.db_table)} u ON u.{q('id')} = g.{q('_rollup_unit')} GROUP BY 1{positions}")
-    fields = [inner.query.annotations[a].output_field for a in [*aliases, "_rollup_n"]]
+    fields = [inner.query.annotations[a].output_field for a in [*aliases, *aggregates]]
     with connections[inner.db].cursor() as cursor:
         cursor.execute(sql, [length, *params])
         grouped = cursor.fetchall()
@@ -91,22 +107,29 @@ def _grouped_at(rows: QuerySet, keys: Sequence[str], unit_field: str, aggregate:
             for path, *values in grouped]
 
 
-def _counted(grouped: Iterable[tuple[Any, ...]]) -> dict[Any, dict[Any, int]]:
-    """{unit id or path: {key: n}} from the GROUP BY's rows (unit or path, *key values, n). One dict
-    per unit and one tuple per distinct key stay alive, not a tuple per row: the live objects of a
-    report are what sets off the garbage collector's full collections (docs/benchmarks.md)."""
+def _counted(grouped: Iterable[tuple[Any, ...]], names: Sequence[str] | None = None) -> dict[Any, dict[Any, int]]:
+    """{unit id or path: {key: n}} from the GROUP BY's rows (unit or path, *key values, n), or with
+    named measures (unit or path, *key values, *one value a measure), each keyed by its name after
+    the key values. One dict per unit and one tuple per distinct key stay alive, not a tuple per row:
+    the live objects of a report are what sets off the garbage collector's full collections
+    (docs/benchmarks.md)."""
     counted: dict[Any, dict[Any, int]] = {}
     distinct: dict[Any, Any] = {}
+    width = len(names) if names else 1
     for row in grouped:
-        where, n = row[0], row[-1]
-        if where is None or not n:
+        where = row[0]
+        if where is None:
             continue
-        key = _key(row[1:-1])
-        key = distinct.setdefault(key, key)
+        values = row[-width:]
         bucket = counted.get(where)
-        if bucket is None:
-            bucket = counted[where] = {}
-        bucket[key] = bucket.get(key, 0) + n
+        for name, n in zip(names or (None,), values, strict=True):
+            if not n:
+                continue
+            key = _key(row[1:-width] if names is None else (*row[1:-width], name))
+            key = distinct.setdefault(key, key)
+            if bucket is None:
+                bucket = counted[where] = {}
+            bucket[key] = bucket.get(key, 0) + n
     return counted
 
 
