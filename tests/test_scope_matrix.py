@@ -1257,8 +1257,9 @@ from tests.credentials.conftest import _test_keys_dir, test_keys  # noqa: E402, 
 
 
 @pytest.mark.django_db
+@pytest.mark.usefixtures("test_keys")
 @pytest.mark.parametrize("role", list(ROLE_SCOPES))
-def test_my_card_shows_the_actors_own_card_only(role: str, test_keys) -> None:
+def test_my_card_shows_the_actors_own_card_only(role: str) -> None:
     """/cards/mine/ has no object in the URL: the member's own card; a login with no member record: 404
     (like the handbook); anonymous: the login. Signing a phone credential writes nothing."""
     world = build_world()
@@ -1281,8 +1282,9 @@ def test_my_card_shows_the_actors_own_card_only(role: str, test_keys) -> None:
 
 
 @pytest.mark.django_db
+@pytest.mark.usefixtures("test_keys")
 @pytest.mark.parametrize("role", list(ROLE_SCOPES))
-def test_the_card_verifier_page_is_public_and_writes_nothing(role: str, test_keys) -> None:
+def test_the_card_verifier_page_is_public_and_writes_nothing(role: str) -> None:
     world = build_world()
     client = Client(enforce_csrf_checks=True)
     if ROLE_SCOPES[role] is not None:
