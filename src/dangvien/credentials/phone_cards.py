@@ -9,16 +9,21 @@ publisher: its statuses are never stale)."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import tempfile
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dangvien.credentials import phone, qr
 from dangvien.credentials.models import Card, StatusList
 from dangvien.credentials.status_cache import StatusCache
 from dangvien.credentials.status_list import MAX_AGE, status_list_token
 from dangvien.credentials.verify import Verdict, Verifier
+
+if TYPE_CHECKING:
+    from dangvien.credentials.keys import Signer
 
 # The member's default choice: the name only (with the status list, "a valid member's card").
 DEFAULT_DISCLOSURE: tuple[str, ...] = ("name",)
@@ -54,6 +59,22 @@ def card_phone_qr(card: Card, disclose: Collection[str], *, now: dt.datetime) ->
     return PhoneQR(text, svg, dt.datetime.fromtimestamp(credential.expires_at, dt.UTC))
 
 
+# The last token signed for each list: a public page must not compress and sign a large list at every
+# request. It is signed again when the statuses (or the signer) change, or after STATUS_TOKEN_TTL.
+_tokens: dict[int, tuple[bytes, dt.datetime, bytes]] = {}
+
+
+def _status_token(list_pk: int, statuses: bytes, *, uri: str, signer: Signer, now: dt.datetime) -> bytes:
+    content = hashlib.sha256(statuses + signer.info.key_id.encode()).digest()
+    kept = _tokens.get(list_pk)
+    if kept is not None and kept[0] == content and kept[1] <= now < kept[1] + STATUS_TOKEN_TTL:
+        return kept[2]
+    token = status_list_token(statuses, uri=uri, signer=signer, issued_at=now, ttl=STATUS_TOKEN_TTL,
+                              valid_for=MAX_AGE)
+    _tokens[list_pk] = (content, now, token)
+    return token
+
+
 def verify_text(text: str, *, now: dt.datetime) -> Verdict:
     """Verify a pasted QR text as `dangvien cards verify` would, with this server's trust list and the
     current statuses of its own status lists. A list of another server is not fetched: "unknown"."""
@@ -68,9 +89,8 @@ def verify_text(text: str, *, now: dt.datetime) -> Verdict:
     status_list = StatusList.objects.filter(uri=uri).first() if uri else None
     token = b""
     if status_list is not None:
-        token = status_list_token(status_list_bytes(status_list.pk), uri=uri,
-                                  signer=signer_for(KeyRole.STATUS, at=now), issued_at=now,
-                                  ttl=STATUS_TOKEN_TTL, valid_for=MAX_AGE)
+        token = _status_token(status_list.pk, status_list_bytes(status_list.pk), uri=uri,
+                              signer=signer_for(KeyRole.STATUS, at=now), now=now)
     # A directory of its own a check: it holds only the token signed here, whatever other checks do.
     with tempfile.TemporaryDirectory(prefix="dangvien-verify-") as directory:
         cache = StatusCache(Path(directory))
