@@ -1469,3 +1469,51 @@ def test_meetings_own_pages_and_lists(role: str) -> None:
             body = responses["/meetings/mine/"].content.decode()
             assert f'href="/meetings/{meetings["meeting_a1"].pk}/"' in body
             assert f'href="/meetings/{meetings["meeting_b1"].pk}/"' not in body
+
+
+# --- the member's own card with its phone QR, and the public verifier page -----------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("test_keys")
+@pytest.mark.parametrize("role", list(ROLE_SCOPES))
+def test_my_card_shows_the_actors_own_card_only(role: str) -> None:
+    """/cards/mine/ has no object in the URL: the member's own card; a login with no member record: 404
+    (like the handbook); anonymous: the login. Signing a phone credential writes nothing."""
+    world = build_world()
+    own, other = _card(world, "card_a1"), _card(world, "card_b1")
+    client = Client()
+    if ROLE_SCOPES[role] is not None:
+        client.force_login(getattr(world, role))
+    before = _state()
+    response = client.get("/cards/mine/", {"chosen": "1", "show": ["name", "card_number"]})
+    check_private_headers(response)
+    assert _state() == before
+    if role == "anonymous":
+        assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+    elif role == "member_user_a1":
+        html = response.content.decode()
+        assert response.status_code == 200 and own.display_number in html and "data-qr-text" in html
+        assert other.display_number not in html and world.member_b1.full_name not in html
+    else:
+        assert response.status_code == 404
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("test_keys")
+@pytest.mark.parametrize("role", list(ROLE_SCOPES))
+def test_the_card_verifier_page_is_public_and_writes_nothing(role: str) -> None:
+    world = build_world()
+    client = Client(enforce_csrf_checks=True)
+    if ROLE_SCOPES[role] is not None:
+        client.force_login(getattr(world, role))
+    before = _state()
+    page = client.get("/cards/verify/")
+    check_private_headers(page)
+    assert page.status_code == 200
+    token = page.cookies["csrftoken"].value
+    answer = client.post("/cards/verify/", {"text": "hello", "csrfmiddlewaretoken": token})
+    assert answer.status_code == 200 and 'data-reason="not_a_card_qr"' in answer.content.decode()
+    assert "X-Dangvien-Offline-Copy" not in answer.headers
+    assert _state() == before
+    assert all(getattr(world, name).full_name not in answer.content.decode() for name in MEMBERS)

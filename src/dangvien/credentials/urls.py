@@ -1,10 +1,12 @@
 from django.urls import path
 
-from dangvien.credentials import status_urls, views
+from dangvien.credentials import phone_views, status_urls, views
 
 app_name = "credentials"
 urlpatterns = [
     path("", views.card_list_page, name="list"),
+    path("mine/", phone_views.my_card, name="mine"),
+    path("verify/", phone_views.verify_page, name="verify"),
     path("pending/", views.pending_page, name="pending"),
     path("<id:pk>/", views.card_page, name="card"),
     path("<id:pk>/portrait.jpg", views.card_portrait, name="portrait"),

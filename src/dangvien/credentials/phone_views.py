@@ -1,0 +1,81 @@
+"""The member's own card with its phone QR (/cards/mine/) and the public verifier page (/cards/verify/).
+
+/cards/mine/: the actor's own member record only (a login without one: 404); the member ticks the
+fields the QR shows (a GET form: no script, nothing written). /cards/verify/: anyone, no login; the
+pasted text is checked by the Python verifier (credentials.phone_cards.verify_text)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_http_methods, require_safe
+
+from dangvien.core.offline import allow_offline_copy
+from dangvien.credentials.phone import FIELDS
+from dangvien.credentials.phone_cards import DEFAULT_DISCLOSURE, card_phone_qr, verify_text
+from dangvien.credentials.selectors import card_for_member
+from dangvien.members.selectors import member_get_for
+
+FIELD_LABELS = {
+    "name": _("Full name"),
+    "card_number": _("Card number"),
+    "birth_date": _("Date of birth"),
+    "committee": _("Issuing committee"),
+    "admission_date": _("Admission decision date"),
+    "official_date": _("Official date"),
+}
+
+
+class DisclosureForm(forms.Form):
+    show = forms.MultipleChoiceField(label=_("The QR code shows"), required=False,
+                                     choices=[(name, FIELD_LABELS[name]) for name in FIELDS],
+                                     widget=forms.CheckboxSelectMultiple)
+
+
+class VerifyForm(forms.Form):
+    text = forms.CharField(label=_("The QR code's text"), max_length=4000,
+                           widget=forms.Textarea(attrs={"rows": 4, "autocomplete": "off", "spellcheck": "false"}))
+
+
+@login_required
+@require_safe
+def my_card(request: HttpRequest) -> HttpResponse:
+    member_id = getattr(request.user, "member_id", None)
+    if not member_id:
+        raise Http404(_("This login is not linked to a party member."))
+    member = member_get_for(request.user, member_id)
+    card = card_for_member(request.user, member)
+    form = DisclosureForm(request.GET if "show" in request.GET or "chosen" in request.GET else None,
+                          initial={"show": list(DEFAULT_DISCLOSURE)})
+    disclose = form.cleaned_data["show"] if form.is_bound and form.is_valid() else list(DEFAULT_DISCLOSURE)
+    code = None
+    if card is not None and card.live:
+        from dangvien.credentials.keys import KeysError
+
+        try:
+            code = card_phone_qr(card, disclose, now=timezone.now())
+        except KeysError:
+            code = None
+    response = render(request, "credentials/my_card.html", {
+        "member": member, "card": card, "form": form, "code": code,
+        "shown": [FIELD_LABELS[name] for name in FIELDS if name in disclose],
+    })
+    # The handbook's service worker keeps the page (the member's own card): a member offline at a check
+    # still shows the last code fetched, valid for 24 hours (docs/handbook-offline.md).
+    return allow_offline_copy(response, request.user.pk)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def verify_page(request: HttpRequest) -> HttpResponse:
+    form = VerifyForm(request.POST if request.method == "POST" else None)
+    verdict = None
+    if form.is_bound and form.is_valid():
+        verdict = verify_text(form.cleaned_data["text"], now=timezone.now())
+    fields = []
+    if verdict is not None:
+        fields = [(FIELD_LABELS[name], verdict.fields[name]) for name in FIELDS if name in verdict.fields]
+    return render(request, "credentials/verify.html", {"form": form, "verdict": verdict, "fields": fields})
