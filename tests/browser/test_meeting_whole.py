@@ -45,9 +45,15 @@ def test_a_whole_meeting_from_scheduling_to_the_adoption_report(browser: Browser
     second = make_member(world.cell_a1, full_name="Đỗ Văn Long", birth=dt.date(1985, 4, 6))
     make_user("dv_long", Role.MEMBER, world.cell_a1, member=second)
     base = live_server.url
-    contexts = [browser.new_context(locale="vi-VN") for _ in range(3)]
-    secretary_ctx, online_ctx, offline_ctx = contexts
+    contexts = [browser.new_context(locale="vi-VN") for _ in range(4)]
+    secretary_ctx, online_ctx, offline_ctx, committee_ctx = contexts
     try:
+        # The province committee's adoption report: none of the 3 cells has held a meeting in the app.
+        committee = log_in(committee_ctx, base, "tinh")
+        report = f"{base}/adoption/?unit={world.province.code}"
+        committee.goto(report)
+        expect(committee.locator("#held-share")).to_contain_text("0/3")
+
         # The secretary registers the meeting (the clock stands at 10:00 on 21/11/2026): 10:15–11:00.
         secretary = log_in(secretary_ctx, base, "bithu_a1")
         secretary.goto(f"{base}/meetings/new/?unit={world.cell_a1.pk}")
@@ -103,6 +109,11 @@ def test_a_whole_meeting_from_scheduling_to_the_adoption_report(browser: Browser
         meeting.refresh_from_db()
         assert meeting.status == MeetingStatus.HELD
         expect(secretary.locator("main")).to_contain_text("2/2")  # present / total in the minutes
+
+        # The cell now counts as active in the app in the committee's report.
+        committee = log_in(committee_ctx, base, "tinh")  # idle past the officer's timeout too
+        committee.goto(report)
+        expect(committee.locator("#held-share")).to_contain_text("1/3")
     finally:
         for context in contexts:
             context.close()
