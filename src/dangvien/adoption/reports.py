@@ -176,9 +176,15 @@ class AdoptionReport:
 
 
 def _active_rows(actor: Any, unit: Unit, masks: dict[int, int]) -> QuerySet:
-    """Handbook use rows of the subtree's members on the roll with a bit of the period's months."""
-    hit = Case(*[When(year=year, then=F("months").bitand(mask)) for year, mask in masks.items()],
-               default=Value(0), output_field=IntegerField())
+    """Handbook use rows of the subtree's members on the roll with a bit of the period's months.
+    Within one year the test is on the row's own columns (the index (year, unit, months) answers it
+    alone); across years, each year's rows with its own months."""
+    if len(masks) == 1:
+        [(year, mask)] = masks.items()
+        hit: Any = F("months").bitand(mask)
+    else:
+        hit = Case(*[When(year=year, then=F("months").bitand(mask)) for year, mask in masks.items()],
+                   default=Value(0), output_field=IntegerField())
     return activity_within_for(actor, unit, sorted(masks)).annotate(period_hit=hit).filter(period_hit__gt=0)
 
 
