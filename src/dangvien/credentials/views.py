@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from dangvien.accounts.permissions import Permission, can, scope_for
-from dangvien.core.errors import StaleEdit
+from dangvien.core.forms import put_errors
 from dangvien.credentials import forms as card_forms
 from dangvien.credentials import services
 from dangvien.credentials.models import TAKEN_BACK_REASONS, Card, CardStatus
@@ -48,16 +48,9 @@ def _posted(request: HttpRequest) -> Any:
 
 
 def _put_errors(form: forms.Form, error: ValidationError) -> None:
-    """A service's errors on the form: by field where the form has it, else at the top."""
-    if isinstance(error, StaleEdit):
-        form.add_error(None, _("Someone else changed this card while you were working on it, so nothing was saved. "
-                               "Open the card again to see where it stands, then redo your change."))
-        return
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for field, messages_ in error.message_dict.items():
-        form.add_error(field if field in form.fields else None, messages_)
+    stale = _("Someone else changed this card while you were working on it, so nothing was saved. Open "
+               "the card again to see where it stands, then redo your change.")
+    put_errors(form, error, stale=stale)
 
 
 def _member_for(request: HttpRequest, member_id: int, perm: Permission) -> Member:

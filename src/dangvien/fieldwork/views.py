@@ -23,7 +23,8 @@ from dangvien.accounts.permissions import can, scope_for
 from dangvien.campaign.models import Campaign, Care, Participant
 from dangvien.campaign.permissions import CAMPAIGN_MANAGE, CAMPAIGN_VIEW
 from dangvien.campaign.selectors import campaign_get_for, participant_get_for
-from dangvien.core.errors import NotFound, StaleEdit
+from dangvien.core.errors import NotFound
+from dangvien.core.forms import put_errors
 from dangvien.fieldwork import forms as fieldwork_forms
 from dangvien.fieldwork import selectors, services
 from dangvien.fieldwork.models import DifficultyStatus, Outcome, Task
@@ -40,15 +41,9 @@ def _posted(request: HttpRequest) -> Any:
 
 
 def _put_errors(form: forms.Form, error: ValidationError) -> None:
-    """A service's errors on the form: by field where the form has that field, else at the top."""
-    if isinstance(error, StaleEdit):
-        form.add_error(None, _("Someone else changed this member's campaign record while you were working on it, "
-                               "so nothing was saved. Open it again and redo your change."))
-    elif hasattr(error, "error_dict"):
-        for field, messages_ in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, messages_)
-    else:
-        form.add_error(None, error)
+    stale = _("Someone else changed this member's campaign record while you were working on it, so "
+               "nothing was saved. Open it again and redo your change.")
+    put_errors(form, error, stale=stale)
 
 
 def _unit_for(request: HttpRequest, code: str, field: str, form: forms.Form) -> Unit | None:

@@ -22,7 +22,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from dangvien.core.errors import NotFound, StaleEdit
+from dangvien.core.errors import NotFound
+from dangvien.core.forms import put_errors
 from dangvien.core.offline import OFFLINE_COPY_HEADER, allow_offline_copy
 from dangvien.handbook import selectors, services
 from dangvien.handbook.display import COOKIE, COOKIE_MAX_AGE, SESSION_KEY, Display, display_of
@@ -152,15 +153,9 @@ def activate(request: HttpRequest) -> HttpResponse:
 
 
 def _put_errors(form: Any, error: ValidationError) -> None:
-    if isinstance(error, StaleEdit):
-        form.add_error(None, _("Someone else changed this record meanwhile, so nothing was saved. Reload the page "
-                               "and try again."))
-        return
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for field, problems in error.message_dict.items():
-        form.add_error(field if field in form.fields else None, problems)
+    stale = _("Someone else changed this record meanwhile, so nothing was saved. Reload the page and "
+               "try again.")
+    put_errors(form, error, stale=stale)
 
 
 # --- display modes -----------------------------------------------------------------------------------

@@ -20,6 +20,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from dangvien.accounts.permissions import can
 from dangvien.core.errors import NotFound
+from dangvien.core.forms import put_errors
+from dangvien.core.forms import refusal as _refusal
 from dangvien.core.offline import allow_offline_copy
 from dangvien.library import selectors, services
 from dangvien.library.forms import PublishForm, TopicForm, new_key
@@ -30,17 +32,8 @@ DOCUMENTS_PER_PAGE = 20
 RESULTS_PER_PAGE = 50
 
 
-def _refusal(error: ValidationError) -> str:
-    return " ".join(error.messages)
-
-
 def _put_errors(form: Any, error: ValidationError) -> None:
-    """A service's errors on the form: by field where the form has that field, else at the top."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for field, problems in error.message_dict.items():
-        form.add_error(field if field in form.fields else None, problems)
+    put_errors(form, error)
 
 
 # --- documents -----------------------------------------------------------------------------------

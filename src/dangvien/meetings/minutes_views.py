@@ -19,6 +19,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dangvien.core.errors import NotFound, StaleEdit
+from dangvien.core.forms import put_errors
+from dangvien.core.forms import refusal as _refusal
 from dangvien.core.offline import allow_offline_copy
 from dangvien.meetings import minutes_selectors as selectors
 from dangvien.meetings import minutes_services as services
@@ -38,18 +40,8 @@ from dangvien.meetings.selectors import meeting_get_for
 FORM_FIELDS = {"started_at": "started", "ended_at": "ended"}
 
 
-def _refusal(error: ValidationError) -> str:
-    return " ".join(error.messages)
-
-
 def _put_errors(form: Any, error: ValidationError) -> None:
-    """A service's errors on the form: by field where the form has that field, else at the top."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for field, problems in error.message_dict.items():
-        name = FORM_FIELDS.get(field, field)
-        form.add_error(name if name in form.fields else None, problems)
+    put_errors(form, error, fields=FORM_FIELDS)
 
 
 def _managed_meeting(request: HttpRequest, pk: int) -> Meeting:

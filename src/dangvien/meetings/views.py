@@ -23,7 +23,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from dangvien.accounts.permissions import can, scope_for
-from dangvien.core.errors import NotFound, StaleEdit
+from dangvien.core.errors import NotFound
+from dangvien.core.forms import put_errors
+from dangvien.core.forms import refusal as _refusal
 from dangvien.core.offline import allow_offline_copy
 from dangvien.library.selectors import documents_visible_to
 from dangvien.meetings import calendar, forms, minutes_selectors, rules, selectors, services
@@ -41,20 +43,12 @@ MANAGED_SHOWN = 30
 # --- helpers ------------------------------------------------------------------------------------------------
 
 
+# A service's field -> the page form's field.
+FORM_FIELDS = {"starts_at": "day", "ends_at": "end"}
+
+
 def _put_errors(form: Any, error: ValidationError) -> None:
-    if isinstance(error, StaleEdit):
-        form.add_error(None, error.messages[0])
-        return
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for field, problems in error.message_dict.items():
-        name = {"starts_at": "day", "ends_at": "end"}.get(field, field)
-        form.add_error(name if name in form.fields else None, problems)
-
-
-def _refusal(error: ValidationError) -> str:
-    return " ".join(error.messages)
+    put_errors(form, error, fields=FORM_FIELDS)
 
 
 def _int(value: str | None) -> int | None:

@@ -19,7 +19,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from dangvien.accounts.permissions import Permission, can
-from dangvien.core.errors import NotFound, StaleEdit
+from dangvien.core.errors import NotFound
+from dangvien.core.forms import put_errors
 from dangvien.members import forms as member_forms
 from dangvien.members import services, validation
 from dangvien.members.events import EventAction, EventType, event_details, recordable_event_types
@@ -186,17 +187,9 @@ def _profile_groups(member: Member) -> list[tuple[Any, list[tuple[Any, Any]]]]:
 
 
 def _put_errors(form: forms.Form, error: ValidationError) -> None:
-    """A service's errors on the form: by field where the form has that field, else at the top."""
-    if isinstance(error, StaleEdit):
-        form.add_error(None, _("Someone else changed this record while you were working on it, so nothing "
-                               "was saved. Open the record again to see the current data, then redo "
-                               "your change."))
-        return
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for field, messages_ in error.message_dict.items():
-        form.add_error(field if field in form.fields else None, messages_)
+    stale = _("Someone else changed this record while you were working on it, so nothing was saved. "
+               "Open the record again to see the current data, then redo your change.")
+    put_errors(form, error, stale=stale)
 
 
 def _warn_saved(request: HttpRequest, member: Member, data: dict[str, Any]) -> None:
