@@ -334,33 +334,35 @@ def card_revoke_for_member(*, actor: Any, member: Member, reason: str, day: dt.d
 
 def card_suspend(*, actor: Any, card: Card, expected_version: int, day: dt.date | None = None, note: str = "") -> Card:
     """Suspend a valid card (reported lost, until the cell has reviewed the loss)."""
-    day = day or today()
-    with transaction.atomic():
-        card = _locked(actor, card, expected_version, CARD_REVOKE)
-        if card.status != CardStatus.ACTIVE:
-            raise ValidationError({"card": [_("Only a valid card can be suspended.")]})
-        _check_day(day, card.issued_on)
-        before, note = card_snapshot(card), clean(note)
-        card.status, card.status_changed_on, card.status_note = CardStatus.SUSPENDED, day, note
-        _save_status(actor, card, "card.suspended", before)
-        MemberEvent.objects.create(**_event(card, CardSuspended(card_number=card.number,
-                                                                reissue_count=card.reissue_count), day, actor, note))
-        return card
+    return _status_move(actor, card, expected_version, day or today(), note, CardStatus.ACTIVE, CardStatus.SUSPENDED,
+                        _("Only a valid card can be suspended."))
 
 
 def card_reinstate(*, actor: Any, card: Card, expected_version: int, day: dt.date | None = None, note: str = "") -> Card:
     """A suspended card is valid again (the card was found)."""
-    day = day or today()
+    return _status_move(actor, card, expected_version, day or today(), note, CardStatus.SUSPENDED, CardStatus.ACTIVE,
+                        _("Only a suspended card can be reinstated."))
+
+
+# What each reversible move writes: its audit action and its history event.
+_MOVES = {CardStatus.SUSPENDED: ("card.suspended", CardSuspended), CardStatus.ACTIVE: ("card.reinstated", CardReinstated)}
+
+
+def _status_move(actor: Any, card: Card, expected_version: int, day: dt.date, note: str, source: CardStatus,
+                 target: CardStatus, refusal: str) -> Card:
+    """Suspend or reinstate: the two reversible moves between valid and suspended. A suspension is dated
+    on or after the issue, a reinstatement on or after the suspension."""
+    action, event = _MOVES[target]
     with transaction.atomic():
         card = _locked(actor, card, expected_version, CARD_REVOKE)
-        if card.status != CardStatus.SUSPENDED:
-            raise ValidationError({"card": [_("Only a suspended card can be reinstated.")]})
-        _check_day(day, card.status_changed_on)
+        if card.status != source:
+            raise ValidationError({"card": [refusal]})
+        _check_day(day, card.issued_on if target == CardStatus.SUSPENDED else card.status_changed_on)
         before, note = card_snapshot(card), clean(note)
-        card.status, card.status_changed_on, card.status_note = CardStatus.ACTIVE, day, note
-        _save_status(actor, card, "card.reinstated", before)
-        MemberEvent.objects.create(**_event(card, CardReinstated(card_number=card.number,
-                                                                 reissue_count=card.reissue_count), day, actor, note))
+        card.status, card.status_changed_on, card.status_note = target, day, note
+        _save_status(actor, card, action, before)
+        MemberEvent.objects.create(**_event(card, event(card_number=card.number, reissue_count=card.reissue_count),
+                                            day, actor, note))
         return card
 
 

@@ -18,7 +18,6 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from dangvien.accounts.permissions import can
 from dangvien.core.errors import NotFound
 from dangvien.meetings.models import (
     AgendaItem,
@@ -33,8 +32,7 @@ from dangvien.meetings.models import (
     Speech,
     Vote,
 )
-from dangvien.meetings.permissions import MEETING_MANAGE
-from dangvien.meetings.selectors import expected_members, meeting_get_for
+from dangvien.meetings.selectors import expected_members, may_manage, meeting_get_for
 from dangvien.members.models import ON_ROLL_STATUSES, Member, Status
 
 # --- who is expected ------------------------------------------------------------------------------
@@ -89,11 +87,6 @@ def attendance_taken(meeting: Meeting) -> bool:
 
 
 # --- the minutes ----------------------------------------------------------------------------------
-
-
-def may_manage(actor: Any, meeting: Meeting) -> bool:
-    """Whether the actor writes the meeting's minutes and votes (MEETING_MANAGE in its unit)."""
-    return can(actor, MEETING_MANAGE, meeting.unit)
 
 
 def minutes_of(meeting: Meeting) -> Minutes | None:

@@ -163,6 +163,7 @@ def meeting_list(actor: Any, flt: MeetingFilter) -> QuerySet[Meeting]:
 
 
 def may_manage(actor: Any, meeting: Meeting) -> bool:
+    """Whether the actor runs the meeting: its schedule, attendance, minutes and votes (MEETING_MANAGE in its unit)."""
     return can(actor, MEETING_MANAGE, meeting.unit)
 
 
