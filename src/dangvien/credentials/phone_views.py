@@ -91,7 +91,8 @@ def verify_page(request: HttpRequest) -> HttpResponse:
 
 # The scripts of the in-browser verifier, in load order: the page keeps them for offline use.
 VERIFIER_SCRIPTS = ("credentials/vendor/reflect-metadata.js", "credentials/vendor/cbor-x.js",
-                    "credentials/vendor/x509.js", "credentials/verifier.js", "credentials/verifier-page.js")
+                    "credentials/vendor/x509.js", "credentials/verifier.js", "dangvien/qrscan.js",
+                    "credentials/verifier-page.js")
 # What else the page needs offline (base.html's style sheet and scripts; jsQR for the camera).
 VERIFIER_PAGE_FILES = ("dangvien/site.css", "dangvien/site.js", "handbook/offline.js", "meetings/vendor/jsQR.js")
 

@@ -187,79 +187,21 @@
 
   window.dangvienVerifierPage = {ready: ready, check: check};
 
-  // --- the camera (the browser's BarcodeDetector, or jsQR) -------------------------------------------------
+  // --- the camera (core's qrscan.js) ----------------------------------------------------------------
   var scanner = document.getElementById("scanner");
-  var video = document.getElementById("scan-video");
-  var canvas = document.getElementById("scan-canvas");
-  if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+  if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia || !window.dangvienScanQR) {
     return;
   }
   scanner.hidden = false;
 
-  function decoder() {
-    if ("BarcodeDetector" in window) {
-      var detector = new window.BarcodeDetector({formats: ["qr_code"]});
-      return Promise.resolve(function () {
-        return detector.detect(video).then(function (codes) { return codes.length ? codes[0].rawValue : ""; });
-      });
-    }
-    return new Promise(function (resolve, reject) {
-      var script = document.createElement("script");
-      script.src = root.getAttribute("data-decoder");
-      script.onload = function () {
-        var context = canvas.getContext("2d", {willReadFrequently: true});
-        resolve(function () {
-          canvas.width = video.videoWidth;
-          canvas.height = video.videoHeight;
-          context.drawImage(video, 0, 0, canvas.width, canvas.height);
-          var image = context.getImageData(0, 0, canvas.width, canvas.height);
-          var code = window.jsQR(image.data, image.width, image.height, {inversionAttempts: "dontInvert"});
-          return Promise.resolve(code ? code.data : "");
-        });
-      };
-      script.onerror = reject;
-      document.head.appendChild(script);
-    });
-  }
-
   document.getElementById("scan-start").addEventListener("click", function () {
-    var stream = null;
-    function stop() {
-      if (stream) {
-        stream.getTracks().forEach(function (track) { track.stop(); });
-      }
-      video.hidden = true;
-    }
-    Promise.all([decoder(), navigator.mediaDevices.getUserMedia({video: {facingMode: "environment"}})])
-      .then(function (found) {
-        var decode = found[0];
-        stream = found[1];
-        video.srcObject = stream;
-        video.hidden = false;
-        return video.play().then(function () {
-          return new Promise(function (resolve) {
-            function look() {
-              if (video.readyState < 2) {
-                setTimeout(look, 200);
-                return;
-              }
-              decode().then(function (text) {
-                if (text && text.indexOf("DV1:") === 0) {
-                  resolve(text);
-                } else {
-                  setTimeout(look, 250);
-                }
-              }, function () { setTimeout(look, 250); });
-            }
-            look();
-          });
-        });
-      })
-      .then(function (text) {
-        stop();
-        form.elements.text.value = text;
-        form.requestSubmit();
-      }, function () { stop(); say(root.getAttribute("data-camera"), "error"); });
+    window.dangvienScanQR({
+      video: document.getElementById("scan-video"), canvas: document.getElementById("scan-canvas"),
+      decoder: root.getAttribute("data-decoder"),
+      accept: function (text) { return text.indexOf("DV1:") === 0 ? text : ""; }
+    }).then(function (text) {
+      form.elements.text.value = text;
+      form.requestSubmit();
+    }, function () { say(root.getAttribute("data-camera"), "error"); });
   });
-
 })();
