@@ -21,6 +21,7 @@ from dangvien.credentials.models import StatusList
 from dangvien.credentials.status_cache import StatusCache
 from dangvien.credentials.status_selectors import status_list_uri
 from dangvien.credentials.verify import Verifier
+from tests.browser.conftest import CAMERA_QR_TEXT
 from tests.clock import NOW
 from tests.credentials._keys_standin import other_root_keys
 
@@ -121,3 +122,11 @@ def test_the_verifier_page_answers_offline_as_the_python_verifier(page: Page, co
     expect(result).to_have_attribute("data-reason", "revoked")
     expect(result).to_contain_text("Đã thu hồi")
     expect(result).to_contain_text("12/03/1958")
+
+    # The camera (the fake one films CAMERA_QR_TEXT, not a card's code): the text read is checked.
+    page.locator("#scan-start").click()
+    expect(page.locator("#id_text")).to_have_value(CAMERA_QR_TEXT)
+    from_camera = verifier.verify_qr(CAMERA_QR_TEXT, now=NOW)
+    assert (from_camera.result, from_camera.reason) == ("invalid", "malformed")
+    expect(result).to_have_attribute("data-reason", "malformed")
+    expect(result).to_contain_text("Mã bị hỏng hoặc không đầy đủ")
