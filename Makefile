@@ -134,6 +134,8 @@ $(QR_DECODER): $(QR)/node_modules/.installed
 $(VERIFIER_LIBS): $(QR)/node_modules/.installed
 	mkdir -p $(VERIFIER_VENDOR)
 	cp $(QR)/node_modules/cbor-x/dist/index-no-eval.min.js $(VERIFIER_VENDOR)/cbor-x.js
+	@# with the source map it names (collectstatic's manifest follows the reference)
+	cp $(QR)/node_modules/cbor-x/dist/index-no-eval.min.js.map $(VERIFIER_VENDOR)/
 	cp $(QR)/node_modules/@peculiar/x509/build/x509.js $(VERIFIER_VENDOR)/x509.js
 	cp $(QR)/node_modules/reflect-metadata/Reflect.js $(VERIFIER_VENDOR)/reflect-metadata.js
 
