@@ -190,15 +190,18 @@
 
   // --- the phone QR (phone.py) --------------------------------------------------------------------
 
-  function salt(seed, index) {
+  // salt[i] = HMAC-SHA256(seed, "DV1 salt" || i)[:16], for the given indexes (one key import).
+  function saltsFromSeed(seed, indexes) {
     return crypto.subtle.importKey("raw", seed, {name: "HMAC", hash: "SHA-256"}, false, ["sign"])
       .then(function (key) {
-        var message = new Uint8Array(SALT_CONTEXT.length + 1);
-        message.set(SALT_CONTEXT);
-        message[SALT_CONTEXT.length] = index;
-        return crypto.subtle.sign("HMAC", key, message);
-      })
-      .then(function (mac) { return new Uint8Array(mac).slice(0, SALT_BYTES); });
+        return Promise.all(indexes.map(function (index) {
+          var message = new Uint8Array(SALT_CONTEXT.length + 1);
+          message.set(SALT_CONTEXT);
+          message[SALT_CONTEXT.length] = index;
+          return crypto.subtle.sign("HMAC", key, message)
+            .then(function (mac) { return new Uint8Array(mac).slice(0, SALT_BYTES); });
+        }));
+      });
   }
 
   function digest(index, saltBytes, slot) {
@@ -238,7 +241,7 @@
       if (salts.length !== SEED_BYTES || shown.length !== FIELDS.length) {
         fail("malformed", "a seed is only sent with every field shown");
       }
-      return Promise.all(shown.map(function (i) { return salt(salts, i); }));
+      return saltsFromSeed(salts, shown);
     }
     if (!Array.isArray(salts) || salts.length !== shown.length ||
         !salts.every(function (s) { return isBytes(s) && s.length === SALT_BYTES; })) {
