@@ -19,6 +19,9 @@ A11Y := tools/a11y
 # The meetings' QR decoder (jsQR from npm), served as a static file of the meetings app, not in git.
 QR := tools/qr
 QR_DECODER := src/dangvien/meetings/static/meetings/vendor/jsQR.js
+# The card verifier page's libraries (tools/qr/package.json too), served by the credentials app.
+VERIFIER_VENDOR := src/dangvien/credentials/static/credentials/vendor
+VERIFIER_LIBS := $(VERIFIER_VENDOR)/cbor-x.js $(VERIFIER_VENDOR)/x509.js $(VERIFIER_VENDOR)/reflect-metadata.js
 
 .PHONY: demo serve test a11y-deps qr-deps test-sqlite test-postgres lint bench bench-reconcile lock messages system-deps clean
 
@@ -114,15 +117,27 @@ $(A11Y)/node_modules/axe-core/axe.min.js: $(A11Y)/package.json
 	cd $(A11Y) && npm install --no-save --no-package-lock --no-audit --no-fund --loglevel=error
 	touch $@
 
-# jsQR for the meeting check-in page, from the npm registry at its pinned exact version
-# (tools/qr/package.json), copied where collectstatic finds it; the page works without it (the
-# browser's BarcodeDetector, the camera app, the plain link).
-qr-deps: $(QR_DECODER)
+# jsQR for the meeting check-in page, and the card verifier page's CBOR and X.509 libraries, from the
+# npm registry at their pinned exact versions (tools/qr/package.json), copied where collectstatic finds
+# them; the check-in page works without jsQR (the browser's BarcodeDetector, the camera app, the plain
+# link), the verifier page without its libraries checks on the server only.
+qr-deps: $(QR_DECODER) $(VERIFIER_LIBS)
 
-$(QR_DECODER): $(QR)/package.json
+$(QR)/node_modules/.installed: $(QR)/package.json
 	cd $(QR) && npm install --no-save --no-package-lock --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(QR_DECODER): $(QR)/node_modules/.installed
 	mkdir -p $(dir $@)
 	cp $(QR)/node_modules/jsqr/dist/jsQR.js $@
+
+$(VERIFIER_LIBS): $(QR)/node_modules/.installed
+	mkdir -p $(VERIFIER_VENDOR)
+	cp $(QR)/node_modules/cbor-x/dist/index-no-eval.min.js $(VERIFIER_VENDOR)/cbor-x.js
+	@# with the source map it names (collectstatic's manifest follows the reference)
+	cp $(QR)/node_modules/cbor-x/dist/index-no-eval.min.js.map $(VERIFIER_VENDOR)/
+	cp $(QR)/node_modules/@peculiar/x509/build/x509.js $(VERIFIER_VENDOR)/x509.js
+	cp $(QR)/node_modules/reflect-metadata/Reflect.js $(VERIFIER_VENDOR)/reflect-metadata.js
 
 test-sqlite:
 	@echo "== test suite on SQLite =="

@@ -1404,6 +1404,27 @@ def test_handbook_app_files_are_public_and_impersonal(role: str, url: str) -> No
     assert "X-Dangvien-Offline-Copy" not in response.headers
 
 
+# --- the card verifier page's trust list and service worker: public, the same for everyone ----------
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("test_keys")
+@pytest.mark.parametrize("role", list(ROLE_SCOPES))
+@pytest.mark.parametrize("url", ["/cards/verify/trust.json", "/cards/verify/sw.js"])
+def test_card_verifier_files_are_public_and_the_same_for_everyone(role: str, url: str) -> None:
+    world = build_world()
+    client = Client()
+    if ROLE_SCOPES[role] is not None:
+        client.force_login(getattr(world, role))
+    before = _state()
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response.content == Client().get(url).content  # what anyone gets
+    assert client.post(url).status_code in (403, 405)  # nothing to write
+    assert _state() == before
+    assert "X-Dangvien-Offline-Copy" not in response.headers
+
+
 # --- the card status lists: public like a revocation list, the same for everyone, no personal data ------
 
 

@@ -1,6 +1,7 @@
 // The handbook's "Check in" page (docs/meetings.md):
-// - "Scan the code" opens the camera and reads the meeting's QR (the browser's BarcodeDetector, or
-//   jsQR from npm, loaded only then); the code is the check-in address, /meetings/c/<token>/;
+// - "Scan the code" opens the camera and reads the meeting's QR (core's qrscan.js: the browser's
+//   BarcodeDetector, or jsQR from npm, loaded only then); the code is the check-in address,
+//   /meetings/c/<token>/;
 // - a check-in address opened while offline is answered by the service worker with this page, saved
 //   earlier: its token is then read from the address bar;
 // - the check-in is sent at once when online; without a connection (or when the send fails) it is
@@ -76,81 +77,18 @@
     queue(tokenOf(location.href), new Date().toISOString());
   }
 
-  // --- the camera -----------------------------------------------------------------------------------
+  // --- the camera (core's qrscan.js) ----------------------------------------------------------------
   var scanner = document.getElementById("scanner");
-  var video = document.getElementById("scan-video");
-  var canvas = document.getElementById("scan-canvas");
-  var decoderUrl = root.getAttribute("data-decoder");
-  if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia || pageToken) {
+  if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia || !window.dangvienScanQR || pageToken) {
     return;  // no camera here (the plain link and the camera app still work), or the code was opened already
   }
   scanner.hidden = false;
 
-  function loadDecoder() {
-    if ("BarcodeDetector" in window) {
-      var detector = new window.BarcodeDetector({formats: ["qr_code"]});
-      return Promise.resolve(function () {
-        return detector.detect(video).then(function (codes) { return codes.length ? codes[0].rawValue : ""; });
-      });
-    }
-    if (!decoderUrl) {
-      return Promise.reject(new Error("no decoder"));
-    }
-    return new Promise(function (resolve, reject) {
-      var script = document.createElement("script");
-      script.src = decoderUrl;
-      script.onload = function () {
-        var context = canvas.getContext("2d", {willReadFrequently: true});
-        resolve(function () {
-          canvas.width = video.videoWidth;
-          canvas.height = video.videoHeight;
-          context.drawImage(video, 0, 0, canvas.width, canvas.height);
-          var image = context.getImageData(0, 0, canvas.width, canvas.height);
-          var code = window.jsQR(image.data, image.width, image.height, {inversionAttempts: "dontInvert"});
-          return Promise.resolve(code ? code.data : "");
-        });
-      };
-      script.onerror = reject;
-      document.head.appendChild(script);
-    });
-  }
-
   document.getElementById("scan-start").addEventListener("click", function () {
-    var stream = null;
-    function stop() {
-      if (stream) {
-        stream.getTracks().forEach(function (track) { track.stop(); });
-      }
-      video.hidden = true;
-    }
-    Promise.all([loadDecoder(), navigator.mediaDevices.getUserMedia({video: {facingMode: "environment"}})])
-      .then(function (ready) {
-        var decode = ready[0];
-        stream = ready[1];
-        video.srcObject = stream;
-        video.hidden = false;
-        return video.play().then(function () {
-          return new Promise(function (resolve) {
-            function look() {
-              if (video.readyState < 2) {
-                setTimeout(look, 200);
-                return;
-              }
-              decode().then(function (text) {
-                if (text && tokenOf(text)) {
-                  resolve(tokenOf(text));
-                } else {
-                  if (text) {
-                    say("wrong", "", "error");
-                  }
-                  setTimeout(look, 250);
-                }
-              }, function () { setTimeout(look, 250); });
-            }
-            look();
-          });
-        });
-      })
-      .then(function (token) { stop(); checkIn(token); }, function () { stop(); say("camera", "", "error"); });
+    window.dangvienScanQR({
+      video: document.getElementById("scan-video"), canvas: document.getElementById("scan-canvas"),
+      decoder: root.getAttribute("data-decoder"), accept: tokenOf,
+      rejected: function () { say("wrong", "", "error"); }
+    }).then(checkIn, function () { say("camera", "", "error"); });
   });
 })();
