@@ -22,7 +22,7 @@ value = st.recursive(leaf, lambda inner: st.one_of(st.lists(inner, max_size=5),
                                                     st.dictionaries(text, inner, max_size=6)), max_leaves=25)
 
 
-@settings(max_examples=400, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(value, max_size=11))
 def test_canonical_json_is_the_standard_librarys(payload):
     assert canonical_json(payload) == STDLIB.encode(payload).encode()
@@ -34,7 +34,7 @@ def test_what_orjson_refuses_still_encodes_the_same_way():
     assert json.loads(_json_text({"seq": 2**70})) == {"seq": 2**70}
 
 
-@settings(max_examples=500, derandomize=True, deadline=None)
+@settings(max_examples=200, derandomize=True, deadline=None)
 @given(value)
 def test_stored_json_reads_back_as_written(item):
     assert json.loads(_json_text(item)) == item

@@ -2,7 +2,8 @@
 population extract and the reconciliation twice over (a second `make demo` must work on the first
 one's database): the commands succeed, the reconciliation pages have queues for the demo's
 officers, and the rerun leaves one snapshot and one run; then the card campaign and its field work
-on the second run's database. One module, so the slow steps run once (`xdist_group`: one worker)."""
+on the second run's database; last, `dangvien audit verify` passes on the whole and names a row changed
+by hand. One module, so the slow steps run once (`xdist_group`: one worker)."""
 
 import datetime as dt
 import re
@@ -12,7 +13,7 @@ import pytest
 
 from dangvien.campaign.demo_schedule import campaign_dates
 from dangvien.campaign.models import STEPS, Step, step_number
-from tests.cli import cli_site
+from tests.cli import CliSite, cli_site
 from tests.clock import TODAY
 
 CONFIRMED, COMPARED = step_number(Step.CONFIRMED), step_number(Step.COMPARED)
@@ -247,3 +248,32 @@ def test_a_second_run_refuses_then_replaces_the_campaign_with_the_same_figures(d
     assert site.scalar("SELECT count(*) FROM campaign_campaign") == 1
     assert site.scalar("SELECT count(*) FROM fieldwork_workinggroup") == 0  # went with the old campaign
     assert site.run("demo-fieldwork", "--seed", "7").returncode == 0
+
+
+# --- `dangvien audit verify` on the database `make demo` left ----------------------------------------
+
+
+def test_audit_verify_passes_on_the_demo_database(demo_site):
+    site, _output = demo_site
+    result = site.run("audit", "verify")
+    assert result.returncode == 0, result.stderr
+    rows = site.scalar("SELECT count(*) FROM core_auditentry")
+    assert rows > MEMBERS  # the members' registrations at least
+    assert f"{rows} rows verified" in result.stdout
+
+
+def test_audit_verify_names_the_row_changed_by_hand(demo_site, tmp_path):
+    """As an attacker with write access to the database would: another actor on a member's registration."""
+    site, _output = demo_site
+    # On a copy, so the other tests see the database intact whatever order they run in.
+    with cli_site(tmp_path / "var", "audit_copy", copy_of=site) as copy:
+        seq = _a_registration(copy)
+        copy.execute(f"UPDATE core_auditentry SET actor_username = 'someone-else' WHERE seq = {seq}")
+        result = copy.run("audit", "verify")
+    assert result.returncode != 0
+    assert f"seq={seq}" in result.stderr and "altered" in result.stderr
+
+
+def _a_registration(site: CliSite) -> int:
+    return site.scalar("SELECT seq FROM core_auditentry WHERE action = 'member.registered' "
+                       "ORDER BY seq LIMIT 1 OFFSET 2")

@@ -123,3 +123,19 @@ def test_export_a_commune_and_reimport_it_unchanged(world, tmp_path, fmt):
     out, _ = run(str(path), "--unit", "GL-A", "--user", "xa_a")
     assert "0 new, 0 updated, 4 unchanged, 0 rejected." in out and "Nothing to write." in out
     assert counts() == before
+
+
+def test_a_smaller_batch_size_writes_the_same_members_in_more_rounds(world, csv_file):
+    path = csv_file([HEADER, *(row("GL-A-01-01", 40 + n) for n in range(5))])
+    out, err = run(str(path), "--unit", "GL", "--user", "tinh", "--batch-size", "2")
+    assert "5 members created" in out
+    assert "2/5" in err and "4/5" in err and "5/5" in err  # the progress after each round of two
+
+
+@pytest.mark.parametrize("size", ["0", "-3", "many"])
+def test_a_batch_size_that_is_not_a_whole_number_of_at_least_one_is_refused(world, csv_file, size):
+    path = csv_file([HEADER, row("GL-A-01-01", 50)])
+    before = counts()
+    with pytest.raises(CommandError, match="not a whole number of at least 1"):
+        run(str(path), "--unit", "GL", "--user", "tinh", "--batch-size", size)
+    assert counts() == before

@@ -12,7 +12,8 @@ import pytest
 
 from tests.cli import cli_site
 
-MEMBERS = 12_000  # more than two apply batches (imports.services.BATCH = 5000)
+MEMBERS = 2_500  # more than two apply batches of BATCH_SIZE
+BATCH_SIZE = "1000"
 FIRST_BATCH_WITHIN = 240  # seconds
 
 
@@ -67,12 +68,13 @@ def test_import_killed_mid_apply_leaves_the_database_as_before(emptied_province)
     audit_before = site.scalar("SELECT count(*) FROM core_auditentry WHERE action != 'import.plan'")
     assert site.scalar("SELECT count(*) FROM members_member") == 0
 
-    process = subprocess.Popen(site.command("import-members", str(csv), "--unit", "GL"), env=site.env(),
+    process = subprocess.Popen(site.command("import-members", str(csv), "--unit", "GL", "--batch-size", BATCH_SIZE),
+                               env=site.env(),
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         # The progress bar goes to stderr after each batch written inside the transaction: kill the
         # process as soon as the first batch is reported.
-        _read_until(process, b"5,000/", FIRST_BATCH_WITHIN)
+        _read_until(process, b"1,000/", FIRST_BATCH_WITHIN)
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=30)
     finally:

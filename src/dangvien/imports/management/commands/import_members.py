@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import pathlib
 import time
 
@@ -15,7 +16,7 @@ from dangvien.core.errors import NotFound
 from dangvien.imports.batches import batch_start_command, import_failed_record, import_refused_record
 from dangvien.imports.planning import ImportPlan
 from dangvien.imports.reading import read_member_file
-from dangvien.imports.services import import_apply, import_plan
+from dangvien.imports.services import BATCH, import_apply, import_plan
 from dangvien.org.models import Unit
 from dangvien.org.selectors import unit_get_by_code_for
 
@@ -31,6 +32,9 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="check the file and report; write nothing")
         parser.add_argument("--strict", action="store_true", help="import nothing if any row is rejected")
         parser.add_argument("--user", help="act as this user, within their scope (default: system administrator)")
+        parser.add_argument("--batch-size", type=_positive, default=BATCH,
+                            help=f"members written per round of the one transaction: memory and how often the "
+                                 f"progress moves (default {BATCH:,})")
 
     def handle(self, *args, **options):
         actor = command_actor(options["user"])
@@ -68,7 +72,7 @@ class Command(BaseCommand):
             with transaction.atomic():
                 batch = batch_start_command(actor=actor, unit=unit, name=options["file"].name, plan=plan)
                 result = import_apply(actor=actor, unit=unit, plan=plan, progress=ProgressBar(self.stderr),
-                                      record_to=batch)
+                                      record_to=batch, batch_size=options["batch_size"])
         except (ValidationError, PermissionDenied, NotFound) as exc:
             message = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
             import_failed_record(actor=actor, unit=unit, name=options["file"].name, reason=message)
@@ -96,3 +100,9 @@ class Command(BaseCommand):
                 if row.action == "updated":
                     changes = "; ".join(f"{name}: {old!s} → {new!s}" for name, (old, new) in row.changes.items())
                     self.stdout.write(f"  line {row.line} updates member {row.member_id}: {changes}")
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return int(text)
