@@ -65,7 +65,7 @@ def import_plan(*, actor: Any, unit: Unit, parsed: ParsedFile) -> ImportPlan:
 
 
 def import_apply(*, actor: Any, unit: Unit, plan: ImportPlan, progress: Progress | None = None,
-                 record_to: ImportBatch | None = None, batch_size: int = BATCH) -> ImportResult:
+                 record_to: ImportBatch | None = None, batch_size: int | None = None) -> ImportResult:
     """Write the plan's new and updated members in one transaction; refuse a stale plan whole.
     With `record_to`, the batch is marked done in the same transaction, with what undoing the import
     needs: a worker killed before the commit leaves neither the members nor a "done" batch."""
@@ -82,7 +82,7 @@ def import_apply(*, actor: Any, unit: Unit, plan: ImportPlan, progress: Progress
         try:
             # The plan put each record through the services' field rules moments ago (planning.py).
             written = members_write(
-                actor=actor, fields_checked=True, batch_size=batch_size, progress=progress,
+                actor=actor, fields_checked=True, batch_size=batch_size or BATCH, progress=progress,
                 registrations=[Registration(row.cell_id, row.record, row.status, key=row.line)
                                for row in plan.rows if row.action == Action.NEW],
                 corrections=[_correction(row) for row in plan.rows if row.action == Action.UPDATED])

@@ -32,7 +32,7 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="check the file and report; write nothing")
         parser.add_argument("--strict", action="store_true", help="import nothing if any row is rejected")
         parser.add_argument("--user", help="act as this user, within their scope (default: system administrator)")
-        parser.add_argument("--batch-size", type=_positive, default=BATCH,
+        parser.add_argument("--batch-size", type=_positive, default=None,
                             help=f"members written per round of the one transaction: memory and how often the "
                                  f"progress moves (default {BATCH:,})")
 
