@@ -1428,18 +1428,30 @@ def test_library_lists_show_exactly_the_scope(role: str) -> None:
 # --- the installable handbook: public, the same for everyone, no personal data -------------------
 
 
-@pytest.mark.django_db
-@pytest.mark.parametrize("role", list(ROLE_SCOPES))
-@pytest.mark.parametrize("url", ["/handbook/manifest.webmanifest", "/handbook/sw.js"])
-def test_handbook_app_files_are_public_and_impersonal(role: str, url: str) -> None:
+def _logged_in_as(role: str) -> tuple[World, Client]:
+    """A world, and a client logged in as the role (anonymous for the role without a scope)."""
     world = build_world()
     client = Client()
     if ROLE_SCOPES[role] is not None:
         client.force_login(getattr(world, role))
+    return world, client
+
+
+def _read_without_writing(client: Client, url: str) -> Any:
+    """The page, answered 200, and nothing written."""
     before = _state()
     response = client.get(url)
     assert response.status_code == 200
     assert _state() == before
+    return response
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", list(ROLE_SCOPES))
+@pytest.mark.parametrize("url", ["/handbook/manifest.webmanifest", "/handbook/sw.js"])
+def test_handbook_app_files_are_public_and_impersonal(role: str, url: str) -> None:
+    world, client = _logged_in_as(role)
+    response = _read_without_writing(client, url)
     body = response.content.decode()
     assert all(getattr(world, name).full_name not in body for name in MEMBERS)
     assert "X-Dangvien-Offline-Copy" not in response.headers
@@ -1453,13 +1465,9 @@ def test_handbook_app_files_are_public_and_impersonal(role: str, url: str) -> No
 @pytest.mark.parametrize("role", list(ROLE_SCOPES))
 @pytest.mark.parametrize("url", ["/cards/verify/trust.json", "/cards/verify/sw.js"])
 def test_card_verifier_files_are_public_and_the_same_for_everyone(role: str, url: str) -> None:
-    world = build_world()
-    client = Client()
-    if ROLE_SCOPES[role] is not None:
-        client.force_login(getattr(world, role))
+    _world, client = _logged_in_as(role)
     before = _state()
-    response = client.get(url)
-    assert response.status_code == 200
+    response = _read_without_writing(client, url)
     assert response.content == Client().get(url).content  # what anyone gets
     assert client.post(url).status_code in (403, 405)  # nothing to write
     assert _state() == before
