@@ -178,6 +178,10 @@ def open_batch(data: bytes, *, key: rsa.RSAPrivateKey, certificate: x509.Certifi
                at: dt.datetime, check_chips: bool = True) -> OpenedBatch:
     """Decrypt, check the signature against the trust list, every file against the manifest, and
     (check_chips) each card's chip image by passive authentication."""
+    # OpenSSL answers a wrong RSA key with a random content key (implicit rejection, against
+    # Bleichenbacher oracles), so a mismatch would surface as a garbled archive: refuse it here.
+    if key.public_key().public_numbers() != certificate.public_key().public_numbers():
+        raise BatchError("decrypt", "the batch cannot be decrypted with this key: it is not the certificate's key")
     try:
         plain = pkcs7.pkcs7_decrypt_der(data, certificate, key, [])
     except ValueError as exc:
