@@ -8,6 +8,7 @@ from typing import Any
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
+from whitenoise.compress import Compressor
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 BASE_DIR = Path(os.environ.get("DANGVIEN_HOME", PACKAGE_DIR.parent.parent))
@@ -65,7 +66,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
-    "django.contrib.staticfiles",
+    "dangvien.core.staticfiles.StaticFilesConfig",  # django.contrib.staticfiles, less what nothing serves
     "ninja",  # serves the API docs' Swagger UI from our static files instead of a CDN
     "django_tasks",
     "django_tasks_db",
@@ -205,6 +206,11 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# Every page names its static files through {% static %}, i.e. by their hashed names: the unhashed
+# copies would only double collectstatic's compression (brotli at its best, the slow part). Source maps
+# are fetched by a developer's tools, never by a phone: stored, not compressed.
+WHITENOISE_KEEP_ONLY_HASHED_FILES = True
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = [*Compressor.SKIP_COMPRESS_EXTENSIONS, "map"]
 # Uploaded files (the library's PDFs). Never served from here directly: MEDIA_URL is unset and every
 # file goes out through a view that checks the reader's scope (library.views.document_download).
 MEDIA_ROOT = Path(os.environ.get("DANGVIEN_MEDIA_ROOT") or VAR_DIR / "media")
