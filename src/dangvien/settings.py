@@ -66,7 +66,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
-    "dangvien.core.staticfiles.StaticFilesConfig",  # django.contrib.staticfiles, less what nothing serves
+    "django.contrib.staticfiles",
     "ninja",  # serves the API docs' Swagger UI from our static files instead of a CDN
     "django_tasks",
     "django_tasks_db",

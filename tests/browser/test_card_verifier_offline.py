@@ -36,11 +36,13 @@ def served_statuses(list_id: str) -> bytes | None:
     return STATUSES
 
 
-def _qr(uri: str, index: int, *, at: dt.datetime = NOW, signer=None, disclose=("name", "birth_date")) -> str:
+def _qr(uri: str, index: int, *, at: dt.datetime = NOW, signer=None, disclose=("name", "birth_date"),
+        valid_for: dt.timedelta = phone.VALIDITY) -> str:
     claims = phone.PhoneClaims(name="Nguyễn Thị Thanh Hương", card_number="GL00123456", birth_date=dt.date(1958, 3, 12),
                                committee="GL.12.0345", admission_date=dt.date(1980, 5, 19), official_date=None,
                                status_list_uri=uri, status_index=index)
-    return phone.phone_credential(claims, disclose=disclose, signer=signer or signer_for(KeyRole.PHONE, at=at), now=at)
+    return phone.phone_credential(claims, disclose=disclose, signer=signer or signer_for(KeyRole.PHONE, at=at), now=at,
+                                 valid_for=valid_for)
 
 
 def _one_byte_changes(text: str) -> list[str]:
@@ -79,6 +81,10 @@ def test_the_verifier_page_answers_offline_as_the_python_verifier(page: Page, co
         (valid, NOW + dt.timedelta(hours=25)),  # expired
         (_qr(uri, REVOKED, at=NOW + dt.timedelta(days=8)), NOW + dt.timedelta(days=8) + hour),  # stale list copy
         ("DV1:", NOW), ("hello", NOW),
+        # The card's printed QR, 10 years long, by the printed-card signer; a QR signed by a chip signer.
+        (_qr(uri, VALID, signer=signer_for(KeyRole.PRINTED, at=NOW), valid_for=dt.timedelta(days=3650)),
+         NOW + hour),
+        (_qr(uri, VALID, signer=signer_for(KeyRole.CHIP, at=NOW)), NOW + hour),
         *[(text, NOW + hour) for text in _one_byte_changes(valid)],
     ]
 
@@ -97,10 +103,11 @@ def test_the_verifier_page_answers_offline_as_the_python_verifier(page: Page, co
     cache.put(Client().get(f"/cards/status/{served_list.pk}").content, uri=uri, trust=trust, fetched_at=NOW)
     verifier = Verifier(trust, cache)
     expected = [(v.result, v.reason) for v in (verifier.verify_qr(text, now=at) for text, at in cases)]
-    assert expected[:8] == [("valid", ""), ("revoked", "revoked"), ("suspended", "suspended"),
+    assert expected[:10] == [("valid", ""), ("revoked", "revoked"), ("suspended", "suspended"),
                             ("invalid", "signer_untrusted"), ("invalid", "expired"), ("unknown", "status_stale"),
-                            ("invalid", "malformed"), ("invalid", "not_a_card_qr")]
-    assert all(result == "invalid" for result, _reason in expected[8:])
+                            ("invalid", "malformed"), ("invalid", "not_a_card_qr"),
+                            ("valid", ""), ("invalid", "signer_role")]
+    assert all(result == "invalid" for result, _reason in expected[10:])
 
     context.set_offline(True)
     page.reload()  # the page, its scripts and the lists, all from the device

@@ -39,11 +39,12 @@ class KeyRole(StrEnum):
     PHONE = "phone"
     STATUS = "status"
     BATCH = "batch"
+    PRINTED = "printed"
 
 
 ROLE_ARC = "2.25.152578289270845777386620793050669449179"  # as cred-chip's keys.py
 ROLE_OIDS = {role: x509.ObjectIdentifier(f"{ROLE_ARC}.{n}")
-             for n, role in enumerate((KeyRole.CHIP, KeyRole.PHONE, KeyRole.STATUS, KeyRole.BATCH), 1)}
+             for n, role in enumerate((KeyRole.CHIP, KeyRole.PHONE, KeyRole.STATUS, KeyRole.BATCH, KeyRole.PRINTED), 1)}
 
 
 @dataclass(frozen=True)

@@ -150,7 +150,7 @@ def test_authority_codes_are_short_plain_words(fresh_keys, authority):
 
 def test_the_trust_list_travels_as_json_and_finds_signers_by_key_id(test_keys, tmp_path):
     trust = TrustList.from_json(trust_list().to_json())
-    assert len(trust.roots) == 1 and len(trust.signers) == 8
+    assert len(trust.roots) == 1 and len(trust.signers) == 10  # 5 roles × 2 authorities
     phone = signer_for(KeyRole.PHONE)
     assert trust.signer(phone.info.key_id) == phone.info.certificate
     assert trust.signer(phone.info.key_id, at=NOW, role=KeyRole.PHONE) == phone.info.certificate
@@ -174,19 +174,19 @@ def _keys_command(*args: str) -> str:
 def test_the_keys_command_inits_lists_rotates_and_exports(fresh_keys, settings, tmp_path):
     settings.DANGVIEN = {**settings.DANGVIEN, "KEYS_DIR": tmp_path / "cli-keys"}
     made = _keys_command("init", "--authority", "GL")
-    assert made.count(" new ") == 5 and "keep a copy offline" in made
+    assert made.count(" new ") == 6  # the root and 5 signers and "keep a copy offline" in made
     assert _keys_command("init", "--authority", "GL").startswith("Nothing to make")
     rotated = _keys_command("rotate", "--role", "batch")
     assert rotated.startswith("batch  GL ") and "Publish the new trust list" in rotated
     listing = _keys_command("list").splitlines()
     assert [line.split()[:2] + [line.split()[3]] for line in listing] == [
         ["root", "-", "signing"], ["chip", "GL", "signing"], ["phone", "GL", "signing"],
-        ["status", "GL", "signing"], ["batch", "GL", "valid"], ["batch", "GL", "signing"]]
+        ["status", "GL", "signing"], ["batch", "GL", "valid"], ["printed", "GL", "signing"], ["batch", "GL", "signing"]]
     _keys_command("export-trust", "-o", str(tmp_path / "trust.json"))
     exported = TrustList.from_json((tmp_path / "trust.json").read_bytes())
-    assert (len(exported.roots), len(exported.signers)) == (1, 5)
+    assert (len(exported.roots), len(exported.signers)) == (1, 6)  # chip, phone, status, printed, the old and the new batch signer
     pem = _keys_command("export-trust", "--pem")
-    assert pem.count("-----BEGIN CERTIFICATE-----") == 6
+    assert pem.count("-----BEGIN CERTIFICATE-----") == 7
     assert json.loads(_keys_command("export-trust"))["format"] == "dangvien-trust-list/1"
 
 

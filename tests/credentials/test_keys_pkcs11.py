@@ -45,7 +45,7 @@ def test_signers_made_in_a_softhsm_token_sign_through_pkcs11(settings, monkeypat
     backends = {(e.role, e.backend, e.key_file) for e in load_keyring().entries}
     assert backends == {(KeyRole.ROOT, "file", next(e.key_file for e in load_keyring().entries if e.key_file)),
                         *((role, "pkcs11", "") for role in (KeyRole.CHIP, KeyRole.PHONE, KeyRole.STATUS,
-                                                            KeyRole.BATCH))}
+                                                            KeyRole.BATCH, KeyRole.PRINTED))}
     signer = signer_for(KeyRole.CHIP)
     assert isinstance(signer, Pkcs11Signer)
     public_key = signer.info.certificate.public_key()

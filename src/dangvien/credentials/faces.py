@@ -3,7 +3,7 @@ page each, rendered by WeasyPrint as the campaign's exports are.
 
 Front: the portrait, the name, the card number (NUMBER.N after a re-issue), date of birth, admission
 and official dates, the issuing committee. Back: the QR code of the printed-card credential (the
-phone credential with every field disclosed, signed by the phone signer, valid as long as the card's
+phone credential with every field disclosed, signed by the printed-card signer, valid as long as the card's
 printed QR is meant to be read: PRINTED_VALIDITY), and the status line a verifier reads.
 One PDF holds all the cards of a batch (one WeasyPrint layout pass: far cheaper than one a card).
 """
@@ -41,7 +41,7 @@ def printed_qr_svg(card: Card, *, signer: Signer, now: dt.datetime) -> str:
 
 def faces_html(cards: Sequence[Card], *, now: dt.datetime | None = None) -> str:
     now = now or timezone.now()
-    signer = signer_for(KeyRole.PHONE, at=now)
+    signer = signer_for(KeyRole.PRINTED, at=now)
     faces = [{"card": card, "member": card.member,
               "portrait": "data:image/jpeg;base64," + base64.b64encode(bytes(card.portrait.jpeg)).decode(),
               "qr": printed_qr_svg(card, signer=signer, now=now)} for card in cards]

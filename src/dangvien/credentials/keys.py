@@ -51,9 +51,10 @@ class KeyRole(StrEnum):
     PHONE = "phone"
     STATUS = "status"
     BATCH = "batch"
+    PRINTED = "printed"  # the QR printed on the card, which lives as long as the card
 
 
-SIGNER_ROLES = (KeyRole.CHIP, KeyRole.PHONE, KeyRole.STATUS, KeyRole.BATCH)
+SIGNER_ROLES = (KeyRole.CHIP, KeyRole.PHONE, KeyRole.STATUS, KeyRole.BATCH, KeyRole.PRINTED)  # ROLE_OIDS: append only
 # A private arc (2.25: an OID made of a UUID, X.667; no registration needed) for the signers' roles.
 ROLE_ARC = "2.25.152578289270845777386620793050669449179"
 ROLE_OIDS = {role: x509.ObjectIdentifier(f"{ROLE_ARC}.{n}") for n, role in enumerate(SIGNER_ROLES, 1)}
@@ -78,6 +79,9 @@ DEFAULT_PERIODS = {
     KeyRole.PHONE: KeyPeriod(signing_days=365, valid_days=365 + 30),  # phone credentials live days
     KeyRole.STATUS: KeyPeriod(signing_days=365, valid_days=365 + 30),  # status lists live days
     KeyRole.BATCH: KeyPeriod(signing_days=365, valid_days=2 * 365),  # a batch is checked within a year
+    # A printed card's QR lives 10 years, as its chip: a phone signer's certificate (13 months) would
+    # leave the trust list long before, and every card printed under it would stop verifying.
+    KeyRole.PRINTED: KeyPeriod(signing_days=365, valid_days=11 * 365 + 3),
 }
 # scrypt's cost for the passphrase (2^17: ~0.3 s and 128 MB once per process; a keyring records its own;
 # settings.DANGVIEN["KEYS_SCRYPT_N"] may set another for new keyrings: the tests' is small).

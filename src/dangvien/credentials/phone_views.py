@@ -109,7 +109,7 @@ def _browser_verifier() -> dict[str, object]:
         "config": {
             "reasons": {code: str(text) for code, text in REASONS.items()},
             "fields": {name: str(label) for name, label in FIELD_LABELS.items()},
-            "roles": {"phone": ROLE_OIDS[KeyRole.PHONE].dotted_string, "status": ROLE_OIDS[KeyRole.STATUS].dotted_string},
+            "roles": {role: ROLE_OIDS[KeyRole(role)].dotted_string for role in ("phone", "printed", "status")},
             "trust": reverse("credentials:verify_trust"),
             "worker": reverse("credentials:verify_worker"),
             "lists": [{"uri": status_list.uri, "url": reverse("credentials:status_list", args=[status_list.pk])}

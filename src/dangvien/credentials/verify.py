@@ -36,7 +36,8 @@ if TYPE_CHECKING:
     from dangvien.credentials.keys import TrustList
 
 Result = Literal["valid", "revoked", "suspended", "unknown", "invalid"]
-PHONE_ROLE = "phone"  # keys.KeyRole.PHONE
+# The QR roles (keys.KeyRole): the phone's short-lived credential, and the one printed on the card.
+QR_ROLES = ("phone", "printed")
 # A phone's clock may run a little ahead of the verifier's: a QR made "now" on it is accepted.
 CLOCK_SKEW = dt.timedelta(minutes=5)
 
@@ -150,7 +151,7 @@ class Verifier:
 
     def _signature_problem(self, opened: OpenedQR) -> tuple[str, str] | None:
         message = opened.message
-        entry = self._signer(message.key_id, PHONE_ROLE)
+        entry = self._qr_signer(message.key_id)
         if entry.problem:
             return entry.problem
         assert entry.certificate is not None
@@ -162,6 +163,11 @@ class Verifier:
         if signed_at < entry.certificate.not_valid_before_utc:
             return "signer_not_yet_valid", f"key {message.key_id}'s certificate starts after {signed_at:%Y-%m-%d}"
         return None
+
+    def _qr_signer(self, key_id: str) -> _SignerEntry:
+        """The signer of a QR: a phone or a printed-card signer (the first role its certificate holds)."""
+        entries = [self._signer(key_id, role) for role in QR_ROLES]
+        return next((entry for entry in entries if not entry.problem or entry.problem[0] != "signer_role"), entries[0])
 
     def _signer(self, key_id: str, role: str) -> _SignerEntry:
         """The signer's certificate by key id, checked once (chain to a root, role); its validity period

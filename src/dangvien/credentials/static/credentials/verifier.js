@@ -523,7 +523,11 @@
       return Promise.resolve(["signer_untrusted", "key " + message.keyId +
                               " is not in the trust list or does not chain to one of its roots"]);
     }
+    // A phone's credential or the QR printed on the card (verify.QR_ROLES).
     var problem = trustProblem(trust, entry, null, "phone");
+    if (problem && problem[0] === "signer_role") {
+      problem = trustProblem(trust, entry, null, "printed") && problem;
+    }
     if (problem) {
       return Promise.resolve(problem);
     }
