@@ -6,6 +6,8 @@ BIN := $(VENV)/bin
 DEMO_MEMBERS ?= 20000
 DEMO_SEED ?= 2026
 DEMO_PASSWORD ?= dangvien-demo-2026
+# The demo's card keys (a file keyring under var/keys): a demo passphrase, never a real keyring's.
+DEMO_KEY_PASSPHRASE ?= dangvien-demo-keys-2026
 # The demo's population extract: the members' true data plus as many other citizens (2 rows a member).
 DEMO_CITIZENS ?= $(shell echo $$((2 * $(DEMO_MEMBERS))))
 DEMO_EXTRACT := var/demo-extract.parquet
@@ -71,7 +73,10 @@ demo: system-deps $(VENV)/.main messages qr-deps
 	@# The card exchange campaign, ten weeks in: needs the reconciliation (blocked comparisons).
 	$(BIN)/dangvien demo-campaign --seed $(DEMO_SEED)
 	$(BIN)/dangvien demo-fieldwork --seed $(DEMO_SEED)
-	@# Party cards for the members sent to production, with synthetic photos: needs the campaign.
+	@# Party cards for the members sent to production, with synthetic photos: needs the campaign. The
+	@# keys sign the card faces' QR, the handbook's phone QR and the status lists (`keys init` again on
+	@# the same keyring makes only what it lacks).
+	DANGVIEN_KEY_PASSPHRASE=$(DEMO_KEY_PASSPHRASE) $(BIN)/dangvien keys init --authority GL
 	$(BIN)/dangvien demo-cards --seed $(DEMO_SEED)
 	@# Six months of cell and committee meetings, this month's and next month's schedule (docs/meetings-demo.md).
 	$(BIN)/dangvien demo-meetings --seed $(DEMO_SEED)
@@ -94,6 +99,7 @@ demo: system-deps $(VENV)/.main messages qr-deps
 	@echo "their meetings in the app; by commune from about 30% in mountain communes to 100%: look at last month),"
 	@echo "xa (Phường Pleiku). See docs/meetings-demo.md."
 	@echo "Serving on http://$(HOST):$(PORT)/ with a background worker (Ctrl+C to stop)"
+	export DANGVIEN_KEY_PASSPHRASE=$(DEMO_KEY_PASSPHRASE); \
 	$(BIN)/dangvien db_worker --no-reload -v0 & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn dangvien.wsgi:application --bind $(HOST):$(PORT) --workers 3 --access-logfile - --error-logfile -
 

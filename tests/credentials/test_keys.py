@@ -177,7 +177,7 @@ def test_the_keys_command_inits_lists_rotates_and_exports(fresh_keys, settings, 
     assert made.count(" new ") == 6  # the root and 5 signers and "keep a copy offline" in made
     assert _keys_command("init", "--authority", "GL").startswith("Nothing to make")
     rotated = _keys_command("rotate", "--role", "batch")
-    assert rotated.startswith("batch  GL ") and "Publish the new trust list" in rotated
+    assert rotated.startswith("batch   GL ") and "Publish the new trust list" in rotated
     listing = _keys_command("list").splitlines()
     assert [line.split()[:2] + [line.split()[3]] for line in listing] == [
         ["root", "-", "signing"], ["chip", "GL", "signing"], ["phone", "GL", "signing"],

@@ -112,6 +112,6 @@ class Command(BaseCommand):
 
     def _line(self, entry: KeyEntry, state: str = "new") -> None:
         start, end = entry.signing_period()
-        self.stdout.write(f"{entry.role:<6} {entry.authority or '-':<8} {entry.key_id}  {state:<7} "
+        self.stdout.write(f"{entry.role:<7} {entry.authority or '-':<8} {entry.key_id}  {state:<7} "
                           f"signs {start:%Y-%m-%d}..{end:%Y-%m-%d}, valid until {entry.not_after:%Y-%m-%d} "
                           f"({entry.backend})")
