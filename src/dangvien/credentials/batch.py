@@ -180,7 +180,7 @@ def open_batch(data: bytes, *, key: rsa.RSAPrivateKey, certificate: x509.Certifi
     (check_chips) each card's chip image by passive authentication."""
     # OpenSSL answers a wrong RSA key with a random content key (implicit rejection, against
     # Bleichenbacher oracles), so a mismatch would surface as a garbled archive: refuse it here.
-    if key.public_key().public_numbers() != certificate.public_key().public_numbers():
+    if key.public_key() != certificate.public_key():
         raise BatchError("decrypt", "the batch cannot be decrypted with this key: it is not the certificate's key")
     try:
         plain = pkcs7.pkcs7_decrypt_der(data, certificate, key, [])
