@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 
 import pytest
 from django.test import Client
@@ -121,17 +122,41 @@ def test_vietnamese_whatever_the_browser_prefers(world):
 
 
 def test_the_home_is_light(world):
-    """One stylesheet, two small scripts (the site's and the offline one), no framework: the HTML
-    itself stays small."""
+    """The style sheet and the site's script inside the page, the offline script loaded on its own
+    without holding the page (async), no framework: the HTML itself stays small, and smaller still
+    as sent (gzip)."""
     for year in range(2012, 2026):
         MemberEvaluation.objects.create(member=world.member_a1, year=year, score=85, classification="good")
     for month in range(1, 13):
         FeePayment.objects.create(member=world.member_a1, month=dt.date(2026, month, 1), amount=30000)
-    response = member_client(world).get("/handbook/")
+    client = member_client(world)
+    response = client.get("/handbook/")
     html = response.content.decode()
-    assert html.count("<script") == 2 and html.count('rel="stylesheet"') == 1
-    assert 'src="/static/dangvien/site.js"' in html and 'src="/static/handbook/offline.js"' in html
-    assert len(response.content) < 20_000, len(response.content)
+    assert html.count("<script") == 2 and html.count("<style") == 1 and 'rel="stylesheet"' not in html
+    assert '<script src="/static/handbook/offline.js" async></script>' in html
+    assert ".site-header" in html and 'getAttribute("data-confirm")' in html  # site.css and site.js
+    style = html.split("<style", 1)[1].split("</style>", 1)[0]
+    assert len(response.content) - len(style) < 20_000, len(response.content)
+    sent = client.get("/handbook/", HTTP_ACCEPT_ENCODING="gzip")
+    assert sent["Content-Encoding"] == "gzip" and len(sent.content) < 10_000, len(sent.content)
+    assert gzip.decompress(sent.content).decode().count("<style") == 1
+
+
+def test_the_inline_style_and_script_carry_the_policys_nonce(world):
+    """Each page has its own nonce, named in its Content-Security-Policy (scripts and styles), and
+    only the page's own style and script carry it: no 'unsafe-inline'."""
+    client = member_client(world)
+    nonces = []
+    for _ in range(2):
+        response = client.get("/handbook/")
+        policy = {part.split()[0]: part.split()[1:] for part in response["Content-Security-Policy"].split("; ")}
+        nonce = policy["script-src"][1].removeprefix("'nonce-").removesuffix("'")
+        assert policy["script-src"] == ["'self'", f"'nonce-{nonce}'"] == policy["style-src"], policy
+        html = response.content.decode()
+        assert html.count(f'nonce="{nonce}"') == 2
+        assert f'<style nonce="{nonce}">' in html and f'<script nonce="{nonce}">' in html
+        nonces.append(nonce)
+    assert nonces[0] != nonces[1] and len(nonces[0]) >= 22
 
 
 def test_the_rights_page_shows_the_latest_version(world):

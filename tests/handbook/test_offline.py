@@ -3,7 +3,10 @@ service worker may keep for offline reading (the member's own pages only)."""
 
 from __future__ import annotations
 
+import gzip
+
 import pytest
+from django.template import Context, Template
 from django.test import Client
 
 from dangvien.library import services as library
@@ -75,4 +78,26 @@ def test_pages_carry_the_app_for_members_only(lib):
     assert 'data-service-worker="/handbook/sw.js"' in member_page
     assert 'rel="manifest" href="/handbook/manifest.webmanifest"' in member_page
     officer_page = _client(lib.world.officer_a).get("/units/").content.decode()
-    assert "data-member-user" not in officer_page and "data-service-worker" not in officer_page
+    html_element = officer_page.split("<html", 1)[1].split(">", 1)[0]  # the style sheet names the attribute
+    assert "data-member-user" not in html_element and "data-service-worker" not in html_element
+
+
+def test_a_download_stays_streamed_when_gzipped_and_arrives_whole(lib):
+    """GZipMiddleware compresses pages; a file answer (the document's PDF, a saved copy offline) is
+    still streamed, and its bytes arrive unchanged once decompressed."""
+    client = _client(lib.world.member_user_a1)
+    url = f"/library/documents/{lib.doc_province.pk}/download/"
+    plain = client.get(url)
+    original = b"".join(plain.streaming_content)
+    sent = client.get(url, HTTP_ACCEPT_ENCODING="gzip")
+    assert sent.streaming and sent["Content-Encoding"] == "gzip" and "Content-Length" not in sent
+    assert gzip.decompress(b"".join(sent.streaming_content)) == original and original.startswith(b"%PDF")
+
+
+def test_without_a_request_the_style_sheet_and_script_are_linked():
+    """A template rendered without a request has no nonce to give: the files are linked, which the
+    policy's 'self' allows, rather than written inline and blocked."""
+    html = Template("{% load dangvien_ui %}{% inline_static 'dangvien/site.css' %}"
+                    "{% inline_static 'dangvien/site.js' %}").render(Context({}))
+    assert html == ('<link rel="stylesheet" href="/static/dangvien/site.css">'
+                    '<script src="/static/dangvien/site.js"></script>')

@@ -93,8 +93,9 @@ def verify_page(request: HttpRequest) -> HttpResponse:
 VERIFIER_SCRIPTS = ("credentials/vendor/reflect-metadata.js", "credentials/vendor/cbor-x.js",
                     "credentials/vendor/x509.js", "credentials/verifier.js", "dangvien/qrscan.js",
                     "credentials/verifier-page.js")
-# What else the page needs offline (base.html's style sheet and scripts; jsQR for the camera).
-VERIFIER_PAGE_FILES = ("dangvien/site.css", "dangvien/site.js", "handbook/offline.js", "meetings/vendor/jsQR.js")
+# What else the page needs offline (base.html's offline script: its style sheet and site script are
+# inside the page; jsQR for the camera).
+VERIFIER_PAGE_FILES = ("handbook/offline.js", "meetings/vendor/jsQR.js")
 
 
 def _browser_verifier() -> dict[str, object]:

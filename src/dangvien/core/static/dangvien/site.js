@@ -1,4 +1,5 @@
-// The site's own script (the Content-Security-Policy allows no inline script): a form with
+// The site's own script, written into every page under the Content-Security-Policy's nonce
+// (base.html, inline_static; no other inline script is allowed): a form with
 // data-confirm asks before it is sent (irreversible actions). A running job's progress is polled by
 // jobs/progress.js, which the job's partial loads.
 (function () {

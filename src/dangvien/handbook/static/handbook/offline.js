@@ -6,6 +6,9 @@
 //   (meetings/checkin.js, through window.dangvienOutbox), is queued in IndexedDB with a fresh
 //   idempotency key and sent once when back online, through the API, which answers a resend of the
 //   same key with the row first recorded: never lost, never doubled.
+// It loads "async" (base.html), so as not to hold the page on a slow connection: it may run before
+// the page's body is read (elements are looked up when needed), and other scripts wait for the
+// "dangvien:outbox" event when window.dangvienOutbox is not there yet.
 (function () {
   "use strict";
 
@@ -14,11 +17,11 @@
   var OUTBOX = "outbox";
   var root = document.documentElement;
   var user = root.getAttribute("data-member-user") || "";
-  var status = document.getElementById("offline-status");
   var sending = false;
   var RETRY_MS = 5000;  // a connection that dropped during a send is tried again soon, not only at the next page
 
   function say(name, detail) {
+    var status = document.getElementById("offline-status");
     if (!status) {
       return;
     }
@@ -186,11 +189,24 @@
     }
   };
 
+  document.dispatchEvent(new Event("dangvien:outbox"));
+
   window.addEventListener("online", function () { sendQueued(); });
   window.addEventListener("offline", function () { say("offline"); });
-  if (navigator.onLine) {
-    sendQueued();
-  } else {
-    say("offline");
+  whenBodyRead(function () {
+    // The status line and the form's CSRF token are in the body.
+    if (navigator.onLine) {
+      sendQueued();
+    } else {
+      say("offline");
+    }
+  });
+
+  function whenBodyRead(work) {
+    if (document.readyState === "loading") {
+      document.addEventListener("DOMContentLoaded", work);
+    } else {
+      work();
+    }
   }
 })();

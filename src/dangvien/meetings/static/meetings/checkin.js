@@ -36,12 +36,21 @@
     return "";
   }
 
-  function queue(token, scannedAt) {
-    var outbox = window.dangvienOutbox;
-    if (!outbox) {
-      say("failed", "", "error");
+  // The outbox (offline.js) loads "async" and may come after this script: wait for it. On a page
+  // without it (nobody logged in as a member), no queue: the send fails as it would offline.
+  function withOutbox(work) {
+    if (window.dangvienOutbox) {
+      work(window.dangvienOutbox);
       return;
     }
+    document.addEventListener("dangvien:outbox", function () { work(window.dangvienOutbox); }, {once: true});
+  }
+
+  function queue(token, scannedAt) {
+    withOutbox(function (outbox) { queueIn(outbox, token, scannedAt); });
+  }
+
+  function queueIn(outbox, token, scannedAt) {
     outbox.queue({url: root.getAttribute("data-api"), body: {token: token, scanned_at: scannedAt},
                   label: root.getAttribute("data-failed"), kind: "checkin"})
       .then(function () { say("queued"); }, function () { say("failed", "", "error"); });
@@ -49,15 +58,19 @@
 
   function checkIn(token) {
     var scannedAt = new Date().toISOString();
-    if (!navigator.onLine || !window.dangvienOutbox) {
-      queue(token, scannedAt);
+    withOutbox(function (outbox) { send(outbox, token, scannedAt); });
+  }
+
+  function send(outbox, token, scannedAt) {
+    if (!navigator.onLine) {
+      queueIn(outbox, token, scannedAt);
       return;
     }
-    var key = window.dangvienOutbox.newKey();
+    var key = outbox.newKey();
     fetch(root.getAttribute("data-api"), {
       method: "POST", credentials: "same-origin",
       headers: {"Content-Type": "application/json", "Idempotency-Key": key,
-                "X-CSRFToken": window.dangvienOutbox.csrfToken()},
+                "X-CSRFToken": outbox.csrfToken()},
       body: JSON.stringify({token: token, scanned_at: scannedAt})
     }).then(function (response) {
       if (response.status === 201 || response.status === 200) {
