@@ -12,9 +12,10 @@ import pypdfium2
 import pytest
 
 from dangvien.credentials import qr
-from dangvien.credentials.faces import dark_runs, faces_pdf
+from dangvien.credentials.faces import faces_pdf
 from dangvien.credentials.keys import KeyRole
 from dangvien.credentials.models import Card
+from dangvien.credentials.qr import dark_runs
 from dangvien.credentials.services import cards_issue_bulk
 from dangvien.credentials.status_cache import StatusCache
 from dangvien.credentials.verify import Verifier

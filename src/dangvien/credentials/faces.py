@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import multiprocessing
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -30,10 +31,6 @@ from fpdf import FPDF
 from dangvien.credentials import phone, qr
 from dangvien.credentials.keys import KeyRole, Signer, signer_for
 from dangvien.credentials.models import Card
-
-if TYPE_CHECKING:
-    import numpy
-    from numpy.typing import NDArray
 
 PRINTED_VALIDITY = dt.timedelta(days=3650)
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
@@ -51,17 +48,15 @@ QR_SIDE, QR_TOP, QR_BORDER = 38.0, 3.0, 2  # the quiet zone in modules, inside t
 class FacesPDF(FPDF):
     """FPDF with one drawing of its own: a QR code's dark runs as one filled path."""
 
-    def fill_modules(self, runs: Iterable[tuple[int, int, int]], *, left: float, top: float, module: float) -> None:
-        """Black runs of modules (column, row, width; one module high) from (`left`, `top`) mm, as ONE
-        filled path: a `cm` maps module units to the page, then `c r w 1 re` a run. FPDF.rect writes
-        a path and a fill per call through its page checks, ~20 µs each: with ~1,200 runs a QR that
-        was most of a card's cost. Written with FPDF's own page content writer (_out, the one
-        FPDF.rect uses; fpdf2 is pinned by the lock); the tests decode the drawn QR."""
+    def fill_modules(self, path: str, *, left: float, top: float, module: float) -> None:
+        """A path in module units (qr.card_path: `c r w 1 re` a dark run) filled black, its origin at
+        (`left`, `top`) mm: a `cm` maps module units to the page, one fill for the whole code.
+        FPDF.rect writes a path and a fill per call through its page checks, ~20 µs each: with
+        ~1,200 runs a QR that was most of a card's cost. Written with FPDF's own page content writer
+        (_out, the one FPDF.rect uses; fpdf2 is pinned by the lock); the tests decode the drawn QR."""
         k = self.k
-        parts = [f"q 0 g {module * k:.4f} 0 0 {-module * k:.4f} {left * k:.3f} {(self.h - top) * k:.3f} cm"]
-        parts.extend([f"{c} {r} {w} 1 re" for c, r, w in runs])
-        parts.append("f Q")
-        self._out("\n".join(parts))
+        self._out(f"q 0 g {module * k:.4f} 0 0 {-module * k:.4f} {left * k:.3f} {(self.h - top) * k:.3f} cm\n"
+                  f"{path}\nf Q")
 
 
 def card_claims(card: Card) -> phone.PhoneClaims:
@@ -79,16 +74,37 @@ def printed_qr_text(card: Card, *, signer: Signer, now: dt.datetime) -> str:
                                   valid_for=PRINTED_VALIDITY)
 
 
-def faces_pdf(cards: Sequence[Card], *, now: dt.datetime | None = None) -> bytes:
+def faces_pdf(cards: Sequence[Card], *, now: dt.datetime | None = None, workers: int = 1) -> bytes:
     """The faces of `cards` (select_related member, authority, portrait, status_list), front then back
-    of each, in their order, as one PDF."""
+    of each, in their order, as one PDF.
+
+    `workers` > 1: the printed QR codes are encoded and turned into paths (qr.card_path, about 40% of
+    a card's cost) by that many worker processes while this one signs the credentials and writes the
+    PDF (one fpdf2 document cannot be shared). The signing stays here: a PKCS#11 session does not
+    survive in another process. One process takes ~5 ms CPU a card, too slow for 10,000 cards in
+    60 s with the rest of the batch (docs/benchmarks.md)."""
     now = now or timezone.now()
     signer = signer_for(KeyRole.PHONE, at=now)
     pdf = _document()
-    for card in cards:
-        _front(pdf, card)
-        _back(pdf, card, qr.card_modules(printed_qr_text(card, signer=signer, now=now)))
+    texts = [printed_qr_text(card, signer=signer, now=now) for card in cards]
+    if workers > 1 and len(cards) > 1:
+        with _pool(workers) as pool:
+            _draw(pdf, cards, pool.map(qr.card_path, texts, chunksize=max(1, len(texts) // (workers * 8))))
+    else:
+        _draw(pdf, cards, map(qr.card_path, texts))
     return bytes(pdf.output())
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    # forkserver: a fresh interpreter importing qr.py alone (no Django, no database connection, no
+    # threads of this process copied by fork).
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver"))
+
+
+def _draw(pdf: FacesPDF, cards: Sequence[Card], paths: Iterable[tuple[int, str]]) -> None:
+    for card, (side, path) in zip(cards, paths, strict=True):
+        _front(pdf, card)
+        _back(pdf, card, side, path)
 
 
 def _document() -> FacesPDF:
@@ -161,11 +177,11 @@ def _front(pdf: FPDF, card: Card) -> None:
         _line(pdf, value, x=TEXT_X + LABEL_WIDTH, y=y, width=column - LABEL_WIDTH)
 
 
-def _back(pdf: FacesPDF, card: Card, modules: NDArray[numpy.bool_]) -> None:
+def _back(pdf: FacesPDF, card: Card, side: int, path: str) -> None:
     pdf.add_page()
-    module = QR_SIDE / (len(modules) + 2 * QR_BORDER)
-    pdf.fill_modules(dark_runs(modules), left=(WIDTH - QR_SIDE) / 2 + QR_BORDER * module,
-                     top=QR_TOP + QR_BORDER * module, module=module)
+    module = QR_SIDE / (side + 2 * QR_BORDER)
+    pdf.fill_modules(path, left=(WIDTH - QR_SIDE) / 2 + QR_BORDER * module, top=QR_TOP + QR_BORDER * module,
+                     module=module)
     pdf.set_text_color(*INK)
     pdf.set_font("sans", "", 6.5)
     below = QR_TOP + QR_SIDE + 1.0
@@ -173,17 +189,3 @@ def _back(pdf: FacesPDF, card: Card, modules: NDArray[numpy.bool_]) -> None:
           align="C")
     _line(pdf, _("Scan to check this card offline."), x=MARGIN, y=below + 4.0, width=WIDTH - 2 * MARGIN,
           align="C")
-
-
-def dark_runs(modules: NDArray[numpy.bool_]) -> Iterator[tuple[int, int, int]]:
-    """The dark modules as (column, row, width) runs: each row's stretches of adjacent dark modules,
-    one rectangle each (a third of the modules' count: a smaller PDF, faster to write and print).
-    Found by numpy on the whole matrix (a Python loop over the modules cost ~1 ms a card)."""
-    import numpy
-
-    padded = numpy.zeros((modules.shape[0], modules.shape[1] + 2), dtype=numpy.int8)
-    padded[:, 1:-1] = modules
-    edges = numpy.diff(padded, axis=1)  # +1 where a run starts, -1 just after it ends, row by row
-    rows, starts = numpy.nonzero(edges == 1)
-    _, ends = numpy.nonzero(edges == -1)
-    return zip(starts.tolist(), rows.tolist(), (ends - starts).tolist(), strict=True)
