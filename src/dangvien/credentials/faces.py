@@ -96,9 +96,10 @@ def faces_pdf(cards: Sequence[Card], *, now: dt.datetime | None = None, workers:
 
 
 def _pool(workers: int) -> ProcessPoolExecutor:
-    # forkserver: a fresh interpreter importing qr.py alone (no Django, no database connection, no
-    # threads of this process copied by fork).
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver"))
+    # spawn: fresh interpreters that import qr.py alone (no Django, no database connection, no threads
+    # of this process copied by fork), children of this process, so their CPU time is this one's
+    # children's (bench/batch_bench.py reports it).
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
 
 
 def _draw(pdf: FacesPDF, cards: Sequence[Card], paths: Iterable[tuple[int, str]]) -> None:
