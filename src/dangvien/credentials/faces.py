@@ -153,7 +153,8 @@ def _front(pdf: FPDF, card: Card) -> None:
     pdf.add_page()
     pdf.set_text_color(*RED)
     pdf.set_font("sans", "B")
-    header = _nfc(f"{_('PARTY CARD')} · {card.authority.name}")
+    title = _("PARTY CARD")  # not inside the f-string: xgettext does not look there
+    header = _nfc(f"{title} · {card.authority.name}")
     _fitted_size(pdf, header, width=inner, size=7)
     _line(pdf, header, x=MARGIN, y=MARGIN, width=inner, align="C")
     x, y, w, h = PORTRAIT_BOX
