@@ -14,6 +14,7 @@ import subprocess
 import zipfile
 from types import SimpleNamespace
 
+import pypdfium2
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -21,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs7
 from cryptography.x509.oid import NameOID
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from dangvien.core.models import AuditEntry
 from dangvien.credentials.batch import SIGNATURE, BatchError, open_batch, sign_manifest
@@ -177,13 +178,21 @@ def test_the_batch_and_export_chip_commands(issued, test_keys, maker, tmp_path, 
     key, certificate = maker
     (tmp_path / "maker.crt").write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
     province: Unit = issued.world.province
+    with pytest.raises(CommandError, match="--workers must be 1 or more, not 0"):
+        call_command("cards", "batch", "--unit", province.code, "--maker-cert", str(tmp_path / "maker.crt"),
+                     "-o", str(tmp_path / "batch.p7m"), "--workers", "0")
+    assert not (tmp_path / "batch.p7m").exists()
     call_command("cards", "batch", "--unit", province.code, "--maker-cert", str(tmp_path / "maker.crt"),
-                 "-o", str(tmp_path / "batch.p7m"), "--no-faces")
+                 "-o", str(tmp_path / "batch.p7m"), "--workers", "2")
     out, err = capsys.readouterr()
     assert "2 cards of" in out and "2/2 100%" in err
     opened = open_batch((tmp_path / "batch.p7m").read_bytes(), key=key, certificate=certificate,
                         trust=test_keys.trust(), at=NOW + dt.timedelta(days=1))
     assert len(opened.manifest["cards"]) == 2 and not opened.chip_problems
+    # The faces, drawn with two worker processes: front and back of each card, in the manifest's order.
+    faces = pypdfium2.PdfDocument(opened.files["faces.pdf"])
+    fronts = [faces[i].get_textpage().get_text_range() for i in (0, 2)]
+    assert len(faces) == 4 and all(card["number"] in front for card, front in zip(opened.manifest["cards"], fronts, strict=True))
     card = Card.objects.get(member=issued.a1)
     call_command("cards", "export-chip", card.display_number, "-o", str(tmp_path / "chip"))
     assert sorted(p.name for p in (tmp_path / "chip").iterdir()) == [

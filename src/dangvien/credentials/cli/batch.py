@@ -1,10 +1,12 @@
-"""`dangvien cards batch --unit CODE [--maker-cert PEM] -o FILE [--user USERNAME] [--no-faces]`: the
+"""`dangvien cards batch --unit CODE [--maker-cert PEM] -o FILE [--user USERNAME] [--no-faces] [--workers N]`: the
 production batch of a unit's subtree for the card maker (credentials/batch.py describes the file):
 every valid card not yet in a batch, their chip files, print fields and PDF faces, a signed manifest,
 encrypted to the card maker's certificate (default: settings DANGVIEN['CARD_MAKER_CERT'])."""
 
 from __future__ import annotations
 
+import functools
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -28,6 +30,14 @@ def add_arguments(parser: CommandParser) -> None:
     parser.add_argument("-o", "--output", type=Path, required=True, help="the batch file to write (CMS, DER)")
     parser.add_argument("--user", help="act as this user, within their scope (default: system administrator)")
     parser.add_argument("--no-faces", action="store_true", help="leave the PDF card faces out")
+    parser.add_argument("--workers", type=int, default=_cores(),
+                        help="processes encoding the faces' QR codes besides this one (default: the usable "
+                             "cores, %(default)s; 1: all in this process)")
+
+
+def _cores() -> int:
+    # The faces of 10,000 cards need two cores to fit in a minute (docs/benchmarks.md).
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def run(command: BaseCommand, options: dict[str, Any]) -> None:
@@ -36,6 +46,8 @@ def run(command: BaseCommand, options: dict[str, Any]) -> None:
     from dangvien.credentials.faces import faces_pdf
     from dangvien.credentials.keys import KeysError
     from dangvien.credentials.production import batch_produce
+    if options["workers"] < 1:
+        raise CommandError(f"--workers must be 1 or more, not {options['workers']}.")
     cert_path = options["maker_cert"] or settings.DANGVIEN.get("CARD_MAKER_CERT")
     if not cert_path:
         raise CommandError("No card maker certificate: pass --maker-cert PEM or set DANGVIEN_CARD_MAKER_CERT.")
@@ -48,11 +60,12 @@ def run(command: BaseCommand, options: dict[str, Any]) -> None:
         unit = unit_get_by_code_for(actor, options["unit"])
     except NotFound as exc:
         raise CommandError(f"No unit {options['unit']} visible to {actor.username}.") from exc
+    faces = None if options["no_faces"] else functools.partial(faces_pdf, workers=options["workers"])
     bar = ProgressBar(command.stderr, "cards")
     started = time.perf_counter()
     try:
         produced = batch_produce(actor=actor, unit=unit, recipient=recipient, start=bar.start, progress=bar.advance,
-                                 faces=None if options["no_faces"] else faces_pdf)
+                                 faces=faces)
     except (BatchError, KeysError, PermissionDenied) as exc:
         raise CommandError(str(exc)) from exc
     except ValidationError as exc:
