@@ -15,6 +15,7 @@ from dangvien.credentials import qr
 from dangvien.credentials.faces import faces_pdf
 from dangvien.credentials.keys import KeyRole
 from dangvien.credentials.models import Card
+from dangvien.credentials.phone import open_qr
 from dangvien.credentials.qr import dark_runs
 from dangvien.credentials.services import cards_issue_bulk
 from dangvien.credentials.status_cache import StatusCache
@@ -63,6 +64,8 @@ def test_two_pages_a_card_in_order_with_the_name_number_and_a_verifying_qr(issue
         assert (verdict.result, verdict.reason) == ("valid", "")
         assert (verdict.fields["name"], verdict.fields["card_number"]) == (name, card.display_number)
         assert verdict.expires_at == NOW + dt.timedelta(days=3650)
+        # Signed by the printed-card signer, whose certificate outlives the card (test_printed_qr.py).
+        assert open_qr(text).message.key_id == test_keys.signer(KeyRole.PRINTED, at=NOW).info.key_id
 
 
 def test_the_card_page_gives_one_cards_two_faces(issued, client) -> None:
