@@ -80,6 +80,8 @@ demo: system-deps $(VENV)/.main messages qr-deps
 	$(BIN)/dangvien demo-cards --seed $(DEMO_SEED)
 	@# Six months of cell and committee meetings, this month's and next month's schedule (docs/meetings-demo.md).
 	$(BIN)/dangvien demo-meetings --seed $(DEMO_SEED)
+	@# Handbook accounts and months of their use, by commune as the meetings (docs/meetings-demo.md).
+	$(BIN)/dangvien demo-adoption --seed $(DEMO_SEED) --password $(DEMO_PASSWORD)
 	@echo "Campaign pages, http://$(HOST):$(PORT)/campaigns/ : tinh (province committee officer: every commune"
 	@echo "ranked, the lagging ones to urge, the provincial working group that answers difficulties), xa (commune"
 	@echo "committee officer: Phường Pleiku's organizations and cells, leads its working group), canbothe (card"
@@ -97,7 +99,9 @@ demo: system-deps $(VENV)/.main messages qr-deps
 	@echo "their opinions, the meetings held and their own attendance); xa and tinh see every meeting below them."
 	@echo "Adoption report, http://$(HOST):$(PORT)/adoption/ : tinh (the province, near the 80% goal of cells holding"
 	@echo "their meetings in the app; by commune from about 30% in mountain communes to 100%: look at last month),"
-	@echo "xa (Phường Pleiku). See docs/meetings-demo.md."
+	@echo "xa (Phường Pleiku). See docs/meetings-demo.md. About half the members hold a handbook account (more"
+	@echo "against the target: a third of the demo's members have no smartphone); any of them logs in with their"
+	@echo "citizen ID and the password $(DEMO_PASSWORD)."
 	@echo "Serving on http://$(HOST):$(PORT)/ with a background worker (Ctrl+C to stop)"
 	export DANGVIEN_KEY_PASSPHRASE=$(DEMO_KEY_PASSPHRASE); \
 	$(BIN)/dangvien db_worker --no-reload -v0 & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
