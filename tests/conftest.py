@@ -19,10 +19,23 @@ def clock():
         yield traveller
 
 
+FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing_everywhere():
+    # PBKDF2 at production strength costs ~0.5 s a user; tests create many users, also in fixtures
+    # wider than a test (the scope matrix's class-wide world), which the per-test override below
+    # comes too late for: its seven users cost 3.4 s at each build.
+    from django.test.utils import override_settings
+
+    with override_settings(PASSWORD_HASHERS=FAST_HASHERS):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
-    # PBKDF2 at production strength costs ~0.3 s a user; tests create many users.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PASSWORD_HASHERS = FAST_HASHERS
 
 
 @pytest.fixture(autouse=True)
