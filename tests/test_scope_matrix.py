@@ -1287,8 +1287,7 @@ def shared_world(django_db_setup, django_db_blocker) -> Iterator[World]:
 
 
 @pytest.mark.django_db
-@pytest.mark.xdist_group("scope-matrix")  # one worker: the class-wide world is built once, not at each
-class TestScope:                           # switch between the matrix and other tests (4 s on PostgreSQL)
+class TestScope:
     @pytest.mark.parametrize("role", list(ROLE_SCOPES))
     @pytest.mark.parametrize("route", ROUTES, ids=[r.id for r in ROUTES])
     def test_scope(self, route: Route, role: str, request, shared_world: World) -> None:

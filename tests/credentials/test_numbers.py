@@ -182,6 +182,6 @@ def test_processes_drawing_at_once_never_share_a_number_nor_leave_a_gap(tmp_path
         for i in range(0, len(numbers), PER_ROUND):
             sequences = [int(n[2:9]) for n in numbers[i:i + PER_ROUND]]
             assert sequences == list(range(sequences[0], sequences[0] + PER_ROUND))
-    # The workers' draws interleaved (they ran at once), yet the counter ends right after the last.
-    assert any(int(drawn[0][-1][2:9]) > int(other[0][2:9]) for other in drawn[1:])
+    # The counter ends right after the last number. (Whether the workers' draws interleaved depends on
+    # the scheduler: asserting it failed when one worker drew all its rounds before the others woke.)
     assert _counter_value(tmp_path) == total + 1
