@@ -28,7 +28,9 @@ from django.utils import timezone
 from dangvien.accounts.models import Role, RoleAssignment, User
 from dangvien.adoption.models import MemberActivity
 from dangvien.core.audit import audit_record
+from dangvien.core.models import AuditEntry
 from dangvien.core.scope import SEGMENT, subtree_filter
+from dangvien.demo.generator import DEMO_USERNAMES
 from dangvien.demo.tree import PROVINCE_CODE, gia_lai_communes
 from dangvien.handbook.counting import handbook_user_q
 from dangvien.meetings.demo_plan import Habit, plan_communes
@@ -93,14 +95,7 @@ def _demo_accounts(members):
     what this command made (the demo's printed logins act or hold other roles and are kept)."""
     other_roles = RoleAssignment.objects.exclude(role=Role.MEMBER).values("user_id")
     return (User.objects.filter(member__in=members, is_staff=False, is_superuser=False)
-            .exclude(pk__in=other_roles).exclude(username__in=_printed_logins()))
-
-
-def _printed_logins() -> list[str]:
-    # `make demo` prints these (demo.generator): the member's login among them is kept whatever it holds.
-    from dangvien.demo.generator import DEMO_USERNAMES
-
-    return list(DEMO_USERNAMES)
+            .exclude(pk__in=other_roles).exclude(username__in=DEMO_USERNAMES))
 
 
 def _remove_orphans() -> int:
@@ -108,21 +103,19 @@ def _remove_orphans() -> int:
     deletes the roles, and keeps the users (the audit rows of those who acted protect them). A login
     with no member, no role and no audited act can do nothing; its citizen-ID name would push the new
     member's account to dv<id>."""
-    from dangvien.core.models import AuditEntry
-
     acted = AuditEntry.objects.filter(actor__isnull=False).values("actor_id")
     orphans = (User.objects.filter(member__isnull=True, is_staff=False, is_superuser=False, role_assignments__isnull=True)
-               .exclude(pk__in=acted).exclude(username__in=_printed_logins()))
+               .exclude(pk__in=acted).exclude(username__in=DEMO_USERNAMES))
     return orphans.delete()[1].get(User._meta.label, 0)
 
 
 def _load(province: Unit, members, seed: str, now: dt.datetime, password_hash: str, summary: Summary) -> None:
     rng = random.Random(f"{seed}:adoption")
     today = timezone.localdate(now)
-    communes = dict(Unit.objects.filter(kind=UnitKind.COMMUNE, **subtree_filter(province.path))
-                    .values_list("path", "code"))
-    names = dict(Unit.objects.filter(kind=UnitKind.COMMUNE, **subtree_filter(province.path))
-                 .values_list("code", "name"))
+    commune_rows = list(Unit.objects.filter(kind=UnitKind.COMMUNE, **subtree_filter(province.path))
+                        .values_list("path", "code", "name"))
+    communes = {path: code for path, code, _name in commune_rows}
+    names = {code: name for _path, code, name in commune_rows}
     rows = list(members.order_by("pk").values_list("pk", "unit_id", "unit__path", "citizen_id", "full_name",
                                                     "birth_year", "has_smartphone"))
     taken = set(User.objects.filter(Q(member__in=members) | Q(username__in=[r[3] for r in rows if r[3]]))
