@@ -238,6 +238,7 @@ def _baseline() -> Callable[[], object]:
 def measure(vendor: str, repeat: int) -> None:
     from django.db import connection
 
+    import dangvien.wsgi  # noqa: F401  the served process's startup: views loaded, their objects frozen (wsgi.py)
     from dangvien.accounts.models import Role, RoleAssignment, User
     from dangvien.adoption.periods import Period
     from dangvien.adoption.reports import adoption_report, adoption_report_tree, adoption_trend

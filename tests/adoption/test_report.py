@@ -220,11 +220,11 @@ def test_a_report_takes_the_same_queries_whatever_the_tree(world, django_assert_
     officer = world.province_officer
     adoption_report(officer, world.commune_a, NOVEMBER)  # the officer's grants are read once, then cached
     province = Unit.objects.get(pk=world.province.pk)
-    # The subtree's units, whether it is the whole tree, the members with their accounts, the target's
-    # exceptions, the active members, the held meetings' cells.
-    with django_assert_num_queries(6):
+    # The subtree's units, whether it is the whole tree, the members, those with a registered account,
+    # the target's exceptions, the active members, the held meetings' cells.
+    with django_assert_num_queries(7):
         adoption_report(officer, province, NOVEMBER)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         adoption_report(officer, Unit.objects.get(pk=world.cell_a1.pk), NOVEMBER)
     with django_assert_num_queries(3):  # registered by each month's end, the held meetings, the active
         adoption_trend(officer, province, NOVEMBER)

@@ -9,11 +9,12 @@ A unit's figures cover its whole subtree:
   cells where at least half / four fifths of the members were active.
 
 Counted through org.rollup, the one rollup engine, by cell: one GROUP BY of the members on the roll
-with several measures (members, handbook users, registered accounts), one of the handbook users
-marked as without a smartphone (the target is the users less these), one of the active members, and
+with two measures (members, handbook users), one of those with a registered account (a flag the
+database keeps on the member row), one of the handbook users marked as without a smartphone (the
+target is the users less these), one of the active members, and
 the cells that held a meeting; each cell's threshold flags are worked out from its own counts and
 summed up the tree by the same engine (org.rollup.summed). The subtree's units are read once, as
-plain rows. Whatever the depth of the tree and the length of the period, a report is six queries
+plain rows. Whatever the depth of the tree and the length of the period, a report is seven queries
 (docs/adoption.md). The trend (monthly: accounts registered by each month's end, members active,
 cells that held a meeting) is three more, for the report's unit, one conditional count a month each.
 """
@@ -25,7 +26,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from django.db.models import Case, Count, F, FilteredRelation, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from dangvien.adoption.periods import Period, add_months, local_midnight, month_bit, months_by_year
@@ -37,7 +38,7 @@ from dangvien.adoption.selectors import (
 )
 from dangvien.campaign.formatting import format_share, percent
 from dangvien.core.scope import subtree_filter
-from dangvien.handbook.counting import handbook_user_q, no_smartphone_q, registered_q
+from dangvien.handbook.counting import handbook_user_q, no_smartphone_q, registered_member_q
 from dangvien.org.models import MEMBER_UNIT_KINDS, Unit
 from dangvien.org.rollup import Rollup, rollup, summed
 
@@ -190,7 +191,8 @@ def _active_rows(actor: Any, unit: Unit, masks: dict[int, int]) -> QuerySet:
 
 @dataclass
 class _Counts:
-    members: Rollup  # "members" on the roll, of them handbook "users", and "registered" accounts
+    members: Rollup  # "members" on the roll, of them handbook "users"
+    registered: Rollup  # members on the roll with a registered account
     no_phone: Rollup  # handbook users marked as without a smartphone
     active: Rollup
     cells: Rollup  # by "cells", "held", "half", "most"
@@ -200,12 +202,12 @@ def _counts(actor: Any, unit: Unit, period: Period, units: list[UnitRef]) -> _Co
     """Every count of every unit of the subtree: three GROUP BYs by cell and the held meetings' cells."""
     paths = {u.pk: u.path for u in units}
     members = members_within_for(actor, unit)
-    # Members, handbook users and registered accounts in one pass by cell: the members' (unit,
-    # status) index in order, each member looked up in the users' partial index of registered accounts.
-    with_account = members.annotate(registered_account=FilteredRelation("account", condition=registered_q("account__")))
-    by_cell = rollup(with_account, paths=paths, measures={
-        "members": Count("*"), "users": Count("pk", filter=handbook_user_q()),
-        "registered": Count("registered_account")})
+    # Members and handbook users in one pass by cell over the members' (unit, status) index (the users
+    # counted by their unit, a column of the index: counted by id, PostgreSQL read the table); the
+    # members with a registered account from their own partial index (the flag the database keeps
+    # from the logins: handbook.counting.registered_member_q), with no join to the logins.
+    by_cell = rollup(members, paths=paths, measures={"members": Count("*"), "users": Count("unit", filter=handbook_user_q())})
+    registered = rollup(members.filter(registered_member_q()), paths=paths)
     # The target is the handbook users less those marked as without a smartphone (handbook.counting):
     # a few percent of the members, read from their own partial index.
     no_phone = rollup(members.filter(handbook_user_q(), no_smartphone_q()), paths=paths)
@@ -230,14 +232,14 @@ def _counts(actor: Any, unit: Unit, period: Period, units: list[UnitRef]) -> _Co
         used = active.total(cell.path) - sum(active.total(p) for p in below.get(cell.pk, ()))
         half, most = (int(bool(on_roll) and 100 * used >= share * on_roll) for share in ACTIVE_THRESHOLDS)
         own[cell.path] = {"cells": 1, "held": int(cell.pk in held), "half": half, "most": most}
-    return _Counts(members=by_cell, no_phone=no_phone, active=active, cells=summed(own))
+    return _Counts(members=by_cell, registered=registered, no_phone=no_phone, active=active, cells=summed(own))
 
 
 def _figures(counts: _Counts, path: str, precision: int) -> Figures:
     members = counts.members.at(path)
     cells = counts.cells.at(path)
     return Figures(members=members.get("members", 0), target=members.get("users", 0) - counts.no_phone.total(path),
-                   registered=members.get("registered", 0), active=counts.active.total(path),
+                   registered=counts.registered.total(path), active=counts.active.total(path),
                    cells=cells.get("cells", 0), cells_held=cells.get("held", 0), cells_half=cells.get("half", 0),
                    cells_most=cells.get("most", 0), precision=precision)
 

@@ -30,6 +30,13 @@ def registered_q(prefix: str = "") -> Q:
     return Q(**{f"{prefix}is_active": True, f"{prefix}member__isnull": False, f"{prefix}activated_at__isnull": False})
 
 
+def registered_member_q(prefix: str = "") -> Q:
+    """Members (through `prefix`) with a registered account: the same members as
+    has_registered_account(), read from the member row's own flag, which the database keeps from the
+    logins (Member.handbook_registered; handbook migration 0003), with its partial index by cell."""
+    return Q(**{f"{prefix}handbook_registered": True})
+
+
 def registered_accounts() -> QuerySet[User]:
     return User.objects.filter(registered_q())
 
