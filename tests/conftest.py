@@ -1,8 +1,12 @@
+import gc
+
 import pytest
 import time_machine
+from django.db.backends.signals import connection_created
 
 from tests.clock import NOW
 from tests.factories import build_world
+from tests.postgres import custom_plans, vacuum
 
 # The card credentials' shared fixtures (status list server, stand-in keys module, status endpoint).
 pytest_plugins = ["tests.credentials._qr_support", "tests.credentials.keyring"]
@@ -97,6 +101,31 @@ def _ci_skips(config) -> int:
     if os.environ.get("CI") != "true" or reporter is None:
         return 0
     return len(reporter.stats.get("skipped", []))
+
+
+def pytest_configure(config):
+    connection_created.connect(custom_plans, dispatch_uid="tests.postgres.custom_plans")
+
+
+def pytest_collection_finish(session):
+    """Every test module is imported: freeze what exists (Django, the apps, pytest's collected items),
+    as the served process does at startup (dangvien/wsgi.py), so the garbage collector's full
+    collections walk only what the tests make, not the few hundred thousand objects that live all
+    session long."""
+    gc.freeze()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """After the last test of a `bulk` module, its rows rolled back: vacuum PostgreSQL (tests/postgres.py).
+    (At the session's end the test database is already gone, and needs none.)"""
+    result = yield
+    if item.get_closest_marker("bulk") and nextitem is not None and nextitem.module is not item.module:
+        from pytest_django.plugin import blocking_manager_key
+
+        with item.config.stash[blocking_manager_key].unblock():
+            vacuum()
+    return result
 
 
 def pytest_sessionfinish(session, exitstatus):

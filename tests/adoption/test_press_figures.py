@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import Client
 from python_calamine import CalamineWorkbook
 
@@ -32,7 +32,7 @@ from dangvien.members.models import Status
 from dangvien.org.models import Unit, UnitKind
 from tests.adoption.fixtures import bulk_accounts, bulk_members
 
-pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("adoption-press")]
+pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("adoption-press"), pytest.mark.bulk]
 
 PERIOD = "2026-11"
 # (cell, count, status, has_smartphone, account): account None, "registered", "closed", "waiting".
@@ -71,6 +71,7 @@ def press(django_db_setup, django_db_blocker):
                 bulk_accounts(members, is_active=account != "closed", usable=account != "waiting")
         officer = User.objects.create(username="tq-officer")
         RoleAssignment.objects.create(user=officer, role=Role.COMMITTEE_OFFICER, unit=province)
+        connection.check_constraints()  # the deferred foreign key checks once, not at each test's end
         yield province, officer
         transaction.set_rollback(True)
 
