@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -197,6 +198,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=20, help="each wrk run")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
+    if shutil.which("wrk") is None:  # before the 20,000-member province is built for nothing
+        raise SystemExit("bench/handbook_load.py needs wrk, the HTTP load tool: apt-get install wrk")
 
     prepare_environment(var_default="/tmp/dangvien-load", var_env="DANGVIEN_LOAD_VAR", bench_db="dangvien_load",
                         keep_sqlite=False)
