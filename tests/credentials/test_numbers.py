@@ -143,6 +143,10 @@ def _worker_env(tmp_path) -> dict[str, str]:
     with connection.schema_editor(collect_sql=True) as editor:
         editor.create_model(CardNumberCounter)
     with sqlite3.connect(tmp_path / "dangvien.sqlite3") as db:
+        # In WAL mode already, as a migrated database is: else the workers' connections, all opened at
+        # once, each try to switch the new file to WAL (settings' init_command), which needs the file
+        # to themselves, and one can fail at once with "database is locked" whatever the busy timeout.
+        db.execute("PRAGMA journal_mode=WAL")
         for statement in editor.collected_sql:
             db.execute(statement)
     return env
