@@ -6,7 +6,7 @@ from django.db.backends.signals import connection_created
 
 from tests.clock import NOW
 from tests.factories import build_world
-from tests.postgres import custom_plans, vacuum
+from tests.postgres import custom_plans
 
 # The card credentials' shared fixtures (status list server, stand-in keys module, status endpoint).
 pytest_plugins = ["tests.credentials._qr_support", "tests.credentials.keyring"]
@@ -23,30 +23,22 @@ def clock():
         yield traveller
 
 
-FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture(autouse=True, scope="session")
-def _fast_password_hashing_everywhere():
-    # PBKDF2 at production strength costs ~0.5 s a user; tests create many users, also in fixtures
-    # wider than a test (the scope matrix's class-wide world), which the per-test override below
-    # comes too late for: its seven users cost 3.4 s at each build.
+def _test_settings():
+    """Settings the whole session runs with, also in fixtures wider than a test (the scope matrix's
+    class-wide world), which a per-test `settings` change comes too late for:
+    - a fast password hasher: PBKDF2 at production strength costs ~0.5 s a user (the matrix world's
+      seven users cost 3.4 s a build);
+    - plain static files: the manifest storage serves only what collectstatic wrote, and tests render
+      pages without it."""
+    from django.conf import settings
     from django.test.utils import override_settings
 
-    with override_settings(PASSWORD_HASHERS=FAST_HASHERS):
+    with override_settings(
+            PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+            STORAGES={**settings.STORAGES,
+                      "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}):
         yield
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = FAST_HASHERS
-
-
-@pytest.fixture(autouse=True)
-def _plain_static_files(settings):
-    # The manifest storage serves only what collectstatic wrote; tests render pages without it.
-    settings.STORAGES = {**settings.STORAGES,
-                         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 
 
 @pytest.fixture(autouse=True)
@@ -113,19 +105,6 @@ def pytest_collection_finish(session):
     collections walk only what the tests make, not the few hundred thousand objects that live all
     session long."""
     gc.freeze()
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_teardown(item, nextitem):
-    """After the last test of a `bulk` module, its rows rolled back: vacuum PostgreSQL (tests/postgres.py).
-    (At the session's end the test database is already gone, and needs none.)"""
-    result = yield
-    if item.get_closest_marker("bulk") and nextitem is not None and nextitem.module is not item.module:
-        from pytest_django.plugin import blocking_manager_key
-
-        with item.config.stash[blocking_manager_key].unblock():
-            vacuum()
-    return result
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -3,11 +3,10 @@
 A test that writes tens of thousands of rows and rolls them back (the press figures: 141,794 and
 57,597 members) leaves them in the tables as dead rows, which autovacuum did not clear during the
 run, and every later scan reads through them: the scope matrix, which reads whole tables twice a
-request, took 508 s of test time after them against 67 s without. Such modules are marked `bulk`;
-after their last test the database is vacuumed (tests/conftest.py), and so is it before the matrix
-builds its world, whatever ran before it on the worker.
+request, took 508 s of test time after them against 67 s without. The fixtures that build rows for
+many tests (tests/shared.py) therefore vacuum first.
 
-A vacuum records the tables as empty, and PostgreSQL then keeps, for the rest of the session, a
+A vacuum records the emptied tables as empty, and PostgreSQL keeps, for the rest of the session, a
 plan made for an empty table where it caches plans: the foreign key checks' (and PL/pgSQL's). One
 made on an empty members table scans the table for each row checked, and the next bulk module's
 141,794 participants took 555 s. The suite's connections therefore plan those each time

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 from django.test import Client
 
 from dangvien.core.citizen_id import make as make_citizen_id
@@ -28,7 +28,7 @@ from dangvien.core.models import AuditEntry
 from dangvien.members import services
 from dangvien.members.models import Member, MemberEvent, Status
 from tests.factories import World, build_world
-from tests.postgres import vacuum
+from tests.shared import built_once
 
 UNITS = ["province", "commune_a", "org_a", "cell_a1", "cell_a2", "commune_b", "cell_b1"]
 CELLS = ["cell_a1", "cell_a2", "cell_b1"]
@@ -1225,7 +1225,8 @@ def _state() -> tuple:
     quote = connection.ops.quote_name
     watched = _watched()
     counts = [f"(SELECT count(*) FROM {quote(model._meta.db_table)})" for model, names in watched if not names]
-    withdrawn = f"(SELECT count(*) FROM {quote(Document._meta.db_table)} WHERE {quote('withdrawn_at')} IS NOT NULL)"
+    withdrawn_at = quote(Document._meta.get_field("withdrawn_at").column)
+    withdrawn = f"(SELECT count(*) FROM {quote(Document._meta.db_table)} WHERE {withdrawn_at} IS NOT NULL)"
     state: list[Any] = []
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {', '.join([*counts, withdrawn])}")
@@ -1277,22 +1278,9 @@ def _campaign_status(route: Route, scope: Scope, target: str) -> int:
 
 @pytest.fixture(scope="class")
 def shared_world(django_db_setup, django_db_blocker) -> Iterator[World]:
-    """One world for all the class's cases, built in a transaction rolled back after them; each case
-    runs in a savepoint of it (pytest-django's `db`, as Django's TestCase.setUpTestData), on its own
-    copy of the objects. Building it for each of the 1,500 cases was a quarter of the matrix's time."""
-    with django_db_blocker.unblock():
-        vacuum()  # the rows earlier tests rolled back on this worker, out of every scan below
-        outer = transaction.atomic()
-        outer.__enter__()
-    try:
-        with django_db_blocker.unblock():
-            world = build_world()
-            connection.check_constraints()  # PostgreSQL's deferred checks of the world once, not in every case
-        yield world
-    finally:
-        with django_db_blocker.unblock():
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
+    """One world for all the class's cases (tests/shared.py), each case on its own copy of the
+    objects. Building it for each of the 1,500 cases was a quarter of the matrix's time."""
+    yield from built_once(django_db_blocker, build_world)
 
 
 @pytest.mark.django_db

@@ -21,7 +21,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.db import connection, transaction
 from django.test import Client
 from python_calamine import CalamineWorkbook
 
@@ -31,8 +30,9 @@ from dangvien.adoption.reports import adoption_report
 from dangvien.members.models import Status
 from dangvien.org.models import Unit, UnitKind
 from tests.adoption.fixtures import bulk_accounts, bulk_members
+from tests.shared import built_once
 
-pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("adoption-press"), pytest.mark.bulk]
+pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("adoption-press")]
 
 PERIOD = "2026-11"
 # (cell, count, status, has_smartphone, account): account None, "registered", "closed", "waiting".
@@ -55,25 +55,26 @@ def _unit(kind: str, code: str, name: str, parent: Unit | None, path: str) -> Un
     return Unit.objects.create(kind=kind, code=code, name=name, parent=parent, path=path, depth=len(path) // 4 - 1)
 
 
+def _build_press() -> tuple[Unit, User]:
+    province = _unit(UnitKind.PROVINCE, "TQ", "Đảng bộ tỉnh Tuyên Quang", None, "0701")
+    communes = [_unit(UnitKind.COMMUNE, f"TQ-{n}", name, province, f"0701{n:04d}")
+                for n, name in ((1, "Đảng bộ xã Minh Xuân"), (2, "Đảng bộ phường Hà Giang 1"))]
+    cells = {f"TQ-{n}-01": _unit(UnitKind.GRASSROOTS_CELL, f"TQ-{n}-01", f"Chi bộ thôn {n}", commune,
+                                 f"{commune.path}0001") for n, commune in enumerate(communes, start=1)}
+    for code, count, status, smartphone, account in GROUPS:
+        members = bulk_members(cells[code], count, status=status, has_smartphone=smartphone)
+        if account is not None:
+            bulk_accounts(members, is_active=account != "closed", usable=account != "waiting")
+    officer = User.objects.create(username="tq-officer")
+    RoleAssignment.objects.create(user=officer, role=Role.COMMITTEE_OFFICER, unit=province)
+    return province, officer
+
+
 @pytest.fixture(scope="module")
 def press(django_db_setup, django_db_blocker):
     """The province, its two communes, their cells, the members and logins of GROUPS, and the province's
     committee officer; rolled back after the module."""
-    with django_db_blocker.unblock(), transaction.atomic():
-        province = _unit(UnitKind.PROVINCE, "TQ", "Đảng bộ tỉnh Tuyên Quang", None, "0701")
-        communes = [_unit(UnitKind.COMMUNE, f"TQ-{n}", name, province, f"0701{n:04d}")
-                    for n, name in ((1, "Đảng bộ xã Minh Xuân"), (2, "Đảng bộ phường Hà Giang 1"))]
-        cells = {f"TQ-{n}-01": _unit(UnitKind.GRASSROOTS_CELL, f"TQ-{n}-01", f"Chi bộ thôn {n}", commune,
-                                     f"{commune.path}0001") for n, commune in enumerate(communes, start=1)}
-        for code, count, status, smartphone, account in GROUPS:
-            members = bulk_members(cells[code], count, status=status, has_smartphone=smartphone)
-            if account is not None:
-                bulk_accounts(members, is_active=account != "closed", usable=account != "waiting")
-        officer = User.objects.create(username="tq-officer")
-        RoleAssignment.objects.create(user=officer, role=Role.COMMITTEE_OFFICER, unit=province)
-        connection.check_constraints()  # the deferred foreign key checks once, not at each test's end
-        yield province, officer
-        transaction.set_rollback(True)
+    yield from built_once(django_db_blocker, _build_press)
 
 
 def test_the_report_counts_as_the_press(press):

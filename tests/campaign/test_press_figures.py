@@ -4,7 +4,6 @@ the province at 138,263/141,794, as the report and its page show them in both la
 import re
 
 import pytest
-from django.db import connection, transaction
 from django.test import Client
 
 from dangvien.campaign.models import Campaign
@@ -12,10 +11,11 @@ from dangvien.campaign.reports import campaign_report
 from dangvien.org.models import UnitKind
 from dangvien.org.services import unit_create
 from tests.campaign.fixtures import bare_campaign, bulk_members, bulk_participants
-from tests.factories import build_world
+from tests.factories import World, build_world
+from tests.shared import built_once
 
 # One worker builds the 141,794 members once for the module (`shared`).
-pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("campaign-press"), pytest.mark.bulk]
+pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("campaign-press")]
 
 CONFIRMED = 4  # stage of "confirmed", the headline step
 # (code, name, eligible, completed); the fourth commune holds the rest of the province.
@@ -27,27 +27,25 @@ COMMUNES = [
 ]
 
 
+def _build_press() -> tuple[World, int]:
+    """The world, the campaign and the press's communes."""
+    world = build_world()
+    campaign = bare_campaign(world.province)
+    for code, name, eligible, completed in COMMUNES:
+        commune = unit_create(actor=world.admin, kind=UnitKind.COMMUNE, code=code, name=name, parent=world.province)
+        cell = unit_create(actor=world.admin, kind=UnitKind.GRASSROOTS_CELL, code=f"{code}-01", name=f"Chi bộ {name}",
+                           parent=commune)
+        bulk_members(cell, eligible)
+        # Done: some handed over, the rest confirmed; not done: some compared, the rest not started.
+        bulk_participants(campaign, cell, stages=[(completed // 2, 7), (completed - completed // 2, CONFIRMED),
+                                                  ((eligible - completed) // 2, 3),
+                                                  (eligible - completed - (eligible - completed) // 2, 0)])
+    return world, campaign.pk
+
+
 @pytest.fixture(scope="module")
 def shared(django_db_setup, django_db_blocker):
-    """The world, the campaign and the press's communes, built once in a transaction rolled back after
-    the module; each test runs in a savepoint of it (pytest-django's `db`)."""
-    with django_db_blocker.unblock(), transaction.atomic():
-        world = build_world()
-        campaign = bare_campaign(world.province)
-        for code, name, eligible, completed in COMMUNES:
-            commune = unit_create(actor=world.admin, kind=UnitKind.COMMUNE, code=code, name=name, parent=world.province)
-            cell = unit_create(actor=world.admin, kind=UnitKind.GRASSROOTS_CELL, code=f"{code}-01",
-                               name=f"Chi bộ {name}", parent=commune)
-            bulk_members(cell, eligible)
-            # Done: some handed over, the rest confirmed; not done: some compared, the rest not started.
-            bulk_participants(campaign, cell, stages=[(completed // 2, 7), (completed - completed // 2, CONFIRMED),
-                                                      ((eligible - completed) // 2, 3),
-                                                      (eligible - completed - (eligible - completed) // 2, 0)])
-        # PostgreSQL's deferred foreign key checks of these rows now, once, not at each test's end
-        # (Django's TestCase checks them in every test's savepoint: 1.5 s a test).
-        connection.check_constraints()
-        yield world, campaign.pk
-        transaction.set_rollback(True)
+    yield from built_once(django_db_blocker, _build_press)
 
 
 @pytest.fixture
