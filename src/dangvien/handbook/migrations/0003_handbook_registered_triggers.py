@@ -15,21 +15,20 @@ drops their triggers: tests/handbook/test_registered_flag.py fails if a trigger 
 
 from django.db import migrations
 
-REGISTERED = "u.is_active AND u.activated_at IS NOT NULL"
-EXISTS = f"EXISTS (SELECT 1 FROM accounts_user u WHERE u.member_id = {{member}} AND {REGISTERED})"
+# handbook.counting.registered_q in SQL: of the login being written, and as a lookup of a member's login.
+NEW_REGISTERED = "(NEW.is_active AND NEW.activated_at IS NOT NULL)"
+EXISTS = "EXISTS (SELECT 1 FROM accounts_user u WHERE u.member_id = {member} AND u.is_active AND u.activated_at IS NOT NULL)"
 
 SQLITE = [
-    """CREATE TRIGGER handbook_registered_user_insert AFTER INSERT ON accounts_user
+    f"""CREATE TRIGGER handbook_registered_user_insert AFTER INSERT ON accounts_user
     WHEN NEW.member_id IS NOT NULL BEGIN
-      UPDATE members_member SET handbook_registered = (NEW.is_active AND NEW.activated_at IS NOT NULL)
-      WHERE id = NEW.member_id;
+      UPDATE members_member SET handbook_registered = {NEW_REGISTERED} WHERE id = NEW.member_id;
     END""",
-    """CREATE TRIGGER handbook_registered_user_update AFTER UPDATE OF member_id, is_active, activated_at
+    f"""CREATE TRIGGER handbook_registered_user_update AFTER UPDATE OF member_id, is_active, activated_at
     ON accounts_user BEGIN
       UPDATE members_member SET handbook_registered = 0
       WHERE id = OLD.member_id AND OLD.member_id IS NOT NEW.member_id;
-      UPDATE members_member SET handbook_registered = (NEW.is_active AND NEW.activated_at IS NOT NULL)
-      WHERE id = NEW.member_id;
+      UPDATE members_member SET handbook_registered = {NEW_REGISTERED} WHERE id = NEW.member_id;
     END""",
     """CREATE TRIGGER handbook_registered_user_delete AFTER DELETE ON accounts_user
     WHEN OLD.member_id IS NOT NULL BEGIN
@@ -51,7 +50,7 @@ POSTGRESQL = [
     # members_member was (or was analyzed as) nearly empty scans the whole table; a process that
     # loads thousands of members then their logins (an import, a test) went quadratic: 300 s for
     # 48,597 logins. A custom plan each call costs microseconds and looks the member up by its key.
-    """CREATE FUNCTION handbook_registered_from_user() RETURNS trigger LANGUAGE plpgsql
+    f"""CREATE FUNCTION handbook_registered_from_user() RETURNS trigger LANGUAGE plpgsql
     SET plan_cache_mode = force_custom_plan AS $$
     BEGIN
       IF TG_OP <> 'INSERT' AND OLD.member_id IS NOT NULL
@@ -59,19 +58,17 @@ POSTGRESQL = [
         UPDATE members_member SET handbook_registered = false WHERE id = OLD.member_id AND handbook_registered;
       END IF;
       IF TG_OP <> 'DELETE' AND NEW.member_id IS NOT NULL THEN
-        UPDATE members_member SET handbook_registered = (NEW.is_active AND NEW.activated_at IS NOT NULL)
-        WHERE id = NEW.member_id
-          AND handbook_registered IS DISTINCT FROM (NEW.is_active AND NEW.activated_at IS NOT NULL);
+        UPDATE members_member SET handbook_registered = {NEW_REGISTERED}
+        WHERE id = NEW.member_id AND handbook_registered IS DISTINCT FROM {NEW_REGISTERED};
       END IF;
       RETURN NULL;
     END $$""",
     """CREATE TRIGGER handbook_registered_from_user
     AFTER INSERT OR DELETE OR UPDATE OF member_id, is_active, activated_at ON accounts_user
     FOR EACH ROW EXECUTE FUNCTION handbook_registered_from_user()""",
-    # Only a write of another value than the row holds, and not the logins' trigger's own (depth 1:
-    # a statement, not a trigger): a save that writes back what it read costs nothing, and a bulk
-    # load of logins is not a lookup a login (a cached plan made while accounts_user was empty
-    # would scan it each time: quadratic).
+    # Checked only when a statement (depth 1, not the logins' trigger, which writes the right value)
+    # writes another value than the row holds: a save that writes back what it read costs nothing,
+    # and a bulk load of logins adds no lookup of the logins per row.
     f"""CREATE FUNCTION handbook_registered_kept() RETURNS trigger LANGUAGE plpgsql
     SET plan_cache_mode = force_custom_plan AS $$
     BEGIN
