@@ -47,17 +47,19 @@ def _setup_django() -> None:
 
 
 def _empty_the_province() -> None:
-    """Every member and event gone, the units kept."""
+    """Every member and what belongs to them gone (the demo's evaluations, fees and the other apps'
+    member rows too, which would hold the members by their foreign keys), the units kept."""
     from django.db import connection, transaction
 
     from dangvien.accounts.models import User
-    from dangvien.demo.generator import _delete_all
-    from dangvien.members.models import Member, MemberEvent
+    from dangvien.demo.generator import _delete_all, _delete_member_records
+    from dangvien.members.models import FeePayment, Member, MemberEvaluation, MemberEvent
 
     with transaction.atomic():
         User.objects.filter(member__isnull=False).update(member=None)
-        _delete_all(MemberEvent)
-        _delete_all(Member)
+        _delete_member_records()
+        for model in (MemberEvent, MemberEvaluation, FeePayment, Member):
+            _delete_all(model)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE members_member, members_memberevent")

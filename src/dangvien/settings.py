@@ -154,6 +154,16 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and _env_bool("DANGVIEN_PG_PREPARED", True):
+    # Parameters bound on the server, and a statement prepared there from its third run on a
+    # connection (prepare_threshold=2): PostgreSQL parses and plans each of the site's query
+    # shapes once per connection instead of at every request. The handbook home cost PostgreSQL
+    # 3.8 ms of CPU a page before, 0.7–1.0 ms after (docs/benchmarks.md, issue 11). The plans are
+    # PostgreSQL's own choice (plan_cache_mode auto: a generic plan only where it costs no more than
+    # the custom ones); forcing a plan at each run gave back most of the gain. Off
+    # (DANGVIEN_PG_PREPARED=0) behind a connection pooler in transaction mode that does not keep
+    # prepared statements (PgBouncer before 1.21, or without max_prepared_statements).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=2)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         # IMMEDIATE: a write transaction takes the lock at BEGIN, so two writers never deadlock
@@ -245,6 +255,7 @@ if _env_bool("DANGVIEN_BEHIND_PROXY", False):
 
 # Sessions end with the browser, and after DANGVIEN["OFFICER_IDLE_MINUTES"] (or MEMBER_) without a request
 # (accounts.middleware.IdleSessionMiddleware: shorter for officers, who hold other people's data).
+SESSION_ENGINE = "dangvien.accounts.sessions"  # Django's database sessions, read by a prepared query
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_AGE = 12 * 3600  # the longest any session lives, idle or not
 SESSION_COOKIE_HTTPONLY = True

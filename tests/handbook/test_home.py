@@ -225,3 +225,64 @@ def test_the_training_section_without_results(world):
     section = html[html.index('<section id="training"'):html.index('<section id="evaluation"')]
     assert "Political theory level: Trung cấp" in section
     assert "No political study result yet." in section and "<table" not in section
+
+
+def test_the_home_reads_its_rows_in_ten_queries(world, django_assert_num_queries):
+    """Session, login, grants, then the member and their seven lists (core/prepared.py): the header's
+    unread number is the home's own, not counted again."""
+    _participant(world, 7, stage_on=dt.date(2026, 10, 12))
+    Notification.objects.create(recipient=world.member_user_a1, topic="meeting", title="Họp chi bộ")
+    client = member_client(world)
+    client.get("/handbook/")  # the month's first visit also counts the member active (adoption)
+    with django_assert_num_queries(10):
+        html = client.get("/handbook/").content.decode()
+    assert 'id="unread-count">1<' in html and 'Notifications <span class="count">1</span>' in html
+
+
+def test_the_five_newest_notices_and_every_unread_counted(world, clock):
+    for n in range(1, 8):  # seven notices a day apart, the first two read
+        Notification.objects.create(recipient=world.member_user_a1, topic="meeting", title=f"Thông báo số {n}",
+                                    read_at=dt.datetime(2026, 11, 20, tzinfo=dt.UTC) if n <= 2 else None)
+        clock.shift(dt.timedelta(days=1))
+    html = member_client(world).get("/handbook/").content.decode()
+    section = html[html.index('<section id="notices"'):]
+    assert [n for n in range(1, 8) if f"Thông báo số {n} <span" in section] == [3, 4, 5, 6, 7]
+    assert section.index("Thông báo số 7") < section.index("Thông báo số 3")  # newest first
+    assert 'Notifications <span class="count">5</span>' in html and 'id="unread-count">5<' in html
+
+
+def test_the_latest_twelve_months_and_this_years_total_without_next_years(world):
+    member = world.member_a1
+    months = [dt.date(2025, m, 1) for m in range(5, 13)] + [dt.date(2026, m, 1) for m in range(1, 12)]
+    for month in [*months, dt.date(2027, 1, 1)]:  # January 2027 paid in advance
+        FeePayment.objects.create(member=member, month=month, amount=10000 if month.year == 2026 else 25000)
+    html = member_client(world).get("/handbook/").content.decode()
+    section = html[html.index('<section id="fees"'):html.index('<section id="card"')]
+    assert "Paid this year: <strong>110.000 VND</strong>" in section  # eleven months of 2026
+    shown = [line.split("</td>")[0] for line in section.split("<tr><td>")[1:]]
+    assert shown == ["01/2027", *[f"{m:02d}/2026" for m in range(11, 0, -1)]]
+
+
+def test_the_five_latest_years_of_classification(world):
+    for year, score in [(2019, 70), (2020, 75), (2021, 80), (2022, 85), (2023, 91), (2024, 60)]:
+        MemberEvaluation.objects.create(member=world.member_a1, year=year, score=score,
+                                        classification="excellent" if score > 90 else "completed")
+    html = member_client(world).get("/handbook/").content.decode()
+    section = html[html.index('<section id="evaluation"'):html.index('<section id="fees"')]
+    assert [y for y in range(2019, 2025) if f"<td>{y}</td>" in section] == [2020, 2021, 2022, 2023, 2024]
+    assert "<td>2023</td><td class=\"num\">91.0</td><td>Excellently completed duties</td>" in section
+    assert section.index("<td>2024</td>") < section.index("<td>2020</td>")
+
+
+def test_the_card_of_the_latest_campaign_that_counts_the_member(world):
+    older = Campaign.objects.create(name="Đợt 1", unit=world.province, start=dt.date(2025, 3, 1),
+                                    deadline=dt.date(2025, 12, 31))
+    Participant.objects.create(campaign=older, member=world.member_a1, unit=world.cell_a1, eligible=True, stage=7,
+                               stage_on=dt.date(2025, 6, 1), joined_on=dt.date(2025, 3, 1))
+    newer = _participant(world, 3, stage_on=dt.date(2026, 10, 12))
+    html = member_client(world).get("/handbook/").content.decode()
+    assert "Your chip card: in preparation (last step: Compared with the population database, 12/10/2026)." in html
+    newer.left_on = dt.date(2026, 11, 1)  # left the newer campaign: the older one's card again
+    newer.save()
+    html = member_client(world).get("/handbook/").content.decode()
+    assert "Your chip card: handed over on 01/06/2025." in html  # no hand-over record: the stage's day

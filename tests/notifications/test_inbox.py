@@ -30,9 +30,9 @@ def _notices(world):
 def test_the_header_counts_unread_notices_in_one_query(world, django_assert_num_queries):
     _notices(world)
     with django_assert_num_queries(1):
-        assert unread_notifications(world.officer_a) == 2
+        assert unread_notifications({"user": world.officer_a}) == 2
     with django_assert_num_queries(0):
-        assert unread_notifications(AnonymousUser()) == 0
+        assert unread_notifications({"user": AnonymousUser()}) == 0
     client = _client(world.officer_a)
     html = client.get("/notifications/").content.decode()
     assert 'id="unread-count">2' in html

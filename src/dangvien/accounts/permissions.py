@@ -21,6 +21,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from dangvien.accounts.models import Role, RoleAssignment
+from dangvien.core.prepared import Prepared
 from dangvien.core.scope import SEGMENT, Scope
 
 
@@ -125,14 +126,19 @@ def _covering_every_root(paths: dict[Permission, list[str]]) -> frozenset[Permis
     return frozenset(perm for perm, granted in paths.items() if roots and roots <= set(granted))
 
 
+# Read on every request of every logged-in user: compiled once (core/prepared.py).
+_ASSIGNMENTS = Prepared(lambda user_id: RoleAssignment.objects.filter(user_id=user_id).values_list("role", "unit__path"),
+                        takes=(int,))
+
+
 def grants(actor: Any) -> _Grants:
     """The actor's grants, loaded once and cached on the user object (one query per request)."""
     if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
         return _Grants([])
     cached = getattr(actor, "_dangvien_grants", None)
     if cached is None:
-        rows = RoleAssignment.objects.filter(user_id=actor.pk).values_list("role", "unit__path")
-        cached = _Grants(list(rows))
+        # An unsaved actor (a command's system user) holds no assignment.
+        cached = _Grants(_ASSIGNMENTS(actor.pk) if actor.pk is not None else [])
         if actor.is_superuser:
             cached.is_admin = True
         cached.everywhere = _covering_every_root(cached.paths)

@@ -5,29 +5,43 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Exists, Max, OuterRef, Q, Subquery, Sum
+from django.db import DEFAULT_DB_ALIAS
+from django.db.models import Count, Exists, IntegerField, Max, OuterRef, Q, Subquery, Sum, Window
+from django.db.models.functions import Cast, ExtractYear
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dangvien.accounts.models import User
-from dangvien.accounts.permissions import can
+from dangvien.accounts.permissions import can, scope_for
 from dangvien.campaign.formatting import format_percent, percent
 from dangvien.campaign.models import Participant, Step, StepRecord, step_number
 from dangvien.core.errors import NotFound
+from dangvien.core.prepared import Prepared
 from dangvien.handbook.counting import has_registered_account, in_target
 from dangvien.handbook.models import HANDBOOK_STATUSES, ActivationCode, RightsText
 from dangvien.handbook.permissions import HANDBOOK_CELL
-from dangvien.library.selectors import study_results_for_member
-from dangvien.members.models import ON_ROLL_STATUSES, FeePayment, Member, MemberEvaluation, MemberEvent
-from dangvien.members.selectors import evaluations_of, fee_payments_of, history_of, member_get_for
+from dangvien.library.models import QuizAttempt
+from dangvien.members.events import event_label
+from dangvien.members.models import (
+    ON_ROLL_STATUSES,
+    Classification,
+    FeePayment,
+    Member,
+    MemberEvaluation,
+    MemberEvent,
+)
+from dangvien.members.permissions import MEMBER_VIEW
+from dangvien.members.selectors import member_get_for
 from dangvien.notifications.models import Notification
 from dangvien.org.models import Unit
 from dangvien.org.selectors import unit_get_for
 
 FEE_MONTHS_SHOWN = 12
+EVALUATIONS_SHOWN = 5
 NOTIFICATIONS_SHOWN = 5
 
 
@@ -35,10 +49,22 @@ NOTIFICATIONS_SHOWN = 5
 
 
 def own_member(actor: Any) -> Member:
-    """The actor's own member record; NotFound for a login that is not a member's."""
-    if not getattr(actor, "member_id", None):
+    """The actor's own member record, with its unit's name; NotFound for a login that is not a
+    member's. One prepared read by key: MEMBER_VIEW holds on every active user's own record (an
+    own-record permission), which is what members_visible_to would test row by row."""
+    member_id = getattr(actor, "member_id", None)
+    if not member_id:
         raise NotFound(_("This login is not linked to a party member."))
-    return member_get_for(actor, actor.member_id)
+    scope = scope_for(actor, MEMBER_VIEW)
+    if not (scope.everywhere or scope.member_id == member_id):  # an inactive login sees nothing
+        raise NotFound(_("No such member."))
+    rows = _OWN_MEMBER(member_id)
+    if not rows:
+        raise NotFound(_("No such member."))
+    *values, unit_name = rows[0]
+    member = Member.from_db(DEFAULT_DB_ALIAS, _MEMBER_COLUMNS, values)
+    member.unit = Unit.from_db(DEFAULT_DB_ALIAS, ["id", "name"], [member.unit_id, unit_name])
+    return member
 
 
 @dataclass(frozen=True)
@@ -53,21 +79,16 @@ class CardStatus:
 def card_status(member: Member) -> CardStatus | None:
     """The member's card in the latest campaign that counts them (None: in no campaign). The member
     was read through a scoped selector: this reads rows of that member only."""
-    participant = (Participant.objects.filter(member_id=member.pk, eligible=True, left_on__isnull=True)
-                   .order_by("-campaign__start", "-pk").first())
-    if participant is None:
+    rows = _CARD(member.pk)
+    if not rows:
         return None
-    if participant.stage == 0:
+    stage, stage_on, handed_on = rows[0]
+    if stage == 0:
         return CardStatus("not_started", "", None)
-    last = Step(Step.values[participant.stage - 1])
-    if participant.stage >= step_number(Step.HANDED_OVER):
-        stage = "handed_over"
-        handed = StepRecord.objects.filter(participant=participant, step=Step.HANDED_OVER).values_list("day", flat=True)
-        day = handed.first() or participant.stage_on
-    else:
-        stage = "produced" if participant.stage >= step_number(Step.PRODUCED) else "in_progress"
-        day = participant.stage_on
-    return CardStatus(stage, str(last.label), day)
+    last = Step(Step.values[stage - 1])
+    if stage >= step_number(Step.HANDED_OVER):
+        return CardStatus("handed_over", str(last.label), handed_on or stage_on)
+    return CardStatus("produced" if stage >= step_number(Step.PRODUCED) else "in_progress", str(last.label), stage_on)
 
 
 @dataclass(frozen=True)
@@ -82,45 +103,107 @@ class TopicResult:
     last_at: dt.datetime
 
 
-def study_results(actor: Any, member: Member) -> list[TopicResult]:
+def study_results(member: Member) -> list[TopicResult]:
     """The member's political study results, per topic, the latest studied first (one query)."""
-    rows = (study_results_for_member(actor, member.pk).order_by().values("topic_id", "topic__title")
-            .annotate(best=Max("score"), total=Max("total"), attempts=Count("id"), last_at=Max("submitted_at"))
-            .order_by("-last_at", "topic_id"))
-    return [TopicResult(topic_id=row["topic_id"], title=row["topic__title"], best=row["best"], total=row["total"],
-                        attempts=row["attempts"], last_at=row["last_at"]) for row in rows]
+    return [TopicResult(*row) for row in _STUDY(member.pk)]
+
+
+@dataclass(frozen=True)
+class HistoryLine:
+    day: dt.date
+    label: str
+    unit_name: str
+    decision: str
+
+
+@dataclass(frozen=True)
+class EvaluationLine:
+    year: int
+    score: Decimal
+    classification: str
+
+    @property
+    def classification_label(self) -> str:
+        return str(Classification(self.classification).label) if self.classification else ""
+
+
+@dataclass(frozen=True)
+class FeeLine:
+    month: dt.date
+    amount: int
+
+
+@dataclass(frozen=True)
+class NoticeLine:
+    title: str
+    link: str
+    created_at: dt.datetime
+    read_at: dt.datetime | None
 
 
 @dataclass(frozen=True)
 class Home:
     member: Member
-    history: list[MemberEvent]
-    evaluations: list[MemberEvaluation]
-    fees: list[FeePayment]
+    history: list[HistoryLine]
+    evaluations: list[EvaluationLine]
+    fees: list[FeeLine]
     fees_this_year: int
     card: CardStatus | None
     study: list[TopicResult]
-    notifications: list[Notification]
+    notifications: list[NoticeLine]
     unread: int
 
 
 def handbook_home(actor: Any) -> Home:
-    """What the member's home page shows, all of it the actor's own."""
+    """What the member's home page shows, all of it the actor's own: seven reads by key, each
+    compiled once (core/prepared.py; the page is every member's landing page, issue 11)."""
     member = own_member(actor)  # the scope is checked here, once: the lists below are this member's
-    today = timezone.localdate()
-    fees = fee_payments_of(member)
-    mine = Notification.objects.filter(recipient_id=actor.pk)
+    fees = _FEES(member.pk, timezone.localdate().year)
+    notices = _NOTICES(actor.pk)
     return Home(
         member=member,
-        history=list(history_of(member)),
-        evaluations=list(evaluations_of(member)[:5]),
-        fees=list(fees[:FEE_MONTHS_SHOWN]),
-        fees_this_year=fees.filter(month__year=today.year).aggregate(total=Sum("amount"))["total"] or 0,
+        history=[HistoryLine(day, event_label(kind), unit_name, decision)
+                 for kind, day, decision, unit_name in _HISTORY(member.pk)],
+        evaluations=[EvaluationLine(*row) for row in _EVALUATIONS(member.pk)],
+        fees=[FeeLine(month, amount) for month, amount, _year_total in fees],
+        fees_this_year=(fees[0][2] or 0) if fees else 0,  # the window's sum, the same on every row
         card=card_status(member),
-        study=study_results(actor, member),
-        notifications=list(mine.only("title", "link", "created_at", "read_at")[:NOTIFICATIONS_SHOWN]),
-        unread=mine.filter(read_at__isnull=True).count(),
+        study=study_results(member),
+        notifications=[NoticeLine(*row[:4]) for row in notices],
+        unread=notices[0][4] if notices else 0,  # likewise: the unread among all, not the five shown
     )
+
+
+# The home's reads, each of one member's (or one login's) rows by key.
+_MEMBER_COLUMNS = [field.attname for field in Member._meta.concrete_fields]
+_OWN_MEMBER = Prepared(lambda member_id: Member.objects.filter(pk=member_id)
+                       .values_list(*_MEMBER_COLUMNS, "unit__name"), takes=(int,))
+_HISTORY = Prepared(lambda member_id: MemberEvent.objects.filter(member_id=member_id)
+                    .order_by("effective_date", "id").values_list("kind", "effective_date", "decision", "unit__name"),
+                    takes=(int,))
+_EVALUATIONS = Prepared(lambda member_id: MemberEvaluation.objects.filter(member_id=member_id)
+                        .order_by("-year").values_list("year", "score", "classification")[:EVALUATIONS_SHOWN],
+                        takes=(int,))
+# The latest months, each row with the sum of the year's (a window over all the member's rows: a
+# month paid in advance for next year is listed and not counted). The year is compared as a
+# number, so that it is a parameter of the prepared read.
+_FEES = Prepared(lambda member_id, year: FeePayment.objects.filter(member_id=member_id)
+                 .annotate(paid_year=Cast(ExtractYear("month"), IntegerField()))
+                 .annotate(year_total=Window(Sum("amount", filter=Q(paid_year=year))))
+                 .order_by("-month").values_list("month", "amount", "year_total")[:FEE_MONTHS_SHOWN], takes=(int, int))
+_HANDED_OVER_ON = StepRecord.objects.filter(participant=OuterRef("pk"), step=Step.HANDED_OVER).values("day")[:1]
+_CARD = Prepared(lambda member_id: Participant.objects.filter(member_id=member_id, eligible=True, left_on__isnull=True)
+                 .annotate(handed_on=Subquery(_HANDED_OVER_ON))
+                 .order_by("-campaign__start", "-pk").values_list("stage", "stage_on", "handed_on")[:1], takes=(int,))
+_STUDY = Prepared(lambda member_id: QuizAttempt.objects.filter(member_id=member_id).order_by()
+                  .values("topic_id", "topic__title")
+                  .annotate(best=Max("score"), total=Max("total"), attempts=Count("id"), last_at=Max("submitted_at"))
+                  .order_by("-last_at", "topic_id")
+                  .values_list("topic_id", "topic__title", "best", "total", "attempts", "last_at"), takes=(int,))
+# The newest notices, each row with the number of unread among all the login's notices.
+_NOTICES = Prepared(lambda user_id: Notification.objects.filter(recipient_id=user_id)
+                    .annotate(unread=Window(Count("pk", filter=Q(read_at__isnull=True))))
+                    .values_list("title", "link", "created_at", "read_at", "unread")[:NOTIFICATIONS_SHOWN], takes=(int,))
 
 
 def rights_text_current() -> RightsText | None:
@@ -177,8 +260,6 @@ class RosterRow:
 
     @property
     def classification_label(self) -> str:
-        from dangvien.members.models import Classification
-
         return str(Classification(self.classification).label) if self.classification else ""
 
 

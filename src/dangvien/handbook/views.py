@@ -29,8 +29,9 @@ from dangvien.handbook import selectors, services
 from dangvien.handbook.display import COOKIE, COOKIE_MAX_AGE, SESSION_KEY, Display, display_of
 from dangvien.handbook.forms import ActivationForm, EvaluationForm, FeeForm, VersionForm
 from dangvien.handbook.templatetags.handbook_ui import vnd
-from dangvien.members.models import Classification, Member
+from dangvien.members.models import Member
 from dangvien.members.services import evaluation_record, fee_payment_record
+from dangvien.notifications.selectors import UNREAD_IN_CONTEXT
 
 # --- the member's own pages ------------------------------------------------------------------------
 
@@ -42,7 +43,7 @@ def home(request: HttpRequest) -> HttpResponse:
     member = page.member
     response = render(request, "handbook/home.html", {
         "page": page, "member": member, "profile": _profile(member),
-        "classifications": dict(Classification.choices),
+        UNREAD_IN_CONTEXT: page.unread,  # the header's number, read with the notices
     })
     return allow_offline_copy(response, request.user.pk)
 

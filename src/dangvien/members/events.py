@@ -242,6 +242,14 @@ def event_type(kind: str) -> EventType:
         raise LookupError(f"No event kind {kind!r} is registered.") from None
 
 
+def event_label(kind: str) -> str:
+    """The kind's label; the kind itself for the kind of an app no longer installed."""
+    try:
+        return str(event_type(kind).label)
+    except LookupError:
+        return kind
+
+
 def event_types() -> list[EventType]:
     """Every registered kind, in the order registered (the page's event menu follows it)."""
     return list(_TYPES.values())

@@ -177,12 +177,9 @@ class MemberEvent(models.Model):
     @property
     def kind_label(self) -> str:
         # Imported here: the table of kinds is built on this module.
-        from dangvien.members.events import event_type
+        from dangvien.members.events import event_label
 
-        try:
-            return str(event_type(self.kind).label)
-        except LookupError:  # the kind of an app no longer installed
-            return self.kind
+        return event_label(self.kind)
 
 
 class Classification(models.TextChoices):

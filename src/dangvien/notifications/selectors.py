@@ -29,6 +29,11 @@ def notification_get_for(actor: Any, notification_id: int, *, lock: bool = False
     return notice
 
 
+# A view that has read the number itself (the handbook home, which lists the notices) puts it in
+# its context under this name, and the site header shows it instead of counting again.
+UNREAD_IN_CONTEXT = "unread_notifications"
+
+
 def unread_count(actor: Any) -> int:
     """One COUNT over the (recipient, read_at) index: the number in the site header."""
     return notifications_for(actor, unread=True).count()
