@@ -78,3 +78,12 @@ def test_a_string_value(world):
 def test_a_date_cannot_be_a_value():
     with pytest.raises(TypeError, match="whole numbers and strings, not date"):
         Prepared(lambda day: FeePayment.objects.filter(month=day).values_list("pk"), takes=(dt.date,))
+
+
+def test_columns_added_for_a_distinct_ordering_are_dropped_as_the_orm_drops_them(world):
+    # DISTINCT with an ordering on a column not listed: the SQL selects that column too.
+    units = Prepared(lambda low: Member.objects.filter(pk__gte=low).order_by("unit__path").distinct()
+                     .values_list("unit_id"), takes=(int,))
+    low = min(Member.objects.values_list("pk", flat=True))
+    expected = list(Member.objects.filter(pk__gte=low).order_by("unit__path").distinct().values_list("unit_id"))
+    assert units(low) == expected and all(len(row) == 1 for row in expected) and len(expected) > 1

@@ -68,7 +68,10 @@ class Prepared:
         with connections[using].cursor() as cursor:
             cursor.execute(compiled.sql, bound)
             rows = cursor.fetchall()
-        return list(compiled.compiler.results_iter(results=[rows], tuple_expected=True))
+        compiler = compiled.compiler
+        if compiler.has_extra_select:  # columns the SQL needs for its ordering only, as the ORM drops them
+            rows = [row[:compiler.col_count] for row in rows]
+        return list(compiler.results_iter(results=[rows], tuple_expected=True))
 
     def _compile(self, using: str) -> _Compiled:
         markers = self._markers
