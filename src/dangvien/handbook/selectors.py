@@ -108,6 +108,11 @@ def study_results(member: Member) -> list[TopicResult]:
     return [TopicResult(*row) for row in _STUDY(member.pk)]
 
 
+def _classification_label(code: str) -> str:
+    """A year-end classification's label; "" for none recorded."""
+    return str(Classification(code).label) if code else ""
+
+
 @dataclass(frozen=True)
 class HistoryLine:
     day: dt.date
@@ -124,7 +129,7 @@ class EvaluationLine:
 
     @property
     def classification_label(self) -> str:
-        return str(Classification(self.classification).label) if self.classification else ""
+        return _classification_label(self.classification)
 
 
 @dataclass(frozen=True)
@@ -260,7 +265,7 @@ class RosterRow:
 
     @property
     def classification_label(self) -> str:
-        return str(Classification(self.classification).label) if self.classification else ""
+        return _classification_label(self.classification)
 
 
 @dataclass(frozen=True)
