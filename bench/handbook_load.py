@@ -112,7 +112,7 @@ def _member_sessions(users: int) -> list[str]:
         # What django.contrib.auth.login stores; LAST_SEEN as the login's signal stores it.
         session = SessionStore()
         session[SESSION_KEY] = str(user.pk)
-        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        session[BACKEND_SESSION_KEY] = "dangvien.accounts.backends.ModelBackend"
         session[HASH_SESSION_KEY] = user.get_session_auth_hash()
         session[LAST_SEEN] = int(time.time())
         session.create()

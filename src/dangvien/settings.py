@@ -236,7 +236,8 @@ MEDIA_ROOT = Path(os.environ.get("DANGVIEN_MEDIA_ROOT") or VAR_DIR / "media")
 AUTHENTICATION_BACKENDS = [
     # Refuses a locked-out login before the password is even checked (django-axes).
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, the logged-in user read by a prepared query at each request.
+    "dangvien.accounts.backends.ModelBackend",
 ]
 # Login throttling: after AXES_FAILURE_LIMIT failures in a row, the account (from any address) and
 # the client address (for any account) are locked for AXES_COOLOFF_TIME; the 6th try is refused

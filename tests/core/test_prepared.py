@@ -6,8 +6,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import models
 from django.db.models import Count, IntegerField, Q, Sum, Window
 from django.db.models.functions import Cast, ExtractYear
+from django.test.utils import isolate_apps
 
 from dangvien.core.prepared import Prepared
 from dangvien.members.models import FeePayment, Member
@@ -87,3 +89,21 @@ def test_columns_added_for_a_distinct_ordering_are_dropped_as_the_orm_drops_them
     low = min(Member.objects.values_list("pk", flat=True))
     expected = list(Member.objects.filter(pk__gte=low).order_by("unit__path").distinct().values_list("unit_id"))
     assert units(low) == expected and all(len(row) == 1 for row in expected) and len(expected) > 1
+
+
+@isolate_apps("django.contrib.sessions")  # an app whose ready() does nothing
+def test_a_composite_primary_key_is_refused_at_the_first_call():
+    # results_iter pairs a composite key's columns up into one value; the converters found once
+    # would not: refused rather than rows of another shape.
+    class Pair(models.Model):  # noqa: DJ008 (never shown)
+        pk = models.CompositePrimaryKey("left", "right")
+        left = models.IntegerField()
+        right = models.IntegerField()
+
+        class Meta:
+            app_label = "sessions"
+            managed = False
+
+    pairs = Prepared(lambda low: Pair.objects.filter(left__gte=low).values_list("pk"), takes=(int,))
+    with pytest.raises(ValueError, match="composite primary key"):
+        pairs(1)

@@ -2,15 +2,20 @@
 
 Every request of a logged-in user reads its session first: the read is compiled once
 (core/prepared.py) instead of at every request, the rest is Django's own store (the table, the
-format, expiry and clean-up, the login's key rotation).
+format, expiry and clean-up, the login's key rotation). A session written before the login backend
+became accounts/backends.py's is read as that backend's (the same backend, the user read faster).
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.contrib.auth import BACKEND_SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 from django.contrib.sessions.models import Session
 from django.utils import timezone
 
+from dangvien.accounts.backends import BACKEND, DJANGO_BACKEND
 from dangvien.core.prepared import Prepared
 
 _SESSION = Prepared(lambda key: Session.objects.filter(session_key=key)
@@ -27,3 +32,9 @@ class SessionStore(DatabaseSessionStore):
             return Session(session_key=key, session_data=data, expire_date=expires)
         self._session_key = None
         return None
+
+    def load(self) -> dict[str, Any]:
+        data = super().load()
+        if data.get(BACKEND_SESSION_KEY) == DJANGO_BACKEND:
+            data[BACKEND_SESSION_KEY] = BACKEND
+        return data

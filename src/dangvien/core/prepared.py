@@ -43,6 +43,7 @@ class _Compiled:
     sql: str
     params: list[Any]
     slots: list[int | None]  # for each parameter, which of the caller's values goes there (None: a constant)
+    converters: dict[int, Any]  # the compiler's converters of the columns, found once (results_iter finds them each time)
 
 
 class Prepared:
@@ -71,7 +72,9 @@ class Prepared:
         compiler = compiled.compiler
         if compiler.has_extra_select:  # columns the SQL needs for its ordering only, as the ORM drops them
             rows = [row[:compiler.col_count] for row in rows]
-        return list(compiler.results_iter(results=[rows], tuple_expected=True))
+        if compiled.converters:
+            return [tuple(row) for row in compiler.apply_converters(rows, compiled.converters)]
+        return rows
 
     def _compile(self, using: str) -> _Compiled:
         markers = self._markers
@@ -80,6 +83,9 @@ class Prepared:
         slots = [markers.index(p) if isinstance(p, int | str) and p in markers else None for p in params]
         if set(range(len(markers))) - set(slots):  # a value the ORM dropped or adapted on the way
             raise ValueError(f"a prepared read's values must reach the SQL as they are: {sql!r} {params!r}")
-        compiled = _Compiled(compiler, sql, list(params), slots)
+        columns = [selected[0] for selected in compiler.select[:compiler.col_count]]
+        if compiler.has_composite_fields(columns):  # a composite key's columns, which results_iter would pair up
+            raise ValueError("a prepared read selects plain columns, not a composite primary key")
+        compiled = _Compiled(compiler, sql, list(params), slots, compiler.get_converters(columns))
         self._compiled[using] = compiled
         return compiled

@@ -22,6 +22,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from dangvien.accounts.backends import BACKEND
 from dangvien.core.errors import NotFound
 from dangvien.core.forms import put_errors
 from dangvien.core.offline import OFFLINE_COPY_HEADER, allow_offline_copy
@@ -144,7 +145,7 @@ def activate(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             _put_errors(form, error)
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend=BACKEND)
             messages.success(request, _("Your handbook account is ready. Your login name is %(name)s: use it with "
                                         "your new password next time.") % {"name": user.username})
             return redirect("handbook:home")
