@@ -120,6 +120,3 @@ def test_the_cell_secretary_sees_the_cells_results(lib):
     for refused in (world.member_user_a1, world.card_officer_a):
         with pytest.raises(PermissionDenied):
             selectors.study_results(refused, lib.topic)
-    assert [a.score for a in selectors.study_results_for_member(world.member_user_a1, world.member_a1.pk)] == [2, 1]
-    with pytest.raises(NotFound):
-        selectors.study_results_for_member(world.officer_b, world.member_a1.pk)

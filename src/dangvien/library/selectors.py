@@ -281,17 +281,6 @@ def member_attempts(actor: Any, topic: StudyTopic) -> QuerySet[QuizAttempt]:
     return QuizAttempt.objects.filter(topic=topic, member_id=member_id)
 
 
-def study_results_for_member(actor: Any, member_id: int) -> QuerySet[QuizAttempt]:
-    """A member's quiz results (the handbook's "training results"): the member's own, or a member
-    the actor counts results of; NotFound otherwise."""
-    if member_id != getattr(actor, "member_id", None):
-        _require_stats(actor)
-        member = members_visible_to(actor).select_related("unit").filter(pk=member_id).first()
-        if member is None or not can(actor, LIBRARY_STATS, member.unit):
-            raise NotFound(_("No such member."))
-    return QuizAttempt.objects.filter(member_id=member_id).select_related("topic")
-
-
 @dataclass(frozen=True)
 class StudyResult:
     member: Member

@@ -119,33 +119,18 @@ def member_list(actor: Any, flt: MemberFilter) -> QuerySet[Member]:
 
 
 def member_history(actor: Any, member_id: int) -> QuerySet[MemberEvent]:
-    return history_of(member_get_for(actor, member_id))
+    member = member_get_for(actor, member_id)
+    return member.events.select_related("unit", "actor").order_by("effective_date", "id")
 
 
 def member_evaluations(actor: Any, member_id: int) -> QuerySet[MemberEvaluation]:
     """The member's year-end evaluations, latest year first (NotFound out of scope)."""
-    return evaluations_of(member_get_for(actor, member_id))
+    return MemberEvaluation.objects.filter(member=member_get_for(actor, member_id)).order_by("-year")
 
 
 def member_fee_payments(actor: Any, member_id: int) -> QuerySet[FeePayment]:
     """The party fees the member paid, latest month first (NotFound out of scope)."""
-    return fee_payments_of(member_get_for(actor, member_id))
-
-
-# The same reads for a member the caller has just read through a scoped selector (member_get_for): a
-# page that shows several of them checks the scope once, not once per list (the handbook home).
-
-
-def history_of(member: Member) -> QuerySet[MemberEvent]:
-    return member.events.select_related("unit", "actor").order_by("effective_date", "id")
-
-
-def evaluations_of(member: Member) -> QuerySet[MemberEvaluation]:
-    return MemberEvaluation.objects.filter(member=member).order_by("-year")
-
-
-def fee_payments_of(member: Member) -> QuerySet[FeePayment]:
-    return FeePayment.objects.filter(member=member).order_by("-month")
+    return FeePayment.objects.filter(member=member_get_for(actor, member_id)).order_by("-month")
 
 
 class MemberPages:
