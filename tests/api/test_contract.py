@@ -5,6 +5,8 @@ the schema documents them, invalid input refused and valid input accepted."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 import requests
 import schemathesis
@@ -15,7 +17,7 @@ from tests.factories import PASSWORD, build_world
 
 
 @pytest.fixture
-def officer_session(live_server, transactional_db) -> requests.Session:
+def officer_session(live_server, transactional_db) -> Iterator[requests.Session]:
     build_world()
     session = requests.Session()
     session.get(f"{live_server.url}/accounts/login/")
@@ -24,7 +26,11 @@ def officer_session(live_server, transactional_db) -> requests.Session:
         "username": "xa_a", "password": PASSWORD, "csrfmiddlewaretoken": token})
     assert response.status_code == 302, response.text[:500]
     session.headers["X-CSRFToken"] = session.cookies["csrftoken"]
-    return session
+    yield session
+    # Its kept-alive connection closed: the live server's thread for it would otherwise wait for a
+    # next request to the end of the run, holding its database connection (PostgreSQL then cannot
+    # drop the test database: "is being accessed by other users").
+    session.close()
 
 
 @pytest.fixture
