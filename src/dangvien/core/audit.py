@@ -27,7 +27,7 @@ from typing import Any
 
 import orjson
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, transaction
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -35,6 +35,7 @@ from django.utils.dateparse import parse_datetime
 from dangvien.core.audit_keys import Keyring, audit_keyring
 from dangvien.core.bulk import bulk_insert, id_runs, reserve_ids
 from dangvien.core.models import AuditEntry, AuditPending, AuditSeal, AuditSealHead
+from dangvien.core.prepared import Prepared
 
 GENESIS = "0" * 64
 # Rows a block seals at most: a province import (139,407 audit rows) is sealed in 7 blocks, each read,
@@ -250,20 +251,43 @@ def _seal_head_locked(*, relaxed_commit: bool) -> AuditSealHead | None:
     head's move together (what the log does not hold is a suffix of it), and the rows are sealed
     again. A checkpoint names only a head made durable first (audit_checkpoints._durable_head).
     Never inside a caller's transaction, whose commit is not ours to relax."""
-    heads = AuditSealHead.objects.select_for_update(skip_locked=True).filter(id=1)
-    if relaxed_commit and connection.vendor == "postgresql":
-        heads = heads.annotate(relaxed=RawSQL("set_config('synchronous_commit', 'off', true)", ()))
-    head = heads.first()
-    if head is None and not AuditSealHead.objects.filter(id=1).exists():
+    locked = _HEAD_LOCKED_RELAXED if relaxed_commit and connection.vendor == "postgresql" else _HEAD_LOCKED
+    rows = locked()
+    if not rows and not AuditSealHead.objects.filter(id=1).exists():
         # Migration 0002 made it; only a deleted head (a test's flush) gets here.
         AuditSealHead.objects.get_or_create(id=1)
-        head = heads.first()
-    return head
+        rows = locked()
+    if not rows:
+        return None
+    return AuditSealHead.from_db(DEFAULT_DB_ALIAS, _HEAD_COLUMNS, rows[0][:len(_HEAD_COLUMNS)])
 
 
 def _rows_to_seal(limit: int) -> list[tuple[int, str]]:
     """(seq, mac) of the first committed rows waiting for a seal, from their pending marks."""
-    return list(AuditPending.objects.order_by("seq").values_list("seq", "mac")[:limit])
+    pending = _PENDING.get(limit)
+    if pending is None:  # one compiled read for each limit asked (a look for one row, a block's batch)
+        pending = _PENDING[limit] = Prepared(
+            lambda: AuditPending.objects.order_by("seq").values_list("seq", "mac")[:limit], takes=())
+    return pending()
+
+
+# The seal's reads run after every audited commit: compiled once (core/prepared.py), as the
+# handbook home's are. A seal that finds nothing pending took 1.03 ms of CPU with the ORM writing
+# their SQL each time, 0.31 ms so (docs/benchmarks.md, "Audit trail under concurrent writers").
+_HEAD_COLUMNS = ["id", "number", "hash", "total"]
+
+
+def _locked_head(*, relaxed: bool) -> Any:
+    heads = AuditSealHead.objects.select_for_update(skip_locked=True).filter(id=1)
+    if relaxed:  # the function's value is selected, or PostgreSQL would not run it
+        return heads.annotate(relaxed=RawSQL("set_config('synchronous_commit', 'off', true)", ())).values_list(
+            *_HEAD_COLUMNS, "relaxed")
+    return heads.values_list(*_HEAD_COLUMNS)
+
+
+_HEAD_LOCKED = Prepared(lambda: _locked_head(relaxed=False), takes=())
+_HEAD_LOCKED_RELAXED = Prepared(lambda: _locked_head(relaxed=True), takes=())
+_PENDING: dict[int, Prepared] = {}
 
 
 def _seal_block(head: AuditSealHead, batch: int) -> int:
