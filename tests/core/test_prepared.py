@@ -11,7 +11,7 @@ from django.db.models import Count, IntegerField, Q, Sum, Window
 from django.db.models.functions import Cast, ExtractYear
 from django.test.utils import isolate_apps
 
-from dangvien.core.prepared import Prepared
+from dangvien.core.prepared import Prepared, record_columns, record_from_row
 from dangvien.members.models import FeePayment, Member
 from dangvien.members.services import fee_payment_record
 
@@ -107,3 +107,14 @@ def test_a_composite_primary_key_is_refused_at_the_first_call():
     pairs = Prepared(lambda low: Pair.objects.filter(left__gte=low).values_list("pk"), takes=(int,))
     with pytest.raises(ValueError, match="composite primary key"):
         pairs(1)
+
+
+def test_a_record_read_is_the_orms_instance_and_leaves_the_callers_columns(world):
+    members = Prepared(lambda member_id: Member.objects.filter(pk=member_id)
+                       .values_list(*record_columns(Member), "unit__name"), takes=(int,))
+    row = members(world.member_a1.pk)[0]
+    member = record_from_row(Member, row)
+    loaded = Member.objects.get(pk=world.member_a1.pk)
+    assert [getattr(member, c) for c in record_columns(Member)] == [getattr(loaded, c) for c in record_columns(Member)]
+    assert member.pk == loaded.pk and not member._state.adding and row[-1] == loaded.unit.name
+    assert "id" in record_columns(Member) and "unit_id" in record_columns(Member)  # the attnames, as from_db takes

@@ -12,18 +12,16 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.backends import ModelBackend as DjangoModelBackend
-from django.db import DEFAULT_DB_ALIAS
 
 from dangvien.accounts.models import User
-from dangvien.core.prepared import Prepared
+from dangvien.core.prepared import Prepared, record_columns, record_from_row
 
 BACKEND = "dangvien.accounts.backends.ModelBackend"
 # The backend path sessions created before this backend name; accounts/sessions.py reads them as
 # this one's, so an upgrade logs nobody out.
 DJANGO_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
-_COLUMNS = [field.attname for field in User._meta.concrete_fields]
-_USER = Prepared(lambda pk: User.objects.filter(pk=pk).values_list(*_COLUMNS), takes=(int,))
+_USER = Prepared(lambda pk: User.objects.filter(pk=pk).values_list(*record_columns(User)), takes=(int,))
 
 
 class ModelBackend(DjangoModelBackend):
@@ -33,5 +31,5 @@ class ModelBackend(DjangoModelBackend):
         rows = _USER(int(user_id))
         if not rows:
             return None
-        user = User.from_db(DEFAULT_DB_ALIAS, _COLUMNS, rows[0])
+        user = record_from_row(User, rows[0])
         return user if self.user_can_authenticate(user) else None

@@ -27,7 +27,7 @@ from typing import Any
 
 import orjson
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -35,7 +35,7 @@ from django.utils.dateparse import parse_datetime
 from dangvien.core.audit_keys import Keyring, audit_keyring
 from dangvien.core.bulk import bulk_insert, id_runs, reserve_ids
 from dangvien.core.models import AuditEntry, AuditPending, AuditSeal, AuditSealHead
-from dangvien.core.prepared import Prepared
+from dangvien.core.prepared import Prepared, record_columns, record_from_row
 
 GENESIS = "0" * 64
 # Rows a block seals at most: a province import (139,407 audit rows) is sealed in 7 blocks, each read,
@@ -259,7 +259,7 @@ def _seal_head_locked(*, relaxed_commit: bool) -> AuditSealHead | None:
         rows = locked()
     if not rows:
         return None
-    return AuditSealHead.from_db(DEFAULT_DB_ALIAS, _HEAD_COLUMNS, rows[0][:len(_HEAD_COLUMNS)])
+    return record_from_row(AuditSealHead, rows[0])
 
 
 def _rows_to_seal(limit: int) -> list[tuple[int, str]]:
@@ -274,15 +274,14 @@ def _rows_to_seal(limit: int) -> list[tuple[int, str]]:
 # The seal's reads run after every audited commit: compiled once (core/prepared.py), as the
 # handbook home's are. A seal that finds nothing pending took 1.03 ms of CPU with the ORM writing
 # their SQL each time, 0.31 ms so (docs/benchmarks.md, "Audit trail under concurrent writers").
-_HEAD_COLUMNS = ["id", "number", "hash", "total"]
 
 
 def _locked_head(*, relaxed: bool) -> Any:
     heads = AuditSealHead.objects.select_for_update(skip_locked=True).filter(id=1)
     if relaxed:  # the function's value is selected, or PostgreSQL would not run it
         return heads.annotate(relaxed=RawSQL("set_config('synchronous_commit', 'off', true)", ())).values_list(
-            *_HEAD_COLUMNS, "relaxed")
-    return heads.values_list(*_HEAD_COLUMNS)
+            *record_columns(AuditSealHead), "relaxed")
+    return heads.values_list(*record_columns(AuditSealHead))
 
 
 _HEAD_LOCKED = Prepared(lambda: _locked_head(relaxed=False), takes=())

@@ -9,17 +9,21 @@ the rows still go through the ORM's converters (dates on SQLite, decimals), as `
 returns them.
 
 A prepared read's values are whole numbers (ids, years) or strings (a key): their markers reach
-the SQL parameters unchanged on every database, where a date would first be adapted.
+the SQL parameters unchanged on every database, where a date would first be adapted. A read that
+needs the model instance selects `record_columns(model)` first and makes it with `record_from_row`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from functools import cache
+from typing import Any, TypeVar
 
-from django.db import connections
-from django.db.models import QuerySet
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.models import Model, QuerySet
+
+M = TypeVar("M", bound=Model)
 
 # Markers, told apart from the query's own constants: negative numbers that no id or year takes,
 # inside a 32-bit column's range (on PostgreSQL the ORM turns a comparison with a value out of the
@@ -89,3 +93,16 @@ class Prepared:
         compiled = _Compiled(compiler, sql, list(params), slots, compiler.get_converters(columns))
         self._compiled[using] = compiled
         return compiled
+
+
+@cache
+def record_columns(model: type[Model]) -> tuple[str, ...]:
+    """Every column of the model's rows, in the order `record_from_row` takes them."""
+    return tuple(field.attname for field in model._meta.concrete_fields)
+
+
+def record_from_row(model: type[M], row: Sequence[Any]) -> M:
+    """The model instance of a prepared row that starts with `record_columns(model)` (the columns
+    after them are the caller's), as the ORM would have loaded it."""
+    columns = record_columns(model)
+    return model.from_db(DEFAULT_DB_ALIAS, list(columns), row[:len(columns)])

@@ -9,7 +9,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Count, Exists, IntegerField, Max, OuterRef, Q, Subquery, Sum, Window
 from django.db.models.functions import Cast, ExtractYear
 from django.utils import timezone
@@ -20,7 +19,7 @@ from dangvien.accounts.permissions import can, scope_for
 from dangvien.campaign.formatting import format_percent, percent
 from dangvien.campaign.models import Participant, Step, StepRecord, step_number
 from dangvien.core.errors import NotFound
-from dangvien.core.prepared import Prepared
+from dangvien.core.prepared import Prepared, record_columns, record_from_row
 from dangvien.handbook.counting import has_registered_account, in_target
 from dangvien.handbook.models import HANDBOOK_STATUSES, ActivationCode, RightsText
 from dangvien.handbook.permissions import HANDBOOK_CELL
@@ -49,21 +48,19 @@ NOTIFICATIONS_SHOWN = 5
 
 
 def own_member(actor: Any) -> Member:
-    """The actor's own member record, with its unit's name; NotFound for a login that is not a
-    member's. One prepared read by key: MEMBER_VIEW holds on every active user's own record (an
-    own-record permission), which is what members_visible_to would test row by row."""
+    """The actor's own member record, with its unit's name and path; NotFound for a login that is
+    not a member's. One prepared read by key, then the scope's own test of a member record (an
+    active user's MEMBER_VIEW holds on their own record)."""
     member_id = getattr(actor, "member_id", None)
     if not member_id:
         raise NotFound(_("This login is not linked to a party member."))
-    scope = scope_for(actor, MEMBER_VIEW)
-    if not (scope.everywhere or scope.member_id == member_id):  # an inactive login sees nothing
-        raise NotFound(_("No such member."))
     rows = _OWN_MEMBER(member_id)
     if not rows:
         raise NotFound(_("No such member."))
-    *values, unit_name = rows[0]
-    member = Member.from_db(DEFAULT_DB_ALIAS, _MEMBER_COLUMNS, values)
-    member.unit = Unit.from_db(DEFAULT_DB_ALIAS, ["id", "name"], [member.unit_id, unit_name])
+    member = record_from_row(Member, rows[0])
+    member.unit = record_from_row(Unit, rows[0][len(record_columns(Member)):])
+    if not scope_for(actor, MEMBER_VIEW).covers_member(member):  # an inactive login sees nothing
+        raise NotFound(_("No such member."))
     return member
 
 
@@ -180,9 +177,8 @@ def handbook_home(actor: Any) -> Home:
 
 
 # The home's reads, each of one member's (or one login's) rows by key.
-_MEMBER_COLUMNS = [field.attname for field in Member._meta.concrete_fields]
-_OWN_MEMBER = Prepared(lambda member_id: Member.objects.filter(pk=member_id)
-                       .values_list(*_MEMBER_COLUMNS, "unit__name"), takes=(int,))
+_OWN_MEMBER = Prepared(lambda member_id: Member.objects.filter(pk=member_id).values_list(
+    *record_columns(Member), *(f"unit__{column}" for column in record_columns(Unit))), takes=(int,))
 _HISTORY = Prepared(lambda member_id: MemberEvent.objects.filter(member_id=member_id)
                     .order_by("effective_date", "id").values_list("kind", "effective_date", "decision", "unit__name"),
                     takes=(int,))
