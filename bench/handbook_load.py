@@ -91,6 +91,7 @@ def _member_sessions(users: int) -> list[str]:
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
 
+    from dangvien.accounts.backends import BACKEND
     from dangvien.accounts.middleware import LAST_SEEN
     from dangvien.accounts.models import Role, RoleAssignment, User
     from dangvien.handbook.models import HANDBOOK_STATUSES
@@ -112,7 +113,7 @@ def _member_sessions(users: int) -> list[str]:
         # What django.contrib.auth.login stores; LAST_SEEN as the login's signal stores it.
         session = SessionStore()
         session[SESSION_KEY] = str(user.pk)
-        session[BACKEND_SESSION_KEY] = "dangvien.accounts.backends.ModelBackend"
+        session[BACKEND_SESSION_KEY] = BACKEND
         session[HASH_SESSION_KEY] = user.get_session_auth_hash()
         session[LAST_SEEN] = int(time.time())
         session.create()

@@ -124,11 +124,12 @@ def _session(user) -> str:
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
 
+    from dangvien.accounts.backends import BACKEND
     from dangvien.accounts.middleware import LAST_SEEN
 
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "dangvien.accounts.backends.ModelBackend"
+    session[BACKEND_SESSION_KEY] = BACKEND
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session[LAST_SEEN] = int(time.time())
     session.create()
